@@ -1,0 +1,313 @@
+package io.hashidx.store;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * The bytes of one bucket or overflow page ("cell"), and the only class that does offset
+ * arithmetic on them. A cell is {@link #stride} bytes, a multiple of 64:
+ *
+ * <pre>
+ *  offset 0            8               16              24
+ *  +------------------+---------------+---------------+---------------------------------+-----+
+ *  | tophash[0..7]    | overflow u64  | reserved u64  | slot 0 | slot 1 | ... | slot 7  | pad |
+ *  +------------------+---------------+---------------+---------------------------------+-----+
+ *  slot: key length (1, 2 or 4 bytes) | key bytes (key width) | value length (1, 2 or 4) | value bytes (value width)
+ * </pre>
+ *
+ * Overflow holds the next page's cell number plus one (0 = end of chain). The reserved word is the
+ * future per-bucket version counter and must be zero. A cell on the free list reuses the reserved
+ * word for the next free run and the first slot's first 8 bytes for the run length; its overflow word
+ * keeps pointing at the rest of a freed chain, which the allocator frees page by page.
+ *
+ * <p>Cells are numbered from 0; cell c lives in mapping chunk {@code c / cellsPerChunk} at
+ * {@code (c % cellsPerChunk) * stride}, so no cell crosses a chunk and every aligned field stays aligned.
+ */
+final class BucketLayout {
+    static final int SLOTS = 8;
+
+    // Reserved tophash values (as in Go's map): everything below MIN_TOPHASH is a mark.
+    static final int EMPTY_REST = 0;   // this slot and every later slot in the chain are empty
+    static final int EMPTY_ONE = 1;    // this slot is empty
+    static final int EVACUATED_X = 2;  // entry moved to the lower destination (2b, or b in a same-size growth)
+    static final int EVACUATED_Y = 3;  // entry moved to the upper destination (2b+1)
+    static final int EVACUATED_EMPTY = 4; // slot was empty when its bucket was evacuated
+    static final int MIN_TOPHASH = 5;
+
+    static final int TOPHASH_OFFSET = 0;
+    static final int OVERFLOW_OFFSET = TOPHASH_OFFSET + SLOTS;
+    static final int RESERVED_OFFSET = OVERFLOW_OFFSET + 8;
+    static final int SLOTS_OFFSET = RESERVED_OFFSET + 8;
+    static final int FREE_RUN_NEXT_OFFSET = RESERVED_OFFSET;
+    static final int FREE_RUN_LENGTH_OFFSET = SLOTS_OFFSET;
+    static final int ALIGNMENT = 64;
+
+    static final long NONE = -1;
+
+    static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort SHORT_U = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_U = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle ARRAY_LONG_LE =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    final int keyWidth;
+    final int valueWidth;
+    final int keyLengthBytes;
+    final int valueLengthBytes;
+    final int slotSize;
+    final int stride;
+    final long cellsPerChunk;
+    private final int keyOffsetInSlot;
+    private final int valueLengthOffsetInSlot;
+    private final int valueOffsetInSlot;
+    private final MappedFile file;
+
+    BucketLayout(int keyWidth, int valueWidth, MappedFile file) {
+        this.keyWidth = keyWidth;
+        this.valueWidth = valueWidth;
+        this.keyLengthBytes = lengthBytes(keyWidth);
+        this.valueLengthBytes = lengthBytes(valueWidth);
+        this.keyOffsetInSlot = keyLengthBytes;
+        this.valueLengthOffsetInSlot = keyOffsetInSlot + keyWidth;
+        this.valueOffsetInSlot = valueLengthOffsetInSlot + valueLengthBytes;
+        this.slotSize = valueOffsetInSlot + valueWidth;
+        this.stride = strideFor(keyWidth, valueWidth);
+        this.file = file;
+        this.cellsPerChunk = file.chunkSize() / stride;
+    }
+
+    /** Bytes used to store a length up to {@code width}: 1, 2 or 4. */
+    static int lengthBytes(int width) {
+        return width < 256 ? 1 : width < 65_536 ? 2 : 4;
+    }
+
+    static int strideFor(int keyWidth, int valueWidth) {
+        long slot = lengthBytes(keyWidth) + (long) keyWidth + lengthBytes(valueWidth) + valueWidth;
+        long raw = SLOTS_OFFSET + SLOTS * slot;
+        return (int) ((raw + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
+    }
+
+    /** File offset of the first byte of cell {@code cell}. */
+    long cellOffset(long cell) {
+        long chunk = cell / cellsPerChunk;
+        return MappedFile.DATA_START + chunk * file.chunkSize() + (cell - chunk * cellsPerChunk) * stride;
+    }
+
+    /** File size needed to hold cells 0..cells-1 (the end of the last one). */
+    long endOfCells(long cells) {
+        return cells == 0 ? MappedFile.DATA_START : cellOffset(cells - 1) + stride;
+    }
+
+    private MemorySegment seg(long cell) {
+        return file.chunk((int) (cell / cellsPerChunk));
+    }
+
+    private long base(long cell) {
+        return (cell % cellsPerChunk) * stride;
+    }
+
+    private long slotBase(long cell, int slot) {
+        return base(cell) + SLOTS_OFFSET + (long) slot * slotSize;
+    }
+
+    // ---- tophash and links ----
+
+    int tophash(long cell, int slot) {
+        return seg(cell).get(ValueLayout.JAVA_BYTE, base(cell) + TOPHASH_OFFSET + slot) & 0xFF;
+    }
+
+    void setTophash(long cell, int slot, int value) {
+        seg(cell).set(ValueLayout.JAVA_BYTE, base(cell) + TOPHASH_OFFSET + slot, (byte) value);
+    }
+
+    /** The next page of the chain, or NONE. */
+    long overflow(long cell) {
+        return seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET) - 1;
+    }
+
+    void setOverflow(long cell, long next) {
+        seg(cell).set(LONG, base(cell) + OVERFLOW_OFFSET, next + 1);
+    }
+
+    long reservedWord(long cell) {
+        return seg(cell).get(LONG, base(cell) + RESERVED_OFFSET);
+    }
+
+    /** Resets the tophash bytes and the overflow link: the bucket becomes an empty, unchained bucket. */
+    void clearBucketHead(long cell) {
+        MemorySegment s = seg(cell);
+        long b = base(cell);
+        s.set(LONG, b + OVERFLOW_OFFSET, 0);
+        s.set(LONG, b + TOPHASH_OFFSET, 0);
+    }
+
+    void zeroCell(long cell) {
+        seg(cell).asSlice(base(cell), stride).fill((byte) 0);
+    }
+
+    // ---- free runs ----
+
+    long freeRunNext(long cell) {
+        return seg(cell).get(LONG, base(cell) + FREE_RUN_NEXT_OFFSET) - 1;
+    }
+
+    long freeRunLength(long cell) {
+        return seg(cell).get(LONG_U, base(cell) + FREE_RUN_LENGTH_OFFSET);
+    }
+
+    void setFreeRun(long cell, long next, long length) {
+        MemorySegment s = seg(cell);
+        long b = base(cell);
+        s.set(LONG_U, b + FREE_RUN_LENGTH_OFFSET, length);
+        s.set(LONG, b + FREE_RUN_NEXT_OFFSET, next + 1);
+    }
+
+    void setFreeRunLength(long cell, long length) {
+        seg(cell).set(LONG_U, base(cell) + FREE_RUN_LENGTH_OFFSET, length);
+    }
+
+    // ---- slots ----
+
+    private int readLength(MemorySegment s, long at, int bytes) {
+        return switch (bytes) {
+            case 1 -> s.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+            case 2 -> s.get(SHORT_U, at) & 0xFFFF;
+            default -> s.get(INT_U, at);
+        };
+    }
+
+    private void writeLength(MemorySegment s, long at, int bytes, int length) {
+        switch (bytes) {
+            case 1 -> s.set(ValueLayout.JAVA_BYTE, at, (byte) length);
+            case 2 -> s.set(SHORT_U, at, (short) length);
+            default -> s.set(INT_U, at, length);
+        }
+    }
+
+    int keyLength(long cell, int slot) {
+        return readLength(seg(cell), slotBase(cell, slot), keyLengthBytes);
+    }
+
+    int valueLength(long cell, int slot) {
+        return readLength(seg(cell), slotBase(cell, slot) + valueLengthOffsetInSlot, valueLengthBytes);
+    }
+
+    /** Copies the key into {@code dst} (at least keyWidth long) and returns its length. */
+    int readKey(long cell, int slot, byte[] dst) {
+        MemorySegment s = seg(cell);
+        long at = slotBase(cell, slot);
+        int len = readLength(s, at, keyLengthBytes);
+        checkStoredLength(len, keyWidth, cell, slot, "key");
+        MemorySegment.copy(s, ValueLayout.JAVA_BYTE, at + keyOffsetInSlot, dst, 0, len);
+        return len;
+    }
+
+    byte[] key(long cell, int slot) {
+        byte[] k = new byte[keyLength(cell, slot)];
+        checkStoredLength(k.length, keyWidth, cell, slot, "key");
+        MemorySegment.copy(seg(cell), ValueLayout.JAVA_BYTE, slotBase(cell, slot) + keyOffsetInSlot, k, 0, k.length);
+        return k;
+    }
+
+    byte[] value(long cell, int slot) {
+        byte[] v = new byte[valueLength(cell, slot)];
+        copyValue(cell, slot, v, v.length);
+        return v;
+    }
+
+    /** Copies the value into {@code dst}; the caller checked that it is large enough. */
+    void copyValue(long cell, int slot, byte[] dst, int len) {
+        checkStoredLength(len, valueWidth, cell, slot, "value");
+        MemorySegment.copy(seg(cell), ValueLayout.JAVA_BYTE, slotBase(cell, slot) + valueOffsetInSlot, dst, 0, len);
+    }
+
+    private void checkStoredLength(int len, int width, long cell, int slot, String what) {
+        if (len < 0 || len > width) {
+            throw HashIndexException.corrupt(file.path(), cellOffset(cell) + SLOTS_OFFSET + (long) slot * slotSize,
+                    "stored " + what + " length " + len + " exceeds the " + what + " width " + width);
+        }
+    }
+
+    boolean keyEquals(long cell, int slot, byte[] key) {
+        MemorySegment s = seg(cell);
+        long at = slotBase(cell, slot);
+        int len = key.length;
+        if (readLength(s, at, keyLengthBytes) != len) {
+            return false;
+        }
+        long k = at + keyOffsetInSlot;
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            if (s.get(LONG_U, k + i) != (long) ARRAY_LONG_LE.get(key, i)) {
+                return false;
+            }
+        }
+        for (; i < len; i++) {
+            if (s.get(ValueLayout.JAVA_BYTE, k + i) != key[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Writes key and value into a slot (not its tophash: publishing is the caller's separate step). */
+    void writeSlot(long cell, int slot, byte[] key, byte[] value) {
+        MemorySegment s = seg(cell);
+        long at = slotBase(cell, slot);
+        writeLength(s, at, keyLengthBytes, key.length);
+        MemorySegment.copy(key, 0, s, ValueLayout.JAVA_BYTE, at + keyOffsetInSlot, key.length);
+        writeLength(s, at + valueLengthOffsetInSlot, valueLengthBytes, value.length);
+        MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, at + valueOffsetInSlot, value.length);
+    }
+
+    /** Copies the used bytes of a slot (lengths, key, value) to another slot; tophash untouched. */
+    void copySlot(long fromCell, int fromSlot, long toCell, int toSlot) {
+        MemorySegment from = seg(fromCell);
+        long fromAt = slotBase(fromCell, fromSlot);
+        MemorySegment to = seg(toCell);
+        long toAt = slotBase(toCell, toSlot);
+        int keyLen = readLength(from, fromAt, keyLengthBytes);
+        int valueLen = readLength(from, fromAt + valueLengthOffsetInSlot, valueLengthBytes);
+        checkStoredLength(keyLen, keyWidth, fromCell, fromSlot, "key");
+        checkStoredLength(valueLen, valueWidth, fromCell, fromSlot, "value");
+        MemorySegment.copy(from, fromAt, to, toAt, keyOffsetInSlot + keyLen);
+        MemorySegment.copy(from, fromAt + valueLengthOffsetInSlot, to, toAt + valueLengthOffsetInSlot,
+                valueLengthBytes + valueLen);
+    }
+
+    /**
+     * Scans the chain starting at {@code cell} for {@code key} and returns its slot reference
+     * ({@code cell * SLOTS + slot}) or NONE. In a not-yet-evacuated old bucket, slots already marked
+     * evacuated-X/Y (left by a crash in the middle of marking) still hold their entry and match by key.
+     */
+    long find(long cell, byte[] key, int top, boolean oldBucket) {
+        for (long c = cell; c != NONE; c = overflow(c)) {
+            MemorySegment s = seg(c);
+            long b = base(c);
+            long tops = s.get(LONG, b + TOPHASH_OFFSET);
+            for (int i = 0; i < SLOTS; i++) {
+                int th = (int) (tops >>> (i * 8)) & 0xFF;
+                if (th == top || (oldBucket && (th == EVACUATED_X || th == EVACUATED_Y))) {
+                    if (keyEquals(c, i, key)) {
+                        return c * SLOTS + i;
+                    }
+                } else if (th == EMPTY_REST) {
+                    return NONE;
+                }
+            }
+        }
+        return NONE;
+    }
+
+    static boolean isEmpty(int tophash) {
+        return tophash <= EMPTY_ONE || tophash == EVACUATED_EMPTY;
+    }
+
+    static boolean isEvacuatedMark(int tophash) {
+        return tophash >= EVACUATED_X && tophash <= EVACUATED_EMPTY;
+    }
+}

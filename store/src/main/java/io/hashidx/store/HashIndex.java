@@ -1,0 +1,324 @@
+package io.hashidx.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BiConsumer;
+import java.util.random.RandomGenerator;
+
+/**
+ * A persistent hash index in one memory-mapped file: fixed-width byte-string keys and values, Go's
+ * map design on disk (8-slot buckets, overflow pages, doubling with incremental evacuation).
+ *
+ * <pre>{@code
+ * try (HashIndex idx = HashIndex.create(Path.of("names.hidx"), Options.widths(16, 64).expectedEntries(1_000_000))) {
+ *     idx.put(key, value);
+ *     byte[] v = idx.get(key);
+ * }
+ * }</pre>
+ *
+ * <ul>
+ *   <li>Keys and values are byte strings up to the file's widths; their length is stored, so
+ *       {@code "ab"} and {@code "ab\0"} are different keys. The empty key is a valid key.
+ *   <li>Thread-safe: many readers or one writer at a time. One process writes a file at a time.
+ *   <li>Every completed operation survives the process being killed. {@link #sync()} forces the pages
+ *       to the disk; durability against power loss is not promised yet (see FORMAT.md, "Crash safety").
+ * </ul>
+ */
+public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[], byte[]>> {
+    private final Path path;
+    private final MappedFile file;
+    private final Table table;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final boolean readOnly;
+    private volatile boolean closed;
+
+    private HashIndex(Path path, MappedFile file, Table table) {
+        this.path = path;
+        this.file = file;
+        this.table = table;
+        this.readOnly = !file.writable();
+    }
+
+    /** Creates a new index file; fails if the file exists. */
+    public static HashIndex create(Path path, Options options) {
+        FileLocks.Handle handle = FileLocks.acquire(path, true, true);
+        MappedFile file = null;
+        try {
+            file = new MappedFile(path, handle, true);
+            Header h = FileSetup.newFile(path, file, options,
+                    options.seed().orElseGet(() -> new SecureRandom().nextLong()));
+            return new HashIndex(path, file, new Table(h, file));
+        } catch (RuntimeException e) {
+            if (file != null) {
+                file.close();
+            } else {
+                handle.release();
+            }
+            try {
+                Files.deleteIfExists(path);
+            } catch (java.io.IOException ignored) {
+                // the error below matters more than the leftover file
+            }
+            throw e;
+        }
+    }
+
+    /** Opens an existing index for reading and writing; replays the operation a crash cut short. */
+    public static HashIndex open(Path path) {
+        return open(path, true);
+    }
+
+    /** Opens an existing index read-only; never takes the write lock. */
+    public static HashIndex openReadOnly(Path path) {
+        return open(path, false);
+    }
+
+    private static HashIndex open(Path path, boolean write) {
+        FileLocks.Handle handle = FileLocks.acquire(path, write, false);
+        MappedFile file = null;
+        try {
+            file = new MappedFile(path, handle, false);
+            Header h = FileSetup.existingFile(path, file, write);
+            return new HashIndex(path, file, new Table(h, file));
+        } catch (RuntimeException e) {
+            if (file != null) {
+                file.close();
+            } else {
+                handle.release();
+            }
+            throw e;
+        }
+    }
+
+    /** Stores {@code value} under {@code key}; returns true when it replaced a value. */
+    public boolean put(byte[] key, byte[] value) {
+        checkKey(key);
+        if (value.length > table.h.valueWidth) {
+            throw HashIndexException.valueTooLong(path, value.length, table.h.valueWidth);
+        }
+        return write(() -> table.put(key, value));
+    }
+
+    /** The value stored under {@code key}, or null. */
+    public byte[] get(byte[] key) {
+        checkKey(key);
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            long ref = table.find(key);
+            return ref < 0 ? null : table.value(ref);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Copies the value stored under {@code key} into {@code dest} without allocating; returns its
+     * length, or -1 when the key is absent. {@code dest} must hold at least {@link #valueWidth()} bytes
+     * or the value's length.
+     */
+    public int get(byte[] key, byte[] dest) {
+        checkKey(key);
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            long ref = table.find(key);
+            if (ref < 0) {
+                return -1;
+            }
+            int len = table.valueLength(ref);
+            if (len > dest.length) {
+                throw HashIndexException.invalidArgument(path, "destination of " + dest.length
+                        + " bytes is too small for a value of " + len + " bytes; pass valueWidth() bytes");
+            }
+            table.copyValue(ref, dest, len);
+            return len;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    public boolean contains(byte[] key) {
+        checkKey(key);
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            return table.find(key) >= 0;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Removes {@code key}; returns true when it was present. */
+    public boolean remove(byte[] key) {
+        checkKey(key);
+        return write(() -> table.remove(key));
+    }
+
+    /** Number of entries. */
+    public long size() {
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            return table.count();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Iterates from a random bucket and slot, as Go's maps do. Entries present for the whole iteration
+     * are returned exactly once, also while the table grows; removed entries are not returned after
+     * their removal. Keys and values are copies.
+     */
+    @Override
+    public Iterator<Map.Entry<byte[], byte[]>> iterator() {
+        return iterator(new SecureRandom());
+    }
+
+    /** Like {@link #iterator()}, with the start position drawn from {@code random} (tests pass a seeded one). */
+    public Iterator<Map.Entry<byte[], byte[]>> iterator(RandomGenerator random) {
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            Table.Cursor cursor = table.new Cursor(random);
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return read(cursor::hasNext);
+                }
+
+                @Override
+                public Map.Entry<byte[], byte[]> next() {
+                    return read(cursor::nextEntry);
+                }
+            };
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Calls {@code action} for every entry (see {@link #iterator()}). */
+    public void forEach(BiConsumer<byte[], byte[]> action) {
+        for (Iterator<Map.Entry<byte[], byte[]>> it = iterator(); it.hasNext(); ) {
+            Map.Entry<byte[], byte[]> e = it.next();
+            action.accept(e.getKey(), e.getValue());
+        }
+    }
+
+    /**
+     * Evacuates every old bucket of a growth in progress, so a table loaded once and then only read
+     * does not stay half-grown. Returns the number of old buckets that were left.
+     */
+    public long finishGrowth() {
+        return write(() -> {
+            long left = table.h.growing() ? table.h.oldBucketCount - table.h.evacuated : 0;
+            table.finishGrowth(Long.MAX_VALUE);
+            return left;
+        });
+    }
+
+    /**
+     * Forces every change to the storage device. A process crash never needs this; it narrows, but
+     * does not yet close, what a power loss can lose (FORMAT.md, "Crash safety").
+     */
+    public void sync() {
+        lock.writeLock().lock();
+        try {
+            checkOpen();
+            file.force();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** A snapshot of the file's geometry, growth state and space use; scans the whole file. */
+    public Inspection inspect() {
+        return read(() -> new Inspector(table).inspect());
+    }
+
+    /** Checks every invariant of the file; returns the problems found (empty when the file is sound). */
+    public List<String> verify() {
+        return read(() -> new Invariants(table).check());
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public int keyWidth() {
+        return table.h.keyWidth;
+    }
+
+    public int valueWidth() {
+        return table.h.valueWidth;
+    }
+
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    /**
+     * Evacuates a bounded number of old buckets of a growth in progress (the rest continues after the
+     * next open), frees retired space and closes the file. Does not force pages to disk: see {@link #sync()}.
+     */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                table.closing();
+            } finally {
+                file.close();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    // ---- internals ----
+
+    private void checkKey(byte[] key) {
+        if (key.length > table.h.keyWidth) {
+            throw HashIndexException.keyTooLong(path, key.length, table.h.keyWidth);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw HashIndexException.closed(path);
+        }
+    }
+
+    private <T> T read(java.util.function.Supplier<T> body) {
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            return body.get();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private <T> T write(java.util.function.Supplier<T> body) {
+        lock.writeLock().lock();
+        try {
+            checkOpen();
+            if (readOnly) {
+                throw HashIndexException.readOnly(path);
+            }
+            return body.get();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+}

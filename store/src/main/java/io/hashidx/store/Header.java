@@ -1,0 +1,323 @@
+package io.hashidx.store;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.zip.CRC32C;
+
+/**
+ * The header page (the first 4096 bytes of the file): two checksummed copies of the header and,
+ * outside the checksums, the live area that changes on every write.
+ *
+ * <pre>
+ *  0     copy A (512 bytes, CRC32C in its last 4 bytes)
+ *  512   copy B (same layout)
+ *  1024  live area: entry count and the intent record of the operation in flight
+ *  1088  reserved, zero, up to 4096
+ * </pre>
+ *
+ * Buckets change in place, so copies are not copy-on-write: every update writes copy A then copy B,
+ * each with a new generation. The newest valid copy wins; when one copy is torn, the other lags by at
+ * most one update, and every field it may lag in is safe to lag (see FORMAT.md, "Header copies").
+ */
+final class Header {
+    static final byte[] MAGIC = "HASHIDX\0".getBytes(StandardCharsets.US_ASCII);
+    static final int READ_VERSION = 1;
+    static final int WRITE_VERSION = 1;
+
+    static final int COPY_SIZE = 512;
+    static final int COPY_A = 0;
+    static final int COPY_B = COPY_A + COPY_SIZE;
+
+    // ---- fields of one copy ----
+    static final int MAGIC_OFFSET = 0;
+    static final int READ_VERSION_OFFSET = MAGIC_OFFSET + 8;
+    static final int WRITE_VERSION_OFFSET = READ_VERSION_OFFSET + 4;
+    static final int GENERATION_OFFSET = WRITE_VERSION_OFFSET + 4;
+    static final int KEY_WIDTH_OFFSET = GENERATION_OFFSET + 8;
+    static final int VALUE_WIDTH_OFFSET = KEY_WIDTH_OFFSET + 4;
+    static final int SEED_OFFSET = VALUE_WIDTH_OFFSET + 4;
+    static final int CHUNK_SIZE_OFFSET = SEED_OFFSET + 8;
+    static final int STRIDE_OFFSET = CHUNK_SIZE_OFFSET + 8;
+    static final int SLOTS_OFFSET = STRIDE_OFFSET + 4;
+    static final int BUCKET_COUNT_OFFSET = SLOTS_OFFSET + 4;
+    static final int BUCKETS_CELL_OFFSET = BUCKET_COUNT_OFFSET + 8;
+    static final int OLD_BUCKET_COUNT_OFFSET = BUCKETS_CELL_OFFSET + 8;
+    static final int OLD_BUCKETS_CELL_OFFSET = OLD_BUCKET_COUNT_OFFSET + 8;
+    static final int EVACUATED_OFFSET = OLD_BUCKETS_CELL_OFFSET + 8;
+    static final int OVERFLOW_PAGES_OFFSET = EVACUATED_OFFSET + 8;
+    static final int OLD_OVERFLOW_PAGES_OFFSET = OVERFLOW_PAGES_OFFSET + 8;
+    static final int FREE_ROOT_OFFSET = OLD_OVERFLOW_PAGES_OFFSET + 8;
+    static final int FREE_CELLS_OFFSET = FREE_ROOT_OFFSET + 8;
+    static final int ALLOCATED_CELLS_OFFSET = FREE_CELLS_OFFSET + 8;
+    static final int RETIRED_CELL_OFFSET = ALLOCATED_CELLS_OFFSET + 8;
+    static final int RETIRED_BUCKETS_OFFSET = RETIRED_CELL_OFFSET + 8;
+    static final int RETIRED_OVERFLOW_OFFSET = RETIRED_BUCKETS_OFFSET + 8;
+    static final int JOURNAL_CELL_OFFSET = RETIRED_OVERFLOW_OFFSET + 8;
+    static final int DOUBLINGS_OFFSET = JOURNAL_CELL_OFFSET + 8;
+    static final int SAME_SIZE_GROWTHS_OFFSET = DOUBLINGS_OFFSET + 8;
+    static final int COUNT_OFFSET = SAME_SIZE_GROWTHS_OFFSET + 8;
+    static final int RESERVED_OFFSET = COUNT_OFFSET + 8;
+    static final int CRC_OFFSET = COPY_SIZE - 4;
+
+    // ---- live area, outside the checksums; 8-byte fields at aligned offsets ----
+    static final int LIVE_OFFSET = COPY_B + COPY_SIZE;
+    static final int LIVE_COUNT_OFFSET = LIVE_OFFSET;
+    static final int INTENT_OP_OFFSET = LIVE_COUNT_OFFSET + 8;
+    static final int INTENT_SLOT_OFFSET = INTENT_OP_OFFSET + 8;
+    static final int INTENT_COUNT_BEFORE_OFFSET = INTENT_SLOT_OFFSET + 8;
+    static final int LIVE_END = INTENT_COUNT_BEFORE_OFFSET + 8;
+
+    static final long INTENT_NONE = 0;
+    static final long INTENT_INSERT = 1;
+    static final long INTENT_OVERWRITE = 2;
+    static final long INTENT_REMOVE = 3;
+
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    // ---- the fields, as of the newest valid copy plus this process's updates ----
+    long generation;
+    int readVersion = READ_VERSION;
+    int writeVersion = WRITE_VERSION;
+    int keyWidth;
+    int valueWidth;
+    long seed;
+    long chunkSize;
+    int stride;
+    long bucketCount;
+    long bucketsCell;
+    long oldBucketCount;
+    long oldBucketsCell;
+    long evacuated;
+    long overflowPages;
+    long oldOverflowPages;
+    long freeRoot = BucketLayout.NONE;
+    long freeCells;
+    long allocatedCells;
+    long retiredCell = BucketLayout.NONE;
+    long retiredBuckets;
+    long retiredOverflow;
+    long journalCell;
+    long doublings;
+    long sameSizeGrowths;
+    long count;
+
+    /** What was found in each copy when the file was opened: for inspect. */
+    record CopyState(long generation, boolean valid) {
+    }
+
+    CopyState copyA = new CopyState(0, false);
+    CopyState copyB = new CopyState(0, false);
+
+    boolean growing() {
+        return oldBucketCount != 0;
+    }
+
+    /** Encodes this header as one 512-byte copy with its checksum. */
+    byte[] encode() {
+        ByteBuffer b = ByteBuffer.allocate(COPY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC_OFFSET, MAGIC);
+        b.putInt(READ_VERSION_OFFSET, readVersion);
+        b.putInt(WRITE_VERSION_OFFSET, writeVersion);
+        b.putLong(GENERATION_OFFSET, generation);
+        b.putInt(KEY_WIDTH_OFFSET, keyWidth);
+        b.putInt(VALUE_WIDTH_OFFSET, valueWidth);
+        b.putLong(SEED_OFFSET, seed);
+        b.putLong(CHUNK_SIZE_OFFSET, chunkSize);
+        b.putInt(STRIDE_OFFSET, stride);
+        b.putInt(SLOTS_OFFSET, BucketLayout.SLOTS);
+        b.putLong(BUCKET_COUNT_OFFSET, bucketCount);
+        b.putLong(BUCKETS_CELL_OFFSET, bucketsCell);
+        b.putLong(OLD_BUCKET_COUNT_OFFSET, oldBucketCount);
+        b.putLong(OLD_BUCKETS_CELL_OFFSET, oldBucketsCell);
+        b.putLong(EVACUATED_OFFSET, evacuated);
+        b.putLong(OVERFLOW_PAGES_OFFSET, overflowPages);
+        b.putLong(OLD_OVERFLOW_PAGES_OFFSET, oldOverflowPages);
+        b.putLong(FREE_ROOT_OFFSET, freeRoot + 1);
+        b.putLong(FREE_CELLS_OFFSET, freeCells);
+        b.putLong(ALLOCATED_CELLS_OFFSET, allocatedCells);
+        b.putLong(RETIRED_CELL_OFFSET, retiredCell + 1);
+        b.putLong(RETIRED_BUCKETS_OFFSET, retiredBuckets);
+        b.putLong(RETIRED_OVERFLOW_OFFSET, retiredOverflow);
+        b.putLong(JOURNAL_CELL_OFFSET, journalCell);
+        b.putLong(DOUBLINGS_OFFSET, doublings);
+        b.putLong(SAME_SIZE_GROWTHS_OFFSET, sameSizeGrowths);
+        b.putLong(COUNT_OFFSET, count);
+        CRC32C crc = new CRC32C();
+        crc.update(b.array(), 0, CRC_OFFSET);
+        b.putInt(CRC_OFFSET, (int) crc.getValue());
+        return b.array();
+    }
+
+    /** Writes a new generation into copy A, then copy B. */
+    void store(MemorySegment page) {
+        generation++;
+        byte[] bytes = encode();
+        MemorySegment.copy(bytes, 0, page, ValueLayout.JAVA_BYTE, COPY_A, COPY_SIZE);
+        MemorySegment.copy(bytes, 0, page, ValueLayout.JAVA_BYTE, COPY_B, COPY_SIZE);
+        copyA = new CopyState(generation, true);
+        copyB = copyA;
+    }
+
+    /** Result of checking one copy: either a decoded header or why it is unusable. */
+    private record Decoded(Header header, boolean magicOk, String problem) {
+    }
+
+    private static Decoded decode(byte[] bytes) {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (bytes[i] != MAGIC[i]) {
+                return new Decoded(null, false, "magic bytes do not match");
+            }
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, CRC_OFFSET);
+        if ((int) crc.getValue() != b.getInt(CRC_OFFSET)) {
+            return new Decoded(null, true, "checksum mismatch");
+        }
+        Header h = new Header();
+        h.readVersion = b.getInt(READ_VERSION_OFFSET);
+        h.writeVersion = b.getInt(WRITE_VERSION_OFFSET);
+        h.generation = b.getLong(GENERATION_OFFSET);
+        h.keyWidth = b.getInt(KEY_WIDTH_OFFSET);
+        h.valueWidth = b.getInt(VALUE_WIDTH_OFFSET);
+        h.seed = b.getLong(SEED_OFFSET);
+        h.chunkSize = b.getLong(CHUNK_SIZE_OFFSET);
+        h.stride = b.getInt(STRIDE_OFFSET);
+        int slots = b.getInt(SLOTS_OFFSET);
+        h.bucketCount = b.getLong(BUCKET_COUNT_OFFSET);
+        h.bucketsCell = b.getLong(BUCKETS_CELL_OFFSET);
+        h.oldBucketCount = b.getLong(OLD_BUCKET_COUNT_OFFSET);
+        h.oldBucketsCell = b.getLong(OLD_BUCKETS_CELL_OFFSET);
+        h.evacuated = b.getLong(EVACUATED_OFFSET);
+        h.overflowPages = b.getLong(OVERFLOW_PAGES_OFFSET);
+        h.oldOverflowPages = b.getLong(OLD_OVERFLOW_PAGES_OFFSET);
+        h.freeRoot = b.getLong(FREE_ROOT_OFFSET) - 1;
+        h.freeCells = b.getLong(FREE_CELLS_OFFSET);
+        h.allocatedCells = b.getLong(ALLOCATED_CELLS_OFFSET);
+        h.retiredCell = b.getLong(RETIRED_CELL_OFFSET) - 1;
+        h.retiredBuckets = b.getLong(RETIRED_BUCKETS_OFFSET);
+        h.retiredOverflow = b.getLong(RETIRED_OVERFLOW_OFFSET);
+        h.journalCell = b.getLong(JOURNAL_CELL_OFFSET);
+        h.doublings = b.getLong(DOUBLINGS_OFFSET);
+        h.sameSizeGrowths = b.getLong(SAME_SIZE_GROWTHS_OFFSET);
+        h.count = b.getLong(COUNT_OFFSET);
+        if (h.readVersion > READ_VERSION) {
+            return new Decoded(h, true, null); // version is checked by the caller with a precise message
+        }
+        for (int i = RESERVED_OFFSET; i < CRC_OFFSET; i++) {
+            if (bytes[i] != 0) {
+                return new Decoded(null, true, "reserved byte at " + i + " is not zero");
+            }
+        }
+        if (slots != BucketLayout.SLOTS) {
+            return new Decoded(null, true, "slots per bucket is " + slots + ", expected " + BucketLayout.SLOTS);
+        }
+        String geometry = h.geometryProblem();
+        return geometry == null ? new Decoded(h, true, null) : new Decoded(null, true, geometry);
+    }
+
+    private String geometryProblem() {
+        if (keyWidth < 0 || keyWidth > Options.MAX_KEY_WIDTH || valueWidth < 0 || valueWidth > Options.MAX_VALUE_WIDTH) {
+            return "key width " + keyWidth + " or value width " + valueWidth + " out of range";
+        }
+        if (stride != BucketLayout.strideFor(keyWidth, valueWidth)) {
+            return "bucket stride " + stride + " does not match the widths";
+        }
+        if (chunkSize < stride || chunkSize % 4096 != 0) {
+            return "chunk size " + chunkSize + " is not a multiple of 4096 holding at least one bucket";
+        }
+        if (bucketCount < 1 || oldBucketCount < 0 || evacuated < 0 || evacuated > oldBucketCount) {
+            return "bucket counts out of range (buckets " + bucketCount + ", old " + oldBucketCount
+                    + ", evacuated " + evacuated + ")";
+        }
+        if (oldBucketCount != 0 && oldBucketCount != bucketCount && oldBucketCount * 2 != bucketCount) {
+            return "old bucket count " + oldBucketCount + " is neither the bucket count nor half of it";
+        }
+        if (bucketsCell < 0 || bucketsCell + bucketCount > allocatedCells
+                || (oldBucketCount != 0 && (oldBucketsCell < 0 || oldBucketsCell + oldBucketCount > allocatedCells))
+                || journalCell < 0 || journalCell >= allocatedCells
+                || freeRoot < BucketLayout.NONE || freeRoot >= allocatedCells
+                || retiredCell < BucketLayout.NONE || retiredCell + retiredBuckets > allocatedCells) {
+            return "a cell reference lies outside the " + allocatedCells + " allocated cells";
+        }
+        return null;
+    }
+
+    /**
+     * Reads the newest valid copy from the header page. Throws the right error for a foreign file,
+     * a newer version, or two bad copies.
+     */
+    static Header load(MemorySegment page, Path path, boolean forWriting) {
+        byte[] a = new byte[COPY_SIZE];
+        byte[] b = new byte[COPY_SIZE];
+        MemorySegment.copy(page, ValueLayout.JAVA_BYTE, COPY_A, a, 0, COPY_SIZE);
+        MemorySegment.copy(page, ValueLayout.JAVA_BYTE, COPY_B, b, 0, COPY_SIZE);
+        Decoded da = decode(a);
+        Decoded db = decode(b);
+        if (!da.magicOk() && !db.magicOk()) {
+            throw HashIndexException.notHashIndex(path, "no hashidx magic bytes at offset 0 or 512");
+        }
+        Header best = null;
+        if (da.header() != null) {
+            best = da.header();
+        }
+        if (db.header() != null && (best == null || db.header().generation > best.generation)) {
+            best = db.header();
+        }
+        if (best == null) {
+            throw HashIndexException.corrupt(path, 0, "both header copies are damaged (copy A: "
+                    + da.problem() + "; copy B: " + db.problem() + ")");
+        }
+        if (best.readVersion > READ_VERSION) {
+            throw HashIndexException.unsupportedVersion(path, best.readVersion, READ_VERSION, false);
+        }
+        if (forWriting && best.writeVersion > WRITE_VERSION) {
+            throw HashIndexException.unsupportedVersion(path, best.writeVersion, WRITE_VERSION, true);
+        }
+        best.copyA = new CopyState(da.header() == null ? -1 : da.header().generation, da.header() != null);
+        best.copyB = new CopyState(db.header() == null ? -1 : db.header().generation, db.header() != null);
+        for (int i = LIVE_END; i < MappedFile.DATA_START; i++) {
+            if (page.get(ValueLayout.JAVA_BYTE, i) != 0) {
+                throw HashIndexException.corrupt(path, i, "reserved byte in the header page is not zero");
+            }
+        }
+        return best;
+    }
+
+    // ---- live area ----
+
+    static long liveCount(MemorySegment page) {
+        return page.get(LONG, LIVE_COUNT_OFFSET);
+    }
+
+    static void setLiveCount(MemorySegment page, long count) {
+        page.set(LONG, LIVE_COUNT_OFFSET, count);
+    }
+
+    static long intentOp(MemorySegment page) {
+        return page.get(LONG, INTENT_OP_OFFSET);
+    }
+
+    static long intentSlot(MemorySegment page) {
+        return page.get(LONG, INTENT_SLOT_OFFSET);
+    }
+
+    static long intentCountBefore(MemorySegment page) {
+        return page.get(LONG, INTENT_COUNT_BEFORE_OFFSET);
+    }
+
+    /** Records the operation about to change {@code slotRef}; the op word is written last. */
+    static void beginIntent(MemorySegment page, long op, long slotRef, long countBefore) {
+        page.set(LONG, INTENT_SLOT_OFFSET, slotRef);
+        page.set(LONG, INTENT_COUNT_BEFORE_OFFSET, countBefore);
+        page.set(LONG, INTENT_OP_OFFSET, op);
+    }
+
+    static void endIntent(MemorySegment page) {
+        page.set(LONG, INTENT_OP_OFFSET, INTENT_NONE);
+    }
+}

@@ -1,0 +1,235 @@
+package io.hashidx.store;
+
+import static io.hashidx.store.BucketLayout.EMPTY_REST;
+import static io.hashidx.store.BucketLayout.EVACUATED_EMPTY;
+import static io.hashidx.store.BucketLayout.EVACUATED_X;
+import static io.hashidx.store.BucketLayout.EVACUATED_Y;
+import static io.hashidx.store.BucketLayout.MIN_TOPHASH;
+import static io.hashidx.store.BucketLayout.NONE;
+import static io.hashidx.store.BucketLayout.SLOTS;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Every invariant of FORMAT.md ("Invariants"), checked over the whole file. Used by tests after
+ * every reopen and by {@code hashidx verify}. Returns problems instead of throwing, so one run
+ * reports as much as it can.
+ */
+final class Invariants {
+    private static final int MAX_PROBLEMS = 100;
+
+    private final Table t;
+    private final Header h;
+    private final BucketLayout layout;
+    private final List<String> problems = new ArrayList<>();
+    private final BitSet used;
+    private final byte[] key;
+
+    Invariants(Table t) {
+        this.t = t;
+        this.h = t.h;
+        this.layout = t.layout;
+        this.used = new BitSet((int) Math.min(Integer.MAX_VALUE, h.allocatedCells));
+        this.key = new byte[h.keyWidth];
+    }
+
+    List<String> check() {
+        claim(h.journalCell, "journal cell");
+        claimRange(h.bucketsCell, h.bucketCount, "bucket array");
+        if (h.growing()) {
+            claimRange(h.oldBucketsCell, h.oldBucketCount, "old bucket array");
+        }
+        long entries = 0;
+        long overflow = 0;
+        long oldOverflow = 0;
+        if (h.growing()) {
+            for (long b = 0; b < h.oldBucketCount; b++) {
+                long cell = h.oldBucketsCell + b;
+                boolean evacuated = BucketLayout.isEvacuatedMark(layout.tophash(cell, 0));
+                if (b < h.evacuated && !evacuated) {
+                    problem("old bucket " + b + " is below the evacuation mark " + h.evacuated + " but not evacuated");
+                }
+                ChainResult r = checkChain(cell, b, true, evacuated);
+                oldOverflow += r.pages;
+                if (!evacuated) {
+                    entries += r.entries;
+                }
+            }
+        }
+        for (long b = 0; b < h.bucketCount; b++) {
+            long cell = h.bucketsCell + b;
+            boolean fromOld = h.growing()
+                    && !BucketLayout.isEvacuatedMark(layout.tophash(h.oldBucketsCell + oldIndexOf(b), 0));
+            ChainResult r = checkChain(cell, b, false, false);
+            overflow += r.pages;
+            if (fromOld) {
+                // the old bucket is not evacuated: this destination may only hold an interrupted copy
+                continue;
+            }
+            entries += r.entries;
+        }
+        if (entries != t.count()) {
+            problem("count is " + t.count() + " but " + entries + " entries are reachable");
+        }
+        if (overflow != h.overflowPages) {
+            problem("header counts " + h.overflowPages + " overflow pages in the bucket array, found " + overflow);
+        }
+        if (h.growing() && oldOverflow != h.oldOverflowPages) {
+            problem("header counts " + h.oldOverflowPages + " overflow pages in the old array, found " + oldOverflow);
+        }
+        checkFreeList();
+        return problems;
+    }
+
+    private long oldIndexOf(long newIndex) {
+        return h.oldBucketCount == h.bucketCount ? newIndex : newIndex >>> 1;
+    }
+
+    private record ChainResult(long entries, long pages) {
+    }
+
+    private ChainResult checkChain(long bucket, long index, boolean old, boolean evacuated) {
+        long entries = 0;
+        long pages = 0;
+        boolean rest = false;
+        Set<ByteBuffer> keys = new HashSet<>();
+        for (long c = bucket; c != NONE; c = layout.overflow(c)) {
+            if (c != bucket) {
+                pages++;
+                if (!claim(c, (old ? "old " : "") + "bucket " + index + " overflow page")) {
+                    break;
+                }
+            }
+            if (!evacuated && layout.reservedWord(c) != 0) {
+                problem("cell " + c + ": reserved word is not zero");
+            }
+            for (int i = 0; i < SLOTS; i++) {
+                int th = layout.tophash(c, i);
+                if (evacuated) {
+                    if (!BucketLayout.isEvacuatedMark(th)) {
+                        problem("evacuated old bucket " + index + " has an unmarked slot (tophash " + th + ")");
+                    } else if (th != EVACUATED_EMPTY) {
+                        checkDestination(c, i, index, th);
+                    }
+                    continue;
+                }
+                if (rest && th != EMPTY_REST) {
+                    problem("bucket " + index + ": slot after an empty-rest mark is not empty-rest (cell " + c + ")");
+                }
+                if (th == EMPTY_REST) {
+                    rest = true;
+                    continue;
+                }
+                if (th < MIN_TOPHASH) {
+                    if ((th == EVACUATED_X || th == EVACUATED_Y) && old) {
+                        // left by a crash while marking: the entry is still here and still counts
+                    } else {
+                        if (th != BucketLayout.EMPTY_ONE) {
+                            problem("bucket " + index + ": unexpected mark " + th + " in cell " + c);
+                        }
+                        continue;
+                    }
+                }
+                if (layout.valueLength(c, i) > h.valueWidth) {
+                    problem("cell " + c + " slot " + i + ": value length " + layout.valueLength(c, i) + " exceeds the width");
+                    continue;
+                }
+                int len = layout.keyLength(c, i);
+                if (len > h.keyWidth) {
+                    problem("cell " + c + " slot " + i + ": key length " + len + " exceeds the width");
+                    continue;
+                }
+                layout.readKey(c, i, key);
+                long hash = Hashing.xxh64(key, 0, len, h.seed);
+                long expected = Hashing.bucketIndex(hash, old ? h.oldBucketCount : h.bucketCount);
+                if (expected != index) {
+                    problem("cell " + c + " slot " + i + ": key belongs in bucket " + expected + ", found in " + index);
+                }
+                if (th >= MIN_TOPHASH && th != Hashing.tophash(hash)) {
+                    problem("cell " + c + " slot " + i + ": tophash " + th + " does not match the key's " + Hashing.tophash(hash));
+                }
+                if (!keys.add(ByteBuffer.wrap(java.util.Arrays.copyOf(key, len)))) {
+                    problem("bucket " + index + ": duplicate key in cell " + c + " slot " + i);
+                }
+                entries++;
+            }
+        }
+        return new ChainResult(entries, pages);
+    }
+
+    /** An evacuated slot's mark must name the destination its key hashes to. */
+    private void checkDestination(long c, int i, long oldIndex, int mark) {
+        int len = layout.readKey(c, i, key);
+        long hash = Hashing.xxh64(key, 0, len, h.seed);
+        long dest = Hashing.bucketIndex(hash, h.bucketCount);
+        long expected = h.bucketCount == h.oldBucketCount ? oldIndex : 2 * oldIndex + (mark == EVACUATED_Y ? 1 : 0);
+        if (dest != expected) {
+            problem("old bucket " + oldIndex + ": slot marked " + (mark == EVACUATED_X ? "X" : "Y")
+                    + " but its key goes to new bucket " + dest);
+        }
+    }
+
+    private void checkFreeList() {
+        long free = 0;
+        long runs = 0;
+        for (long r = h.freeRoot; r != NONE; r = layout.freeRunNext(r)) {
+            if (r < 0 || r >= h.allocatedCells || ++runs > h.allocatedCells) {
+                problem("free list leaves the allocated cells or loops at " + r);
+                return;
+            }
+            long len = layout.freeRunLength(r);
+            if (len < 1 || r + len > h.allocatedCells) {
+                problem("free run at cell " + r + " has length " + len + " outside the file");
+                return;
+            }
+            for (long c = r; c < r + len; c++) {
+                if (!claim(c, "free run")) {
+                    return;
+                }
+                free++;
+                for (long x = layout.overflow(c); x != NONE; x = layout.overflow(x)) {
+                    if (!claim(x, "freed chain page")) {
+                        return;
+                    }
+                    free++;
+                }
+            }
+        }
+        if (free != h.freeCells) {
+            problem("header counts " + h.freeCells + " free pages, the free list holds " + free);
+        }
+    }
+
+    private void claimRange(long first, long n, String what) {
+        for (long c = first; c < first + n; c++) {
+            if (!claim(c, what)) {
+                return;
+            }
+        }
+    }
+
+    /** Marks a cell as used by one structure; reports cells outside the file or used twice. */
+    private boolean claim(long cell, String what) {
+        if (cell < 0 || cell >= h.allocatedCells) {
+            problem(what + ": cell " + cell + " is outside the " + h.allocatedCells + " allocated cells");
+            return false;
+        }
+        if (used.get((int) cell)) {
+            problem(what + ": cell " + cell + " is used twice");
+            return false;
+        }
+        used.set((int) cell);
+        return true;
+    }
+
+    private void problem(String p) {
+        if (problems.size() < MAX_PROBLEMS) {
+            problems.add(p);
+        }
+    }
+}

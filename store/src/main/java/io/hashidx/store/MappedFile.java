@@ -1,0 +1,202 @@
+package io.hashidx.store;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/**
+ * The index file as memory: one mapping for the header page and one per fixed-size chunk of cells,
+ * each chunk in its own shared {@link Arena}. Growing the file adds mappings (and remaps only the
+ * last, partial chunk); it never remaps everything.
+ *
+ * <p>The file is only ever extended by writing real zeros through the channel before the new range
+ * is mapped: mapping past the end would extend the file as a sparse hole, and the first store into a
+ * hole on a full disk kills the JVM with SIGBUS.
+ */
+final class MappedFile implements AutoCloseable {
+    /** Size of the header page; cells start here. */
+    static final long DATA_START = 4096;
+    private static final int ZERO_BLOCK = 1 << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ZERO_BLOCK).asReadOnlyBuffer();
+
+    private final Path path;
+    private final FileLocks.Handle handle;
+    private final FileChannel channel;
+    private final boolean writable;
+    private long chunkSize;
+    private final Arena headerArena;
+    private final MemorySegment header;
+    private MemorySegment[] chunks = new MemorySegment[0];
+    private Arena[] arenas = new Arena[0];
+    private long mappedEnd = DATA_START;
+    private long size;
+
+    /**
+     * Maps the header page of an open file. A new, empty file first gets a zeroed header page; an
+     * existing file shorter than the header page is refused with a precise error.
+     */
+    MappedFile(Path path, FileLocks.Handle handle, boolean creating) {
+        this.path = path;
+        this.handle = handle;
+        this.channel = handle.channel();
+        this.writable = handle.writable();
+        try {
+            this.size = channel.size();
+            if (creating) {
+                extendTo(DATA_START);
+            } else if (size < DATA_START) {
+                refuseShortFile();
+            }
+        } catch (IOException e) {
+            throw HashIndexException.io(path, "reading the file", e);
+        }
+        this.headerArena = Arena.ofShared();
+        this.header = map(0, DATA_START, headerArena);
+    }
+
+    private void refuseShortFile() throws IOException {
+        ByteBuffer start = ByteBuffer.allocate(Header.MAGIC.length);
+        while (start.hasRemaining() && channel.read(start, start.position()) > 0) {
+            // read what there is of the magic bytes
+        }
+        if (!start.hasRemaining() && java.util.Arrays.equals(start.array(), Header.MAGIC)) {
+            throw HashIndexException.corrupt(path, size, "truncated: the file is " + size
+                    + " bytes, shorter than its " + DATA_START + "-byte header page");
+        }
+        throw HashIndexException.notHashIndex(path, size == 0 ? "the file is empty" : "the file is only " + size + " bytes");
+    }
+
+    /** Set once, from the header, before any cell is mapped. */
+    void setChunkSize(long chunkSize) {
+        this.chunkSize = chunkSize;
+    }
+
+    Path path() {
+        return path;
+    }
+
+    long chunkSize() {
+        return chunkSize;
+    }
+
+    boolean writable() {
+        return writable;
+    }
+
+    /** The physical size of the file: every byte below it was really written. */
+    long size() {
+        return size;
+    }
+
+    MemorySegment header() {
+        return header;
+    }
+
+    MemorySegment chunk(int index) {
+        return chunks[index];
+    }
+
+    /** Makes sure the file is at least {@code end} bytes, writing zeros (never a sparse hole). */
+    void extendTo(long end) {
+        if (end <= size) {
+            return;
+        }
+        long start = size;
+        try {
+            long pos = start;
+            while (pos < end) {
+                ByteBuffer zeros = ZEROS.duplicate();
+                zeros.limit((int) Math.min(ZERO_BLOCK, end - pos));
+                while (zeros.hasRemaining()) {
+                    pos += channel.write(zeros, pos);
+                }
+            }
+            size = end;
+        } catch (IOException e) {
+            try {
+                channel.truncate(start);
+            } catch (IOException ignored) {
+                // the size stays as it was recorded; the partial tail is unused zeros
+            }
+            if (isDiskFull(e)) {
+                throw HashIndexException.diskFull(path, end - start, e);
+            }
+            throw HashIndexException.io(path, "extending the file to " + end + " bytes", e);
+        }
+    }
+
+    private static boolean isDiskFull(IOException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("No space left") || m.contains("Disk quota exceeded") || m.contains("File too large");
+    }
+
+    /** Maps whatever is needed so that bytes below {@code end} (at most the file size) are addressable. */
+    void ensureMapped(long end) {
+        if (end <= mappedEnd) {
+            return;
+        }
+        if (end > size) {
+            throw new IllegalStateException("mapping past the end of the file: " + end + " > " + size);
+        }
+        int lastChunk = (int) ((size - 1 - DATA_START) / chunkSize);
+        if (lastChunk >= chunks.length) {
+            MemorySegment[] c = java.util.Arrays.copyOf(chunks, lastChunk + 1);
+            Arena[] a = java.util.Arrays.copyOf(arenas, lastChunk + 1);
+            chunks = c;
+            arenas = a;
+        }
+        for (int i = 0; i <= lastChunk; i++) {
+            long chunkStart = DATA_START + i * chunkSize;
+            long length = Math.min(chunkSize, size - chunkStart);
+            if (chunks[i] != null && chunks[i].byteSize() >= length) {
+                continue;
+            }
+            Arena arena = Arena.ofShared();
+            MemorySegment seg = map(chunkStart, length, arena);
+            Arena old = arenas[i];
+            chunks[i] = seg;
+            arenas[i] = arena;
+            if (old != null) {
+                old.close();
+            }
+        }
+        mappedEnd = size;
+    }
+
+    private MemorySegment map(long offset, long length, Arena arena) {
+        try {
+            return channel.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY,
+                    offset, length, arena);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw HashIndexException.io(path, "mapping " + length + " bytes at offset " + offset
+                    + " (too little address space or too many mappings?)", e);
+        }
+    }
+
+    /** Flushes every mapped page to the storage device. */
+    void force() {
+        header.force();
+        for (MemorySegment c : chunks) {
+            if (c != null) {
+                c.force();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Arena a : arenas) {
+            if (a != null) {
+                a.close();
+            }
+        }
+        headerArena.close();
+        chunks = new MemorySegment[0];
+        arenas = new Arena[0];
+        handle.release();
+    }
+}
