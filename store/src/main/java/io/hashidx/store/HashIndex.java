@@ -269,6 +269,15 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** Tests close mid-growth with this, to prove that reopening carries on where growth stopped. */
+    void closeLeavingGrowth() {
+        close(false);
+    }
+
+    private void close(boolean finishSomeGrowth) {
         lock.writeLock().lock();
         try {
             if (closed) {
@@ -276,13 +285,20 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             }
             closed = true;
             try {
-                table.closing();
+                if (finishSomeGrowth) {
+                    table.closing();
+                }
             } finally {
                 file.close();
             }
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /** The engine, for tests in this package. */
+    Table table() {
+        return table;
     }
 
     // ---- internals ----

@@ -1,0 +1,4 @@
+/** The hashidx storage engine. */
+module io.hashidx.store {
+    exports io.hashidx.store;
+}
