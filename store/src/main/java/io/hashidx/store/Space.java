@@ -49,6 +49,9 @@ final class Space {
 
     /** Hands out one zeroed cell as a new overflow page of the current array, and records it in the header. */
     long allocateOverflowPage() {
+        if (h.freeRoot == BucketLayout.NONE && !retired.isEmpty()) {
+            releaseRetired(false);
+        }
         long cell;
         if (h.freeRoot != BucketLayout.NONE) {
             long root = h.freeRoot;
