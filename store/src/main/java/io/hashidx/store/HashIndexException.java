@@ -126,7 +126,7 @@ public abstract sealed class HashIndexException extends RuntimeException
     }
 
     static Locked locked(Path file, String who) {
-        return new Locked(file, "locked: " + who
+        return new Locked(file, who
                 + "; close the other handle or stop the other process, or open the file read-only");
     }
 

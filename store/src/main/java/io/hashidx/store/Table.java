@@ -327,12 +327,15 @@ final class Table {
     }
 
     /**
-     * Once the table is three quarters of the way to its next doubling, each insert writes a bounded
-     * share of the next array's zeros, so the doubling itself writes nothing big.
+     * Once a table that has doubled before is three quarters of the way to its next doubling, each
+     * insert writes a bounded share of the next array's zeros, so the doubling itself writes nothing
+     * big. A presized file that outgrows its size writes its first new array when that growth starts.
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
-        if (4 * h.count < 3 * threshold) {
+        if (h.doublings == 0 || 4 * h.count < 3 * threshold) {
+            // A file that never doubled was presized (or is one bucket): its owner does not expect
+            // growth, so it does not pay for the space in advance.
             return;
         }
         long targetEnd = layout.endOfCells(h.allocatedCells + 2 * h.bucketCount);
@@ -573,8 +576,9 @@ final class Table {
                         continue;
                     }
                     byte[] key = layout.key(cell, slot);
-                    if (checkBucket != NONE && h.bucketCount != h.oldBucketCount
-                            && Hashing.bucketIndex(Hashing.hash(key, h.seed), h.bucketCount) != checkBucket) {
+                    // judged by the bucket count this iterator walks: the table may have grown again since
+                    if (checkBucket != NONE
+                            && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != checkBucket) {
                         continue;
                     }
                     if (th != EVACUATED_X && th != EVACUATED_Y) {

@@ -1,0 +1,92 @@
+package io.hashidx.tools;
+
+import io.hashidx.store.HashIndex;
+import io.hashidx.store.Inspection;
+import io.hashidx.store.Options;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code hashidx create}: creates an empty index file with fixed key and value widths. */
+@Command(name = "create", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Creates an empty index file.",
+            "",
+            "FILE gets keys of at most K bytes and values of at most V bytes; it must not exist yet.",
+            ""},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:created",
+            "2:usage error",
+            "3:hashidx error (the message starts with its code, e.g. HIDX-011)"})
+final class CreateCommand extends ToolCommand {
+    @Parameters(index = "0", paramLabel = "FILE", description = "the index file to create")
+    Path file;
+
+    @Option(names = "--key-size", required = true, paramLabel = "K", description = "key width in bytes (0..65535)")
+    int keySize;
+
+    @Option(names = "--value-size", required = true, paramLabel = "V",
+            description = "value width in bytes (0..16777216)")
+    int valueSize;
+
+    @Option(names = "--expected", paramLabel = "N", defaultValue = "0",
+            description = "entries to presize for: loading that many grows nothing (default: ${DEFAULT-VALUE})")
+    long expected;
+
+    @Option(names = "--seed", paramLabel = "S", converter = SeedConverter.class,
+            description = "hash seed, decimal or 0x-prefixed hex (default: random); "
+                    + "the same seed and the same puts give the same file layout")
+    Long seed;
+
+    @Option(names = "--json", description = "print what was created as one JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        Options options = Options.widths(keySize, valueSize).expectedEntries(expected);
+        if (seed != null) {
+            options = options.seed(seed);
+        }
+        Inspection created;
+        try (HashIndex idx = HashIndex.create(file, options)) {
+            created = idx.inspect();
+        }
+        if (json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("path", file.toString());
+            o.put("key_size", created.keyWidth());
+            o.put("value_size", created.valueWidth());
+            o.put("seed", Figures.hex64(created.seed()));
+            o.put("expected", expected);
+            o.put("buckets", created.buckets());
+            o.put("file_bytes", created.fileBytes());
+            out().println(Json.write(o));
+        } else {
+            out().println("created " + file + ": key width " + created.keyWidth() + " bytes, value width "
+                    + created.valueWidth() + " bytes, seed " + Figures.hex64(created.seed()) + ", "
+                    + Figures.count(created.buckets()) + (created.buckets() == 1 ? " bucket, " : " buckets, ")
+                    + "file of " + Figures.count(created.fileBytes()) + " bytes");
+        }
+        return 0;
+    }
+
+    /** Decimal ({@code -42}) or hex with a 0x prefix ({@code 0x9e3779b97f4a7c15}, all 64 bits). */
+    static final class SeedConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                if (value.startsWith("0x") || value.startsWith("0X")) {
+                    return Long.parseUnsignedLong(value.substring(2), 16);
+                }
+                return Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + value + "' is not a 64-bit decimal or 0x-hex number");
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.hashidx.tools;
+
+import io.hashidx.store.HashIndex;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code hashidx delete}: removes keys. */
+@Command(name = "delete", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Removes keys.",
+            "",
+            "Removes each KEY and prints 'deleted N of M'; each missing key is named on stderr as "
+                    + "'not found: KEY'. Keys are UTF-8 text, or hex with --hex.",
+            ""},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:every key was deleted",
+            "1:a key was not found",
+            "2:usage error",
+            "3:hashidx error (the message starts with its code, e.g. HIDX-004)"})
+final class DeleteCommand extends ToolCommand {
+    @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
+    Path file;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "KEY", description = "keys to remove")
+    List<String> keys;
+
+    @Option(names = "--hex", description = "keys are hex")
+    boolean hex;
+
+    @Override
+    public Integer call() {
+        byte[][] parsed = new byte[keys.size()][];
+        for (int i = 0; i < parsed.length; i++) {
+            try {
+                parsed[i] = ByteStrings.fromArgument(keys.get(i), hex);
+            } catch (IllegalArgumentException e) {
+                throw usageError("KEY " + e.getMessage());
+            }
+        }
+        int deleted = 0;
+        try (HashIndex idx = HashIndex.open(file)) {
+            for (int i = 0; i < parsed.length; i++) {
+                if (parsed[i].length <= idx.keyWidth() && idx.remove(parsed[i])) {
+                    deleted++;
+                } else {
+                    err().println("not found: " + (hex ? ByteStrings.hex(parsed[i]) : keys.get(i))
+                            + GetCommand.tooLongNote(parsed[i], idx));
+                }
+            }
+        }
+        out().println("deleted " + deleted + " of " + parsed.length);
+        return deleted == parsed.length ? 0 : 1;
+    }
+}

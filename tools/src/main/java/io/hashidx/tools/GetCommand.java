@@ -1,0 +1,75 @@
+package io.hashidx.tools;
+
+import io.hashidx.store.HashIndex;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code hashidx get}: prints the values of keys. */
+@Command(name = "get", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Prints the values of keys.",
+            "",
+            "With one KEY just its value, with several KEY<TAB>value per line. A missing key (also one "
+                    + "longer than the file's key width) prints nothing on stdout and 'not found: KEY' on stderr.",
+            "",
+            "Keys are taken as UTF-8 text. Values are printed as UTF-8 text; a value whose bytes are "
+                    + "not valid UTF-8 is printed as hex with a 0x prefix instead (so a text value that itself "
+                    + "starts with 0x is ambiguous: use --hex for exact bytes). With --hex, keys are given as hex "
+                    + "and values printed as hex (lower case, no prefix).",
+            "",
+            "Opens FILE read-only.",
+            ""},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:every key was found",
+            "1:a key was not found",
+            "2:usage error",
+            "3:hashidx error (the message starts with its code, e.g. HIDX-001)"})
+final class GetCommand extends ToolCommand {
+    @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
+    Path file;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "KEY", description = "keys to look up")
+    List<String> keys;
+
+    @Option(names = "--hex", description = "keys are hex; values are printed as hex")
+    boolean hex;
+
+    @Override
+    public Integer call() {
+        byte[][] parsed = new byte[keys.size()][];
+        for (int i = 0; i < parsed.length; i++) {
+            try {
+                parsed[i] = ByteStrings.fromArgument(keys.get(i), hex);
+            } catch (IllegalArgumentException e) {
+                throw usageError("KEY " + e.getMessage());
+            }
+        }
+        int missing = 0;
+        try (HashIndex idx = HashIndex.openReadOnly(file)) {
+            for (int i = 0; i < parsed.length; i++) {
+                String shownKey = hex ? ByteStrings.hex(parsed[i]) : keys.get(i);
+                byte[] value = parsed[i].length > idx.keyWidth() ? null : idx.get(parsed[i]);
+                if (value == null) {
+                    missing++;
+                    err().println("not found: " + shownKey + tooLongNote(parsed[i], idx));
+                } else if (parsed.length == 1) {
+                    out().println(ByteStrings.display(value, hex));
+                } else {
+                    out().println(shownKey + "\t" + ByteStrings.display(value, hex));
+                }
+            }
+        }
+        return missing == 0 ? 0 : 1;
+    }
+
+    /** Why a key longer than the file's key width cannot be there, or nothing. */
+    static String tooLongNote(byte[] key, HashIndex idx) {
+        return key.length > idx.keyWidth()
+                ? " (" + key.length + " bytes, longer than the file's key width of " + idx.keyWidth() + " bytes)"
+                : "";
+    }
+}

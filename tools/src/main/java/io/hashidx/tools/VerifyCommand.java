@@ -1,0 +1,52 @@
+package io.hashidx.tools;
+
+import io.hashidx.store.HashIndex;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code hashidx verify}: checks every invariant of a file. */
+@Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Checks every invariant of a file.",
+            "",
+            "Checks every invariant of FILE (headers, bucket chains, counts, free space) and prints 'ok' "
+                    + "or one line per problem found. Opens FILE read-only.",
+            ""},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:ok",
+            "1:problems were found",
+            "2:usage error",
+            "3:hashidx error: FILE cannot be opened at all (the message starts with its code, e.g. HIDX-003)"})
+final class VerifyCommand extends ToolCommand {
+    @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
+    Path file;
+
+    @Option(names = "--json", description = "print {\"path\", \"ok\", \"problems\": [...]} as one JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        List<String> problems;
+        try (HashIndex idx = HashIndex.openReadOnly(file)) {
+            problems = idx.verify();
+        }
+        if (json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("path", file.toString());
+            o.put("ok", problems.isEmpty());
+            o.put("problems", problems);
+            out().println(Json.write(o));
+        } else if (problems.isEmpty()) {
+            out().println("ok");
+        } else {
+            problems.forEach(out()::println);
+        }
+        return problems.isEmpty() ? 0 : 1;
+    }
+}

@@ -1,0 +1,117 @@
+package io.hashidx.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InspectCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path file;
+
+    /** 3,000 entries with 10-byte keys and 12-byte values, loaded into a file that grew from one bucket. */
+    @BeforeEach
+    void load() throws IOException {
+        file = dir.resolve("x.hidx");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 3000; i++) {
+            sb.append(String.format("key-%06d\tvalue-%06d%n", i, i));
+        }
+        Path input = Files.writeString(dir.resolve("in.tsv"), sb);
+        assertThat(Cli.run("create", file.toString(), "--key-size", "10", "--value-size", "12", "--seed", "42")
+                .exitCode()).isZero();
+        assertThat(Cli.run("load", file.toString(), input.toString()).exitCode()).isZero();
+    }
+
+    @Test
+    void jsonHasEveryKeyWithTheFileFigures() throws IOException {
+        Cli inspect = Cli.run("inspect", "--json", file.toString());
+
+        assertThat(inspect.exitCode()).as(inspect.toString()).isZero();
+        Map<String, Object> j = inspect.json();
+        assertThat(j).containsKeys("read_version", "write_version", "free_pages", "retired_pages", "allocated_pages",
+                "page_bytes", "overflow_pages", "overflow_percent", "bytes_per_entry", "overhead_ratio",
+                "growth_slack_bytes", "compact_would_pay_off", "tophash_counts", "tophash_chi_square");
+        assertThat(j).containsEntry("path", file.toString())
+                .containsEntry("file_bytes", Files.size(file))
+                .containsEntry("key_size", 10L)
+                .containsEntry("value_size", 12L)
+                .containsEntry("seed", "0x000000000000002a")
+                .containsEntry("entries", 3000L)
+                .containsEntry("raw_key_value_bytes", 3000L * 22)
+                .containsEntry("tophash_degrees_of_freedom", 250L)
+                .containsEntry("tophash_verdict", "uniform");
+        long buckets = (Long) j.get("buckets");
+        assertThat((Long) j.get("doublings")).isPositive();
+        assertThat((Double) j.get("load_factor")).isCloseTo(3000.0 / buckets, within(1e-9));
+        assertThat((Double) j.get("bytes_per_entry")).isCloseTo(Files.size(file) / 3000.0, within(1e-9));
+        assertThat((Double) j.get("tophash_critical_value")).isCloseTo(324.83, within(0.1));
+        assertThat((Double) j.get("tophash_chi_square")).isLessThan((Double) j.get("tophash_critical_value"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> copies = (List<Map<String, Object>>) j.get("header_copies");
+        assertThat(copies).extracting(c -> c.get("copy")).containsExactly("A", "B");
+        assertThat(copies).allSatisfy(c -> assertThat(c).containsEntry("valid", true).containsKey("generation"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> growth = (Map<String, Object>) j.get("growth");
+        assertThat(growth).containsEntry("growing", false).containsKeys("same_size", "old_buckets", "evacuated",
+                "evacuated_mark", "percent");
+        List<?> occupancy = (List<?>) j.get("occupancy");
+        assertThat(occupancy).hasSize(9);
+        assertThat(occupancy.stream().mapToLong(o -> (Long) o).sum()).isEqualTo(buckets);
+        List<?> chains = (List<?>) j.get("chain_lengths");
+        assertThat(chains.stream().mapToLong(o -> (Long) o).sum()).isEqualTo(buckets);
+        assertThat(((List<?>) j.get("tophash_counts")).stream().mapToLong(o -> (Long) o).sum()).isEqualTo(3000);
+    }
+
+    @Test
+    void textShowsTheSameFiguresReadably() {
+        Map<String, Object> j = Cli.run("inspect", "--json", file.toString()).json();
+
+        Cli inspect = Cli.run("inspect", file.toString());
+
+        assertThat(inspect.exitCode()).isZero();
+        assertThat(inspect.err()).isEmpty();
+        assertThat(inspect.out()).contains(
+                "file                " + file + "\n",
+                "widths              key 10 bytes, value 12 bytes\n",
+                "seed                0x000000000000002a\n",
+                "header copy A       generation ",
+                "entries             3,000\n",
+                "buckets             " + Figures.count((Long) j.get("buckets")) + "\n",
+                "growths             " + j.get("doublings") + " doublings, 0 same-size\n",
+                "growth              not growing\n",
+                "overhead ratio      ",
+                "occupancy (entries in a bucket's primary page: buckets)\n  0 ",
+                "\n  8 ",
+                "chain lengths (overflow pages chained on a bucket: buckets)\n  0 ",
+                "99.9% critical value 324.9): uniform\n");
+        assertThat(inspect.out()).containsPattern("header copy A +generation \\d+, valid\n");
+        assertThat(inspect.out()).containsPattern("\n  \\d #+ +[0-9,]+\n");
+    }
+
+    @Test
+    void wilsonHilfertyCriticalValueMatchesTables() {
+        // chi-square 0.999 quantiles from statistical tables: 100 dof 149.449, 250 dof 324.832
+        assertThat(InspectCommand.chiSquareCriticalValue(100, InspectCommand.Z_999)).isCloseTo(149.449, within(0.1));
+        assertThat(InspectCommand.chiSquareCriticalValue(250, InspectCommand.Z_999)).isCloseTo(324.832, within(0.1));
+    }
+
+    @Test
+    void fewEntriesAreTooFewToJudgeTheHash() {
+        Path small = dir.resolve("small.hidx");
+        Cli.run("create", small.toString(), "--key-size", "4", "--value-size", "4");
+        Cli.run("put", small.toString(), "k", "v");
+
+        assertThat(Cli.run("inspect", "--json", small.toString()).json()).containsEntry("entries", 1L)
+                .containsEntry("tophash_verdict", "too few entries");
+    }
+}

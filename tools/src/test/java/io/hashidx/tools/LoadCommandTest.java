@@ -1,0 +1,217 @@
+package io.hashidx.tools;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LoadCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path tsv(String name, String content) throws IOException {
+        return Files.writeString(dir.resolve(name), content, UTF_8);
+    }
+
+    /** n lines "key000001<TAB>value-1" ... (keys 9 bytes, values up to 6 + digits bytes). */
+    private Path numbered(String name, int from, int to) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = from; i <= to; i++) {
+            sb.append(String.format("key%06d\tvalue-%d%n", i, i));
+        }
+        return tsv(name, sb.toString());
+    }
+
+    @Test
+    void loadIntoNewFileMeasuresWidthsInUtf8BytesAndSplitsAtTheFirstTab() throws IOException {
+        Path input = tsv("in.tsv", """
+                a\t1
+                \u00e9t\u00e9\tsummer
+                tabs\tvalue\twith a tab
+
+                crlf\tline\r
+                longest-key\t\u20ac\u20ac""");
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", file.toString(), input.toString());
+
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        assertThat(load.out()).contains("created " + file + ": key width 11 bytes, value width 16 bytes");
+        assertThat(load.out()).containsPattern("entries read +5\n");
+        assertThat(load.out()).containsPattern("inserted +5\n");
+        assertThat(load.out()).containsPattern("rejected +0\n");
+        assertThat(load.out()).containsPattern("growths done +0 doublings, 0 same-size\n");
+        assertThat(load.err()).isEmpty();
+        assertThat(Cli.run("get", file.toString(), "\u00e9t\u00e9").out()).isEqualTo("summer\n");
+        assertThat(Cli.run("get", file.toString(), "tabs").out()).isEqualTo("value\twith a tab\n");
+        assertThat(Cli.run("get", file.toString(), "crlf").out()).isEqualTo("line\n");
+        assertThat(Cli.run("get", "--hex", file.toString(), "6c6f6e676573742d6b6579").out())
+                .isEqualTo("e282ace282ac\n");
+    }
+
+    @Test
+    void loadIntoNewFileIsPresizedForTheLineCountSoItNeverDoubles() throws IOException {
+        Path a = numbered("a.tsv", 1, 3000);
+        Path b = numbered("b.tsv", 3001, 5000);
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", "--json", file.toString(), a.toString(), b.toString());
+
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        Map<String, Object> s = load.json();
+        assertThat(s).containsEntry("created", true)
+                .containsEntry("key_size", 9L)
+                .containsEntry("value_size", 10L)
+                .containsEntry("entries_read", 5000L)
+                .containsEntry("inserted", 5000L)
+                .containsEntry("replaced", 0L)
+                .containsEntry("rejected", 0L)
+                .containsEntry("entries", 5000L)
+                .containsEntry("doublings", 0L)
+                .containsEntry("same_size_growths", 0L)
+                .containsEntry("inputs", List.of(a.toString(), b.toString()))
+                .containsEntry("file_bytes", Files.size(file));
+        assertThat(s).containsKeys("buckets", "bytes_per_entry", "seconds", "entries_per_second", "rejected_lines");
+        assertThat(Cli.run("get", file.toString(), "key004321").out()).isEqualTo("value-4321\n");
+    }
+
+    @Test
+    void loadIntoExistingFileKeepsItsWidthsGrowsAndCountsReplacements() throws IOException {
+        Path file = dir.resolve("x.hidx");
+        assertThat(Cli.run("create", file.toString(), "--key-size", "16", "--value-size", "16").exitCode()).isZero();
+
+        Cli first = Cli.run("load", "--json", file.toString(), numbered("a.tsv", 1, 2000).toString());
+        Cli second = Cli.run("load", "--json", file.toString(), numbered("b.tsv", 1501, 2500).toString());
+
+        assertThat(first.exitCode()).as(first.toString()).isZero();
+        assertThat(first.json()).containsEntry("created", false).containsEntry("key_size", 16L)
+                .containsEntry("inserted", 2000L).containsEntry("entries", 2000L);
+        assertThat((Long) first.json().get("doublings")).as("an unpresized file grows").isPositive();
+        assertThat(second.exitCode()).as(second.toString()).isZero();
+        assertThat(second.json()).containsEntry("inserted", 500L).containsEntry("replaced", 500L)
+                .containsEntry("entries", 2500L);
+        assertThat(Cli.run("inspect", "--json", file.toString()).json())
+                .containsEntry("entries", 2500L)
+                .containsEntry("growth", Map.of("growing", false, "same_size", false, "old_buckets", 0L,
+                        "evacuated", 0L, "evacuated_mark", 0L, "percent", 100.0, "old_overflow_pages", 0L));
+        assertThat(Cli.run("verify", file.toString()).out()).isEqualTo("ok\n");
+    }
+
+    @Test
+    void loadIntoExistingFileWithOtherWidthsIsAUsageError() throws IOException {
+        Path file = dir.resolve("x.hidx");
+        Cli.run("create", file.toString(), "--key-size", "16", "--value-size", "16");
+
+        Cli load = Cli.run("load", file.toString(), numbered("a.tsv", 1, 3).toString(), "--key-size", "32");
+
+        assertThat(load.exitCode()).isEqualTo(2);
+        assertThat(load.err()).contains("exists with key width 16 and value width 16");
+        assertThat(Cli.run("inspect", "--json", file.toString()).json()).containsEntry("entries", 0L);
+    }
+
+    @Test
+    void badLineStopsTheLoadWithExit4NamingInputAndLineAndKeepsEarlierEntries() throws IOException {
+        Path input = tsv("in.tsv", "k1\tv1\nk2\tv2\n\nk3 has no tab\nk4\tv4\n");
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", file.toString(), input.toString());
+
+        assertThat(load.exitCode()).isEqualTo(4);
+        assertThat(load.out()).isEmpty();
+        assertThat(load.err()).isEqualTo("hashidx: bad line 4 of " + input + ": no tab between key and value; the 2 "
+                + "entries before it were loaded and stay in " + file + "; fix the line, or pass --skip-bad to skip "
+                + "bad lines\n");
+        assertThat(Cli.run("get", file.toString(), "k1", "k2").out()).isEqualTo("k1\tv1\nk2\tv2\n");
+        Cli k4 = Cli.run("get", file.toString(), "k4");
+        assertThat(k4.exitCode()).isEqualTo(1);
+        assertThat(k4.err()).isEqualTo("not found: k4\n");
+    }
+
+    @Test
+    void keyLongerThanTheGivenWidthIsABadLine() throws IOException {
+        Path input = tsv("in.tsv", "abcd\tv\nabcdefgh\tv\n");
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", "--key-size", "4", file.toString(), input.toString());
+
+        assertThat(load.exitCode()).isEqualTo(4);
+        assertThat(load.err()).startsWith("hashidx: bad line 2 of " + input
+                + ": key of 8 bytes is longer than the key width of 4 bytes;");
+    }
+
+    @Test
+    void skipBadCountsRejectedLinesAndListsTheFirstFive() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 1; i <= 10; i++) {
+            sb.append(i % 2 == 0 ? "bad" + i + "\n" : "k" + i + "\tv" + i + "\n");
+        }
+        sb.append("k11\t").append("x".repeat(30)).append('\n');
+        Path input = tsv("in.tsv", sb.toString());
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", "--skip-bad", "--value-size", "8", file.toString(), input.toString());
+        Cli json = Cli.run("load", "--skip-bad", "--json", file.toString(), input.toString());
+
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        assertThat(load.out()).contains("""
+                rejected          6
+                  line 2 of %1$s: no tab between key and value
+                  line 4 of %1$s: no tab between key and value
+                  line 6 of %1$s: no tab between key and value
+                  line 8 of %1$s: no tab between key and value
+                  line 10 of %1$s: no tab between key and value
+                  ... and 1 more
+                entries in index  5
+                """.formatted(input));
+        assertThat(json.exitCode()).isZero();
+        Map<String, Object> s = json.json();
+        assertThat(s).containsEntry("entries_read", 11L).containsEntry("replaced", 5L)
+                .containsEntry("rejected", 6L).containsEntry("entries", 5L);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rejected = (List<Map<String, Object>>) s.get("rejected_lines");
+        assertThat(rejected).hasSize(5);
+        assertThat(rejected.get(0)).isEqualTo(Map.of("input", input.toString(), "line", 2L,
+                "reason", "no tab between key and value"));
+        assertThat(rejected).extracting(m -> m.get("line")).containsExactly(2L, 4L, 6L, 8L, 10L);
+        assertThat(Cli.run("load", "--skip-bad", "--json", file.toString(), tsv("long.tsv", sb.toString()
+                .substring(sb.indexOf("k11"))).toString()).json().get("rejected_lines"))
+                .isEqualTo(List.of(Map.of("input", dir.resolve("long.tsv").toString(), "line", 1L,
+                        "reason", "value of 30 bytes is longer than the value width of 8 bytes")));
+    }
+
+    @Test
+    void missingInputIsAnInputErrorAndCreatesNoFile() {
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", file.toString(), dir.resolve("nope.tsv").toString());
+
+        assertThat(load.exitCode()).isEqualTo(4);
+        assertThat(load.err()).isEqualTo("hashidx: cannot read input " + dir.resolve("nope.tsv") + ": no such file\n");
+        assertThat(file).doesNotExist();
+    }
+
+    @Test
+    void dashForStandardInputIsAUsageError() {
+        Cli load = Cli.run("load", dir.resolve("x.hidx").toString(), "-");
+
+        assertThat(load.exitCode()).isEqualTo(2);
+        assertThat(load.err()).startsWith("hashidx load: reading standard input as '-' is not supported");
+    }
+
+    @Test
+    void emptyInputCreatesAnEmptyFile() throws IOException {
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", "--json", file.toString(), tsv("empty.tsv", "\n\n").toString());
+
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        assertThat(load.json()).containsEntry("entries_read", 0L).containsEntry("entries", 0L)
+                .containsEntry("key_size", 0L).containsEntry("value_size", 0L);
+    }
+}
