@@ -140,7 +140,9 @@ final class FileLocks {
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw HashIndexException.invalidArgument(path, "file already exists; open it, or delete it first to create a new index");
         } catch (NoSuchFileException e) {
-            throw HashIndexException.invalidArgument(path, "no such file; create the index first (HashIndex.create / hashidx create)");
+            throw HashIndexException.invalidArgument(path, create
+                    ? "the directory " + path.toAbsolutePath().getParent() + " does not exist; create it first"
+                    : "no such file; create the index first (HashIndex.create / hashidx create)");
         } catch (java.nio.file.AccessDeniedException e) {
             throw HashIndexException.io(path, "opening the file (permission denied" + (write ? "; open it read-only?" : "") + ")", e);
         } catch (IOException e) {

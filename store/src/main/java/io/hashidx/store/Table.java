@@ -101,7 +101,7 @@ final class Table {
             long before = Header.intentCountBefore(page);
             long cell = ref / SLOTS;
             int slot = (int) (ref % SLOTS);
-            if (ref < 0 || cell >= h.allocatedCells || op > Header.INTENT_REMOVE) {
+            if (ref < 0 || cell >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
                 throw HashIndexException.corrupt(file.path(), Header.INTENT_OP_OFFSET,
                         "intent record names slot " + ref + " outside the file or an unknown operation " + op);
             }
