@@ -99,6 +99,9 @@ final class FileLocks {
                         StandardOpenOption.WRITE);
                 return lockNew(path, ch, fileKey(path));
             }
+            if (Files.isDirectory(path)) {
+                throw HashIndexException.invalidArgument(path, "is a directory, not an index file; give the path of a .hidx file");
+            }
             Object key = fileKey(path);
             Entry e = OPEN.get(key);
             if (e != null) {

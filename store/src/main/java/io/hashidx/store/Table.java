@@ -321,9 +321,13 @@ final class Table {
         return Math.max(1, (2 * n + 12) / 13);
     }
 
-    /** Overflow pages a presized file sets aside: 21% of its buckets, the expected need at load 6.5. */
+    /**
+     * Overflow pages a presized file sets aside: the expected need at load 6.5 (20.8% of buckets,
+     * rounded up to 21%) plus three standard deviations of it ({@code 3 * sqrt(0.21 * 0.79 * buckets)},
+     * bounded above by {@code 1.25 * sqrt(buckets)}), so a presized load almost never extends the file.
+     */
     static long overflowReserveFor(long buckets) {
-        return (buckets * 21 + 99) / 100;
+        return (buckets * 21 + 99) / 100 + (long) Math.ceil(1.25 * Math.sqrt(buckets));
     }
 
     /**

@@ -257,6 +257,14 @@ class ErrorPathsTest {
     }
 
     @Test
+    void openingADirectoryIsRefusedAsNotAnIndexFile() {
+        assertFails(() -> HashIndex.open(dir), HashIndexException.State.class, Code.INVALID_ARGUMENT, dir,
+                "is a directory");
+        assertFails(() -> HashIndex.openReadOnly(dir), HashIndexException.State.class, Code.INVALID_ARGUMENT, dir,
+                "is a directory");
+    }
+
+    @Test
     void createInAMissingDirectoryIsRefusedNamingTheDirectory() {
         Path missing = dir.resolve("no-such-dir").resolve("index.hidx");
         assertFails(() -> HashIndex.create(missing, Options.widths(16, 16)), HashIndexException.State.class,
