@@ -46,50 +46,41 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
 
     /** Creates a new index file; fails if the file exists. */
     public static HashIndex create(Path path, Options options) {
-        FileLocks.Handle handle = FileLocks.acquire(path, true, true);
-        MappedFile file = null;
-        try {
-            file = new MappedFile(path, handle, true);
-            Header h = FileSetup.newFile(path, file, options,
-                    options.seed().orElseGet(() -> new SecureRandom().nextLong()));
-            return new HashIndex(path, file, new Table(h, file));
-        } catch (RuntimeException e) {
-            if (file != null) {
-                file.close();
-            } else {
-                handle.release();
-            }
-            try {
-                Files.deleteIfExists(path);
-            } catch (java.io.IOException ignored) {
-                // the error below matters more than the leftover file
-            }
-            throw e;
-        }
+        long seed = options.seed().orElseGet(() -> new SecureRandom().nextLong());
+        return open(path, FileLocks.acquire(path, true, true), true,
+                file -> FileSetup.newFile(path, file, options, seed));
     }
 
     /** Opens an existing index for reading and writing; replays the operation a crash cut short. */
     public static HashIndex open(Path path) {
-        return open(path, true);
+        return open(path, FileLocks.acquire(path, true, false), false, file -> FileSetup.existingFile(path, file, true));
     }
 
     /** Opens an existing index read-only; never takes the write lock. */
     public static HashIndex openReadOnly(Path path) {
-        return open(path, false);
+        return open(path, FileLocks.acquire(path, false, false), false,
+                file -> FileSetup.existingFile(path, file, false));
     }
 
-    private static HashIndex open(Path path, boolean write) {
-        FileLocks.Handle handle = FileLocks.acquire(path, write, false);
+    /** Maps the locked file and reads or lays out its header; on failure releases everything (and deletes a new file). */
+    private static HashIndex open(Path path, FileLocks.Handle handle, boolean creating,
+                                  java.util.function.Function<MappedFile, Header> setup) {
         MappedFile file = null;
         try {
-            file = new MappedFile(path, handle, false);
-            Header h = FileSetup.existingFile(path, file, write);
-            return new HashIndex(path, file, new Table(h, file));
+            file = new MappedFile(path, handle, creating);
+            return new HashIndex(path, file, new Table(setup.apply(file), file));
         } catch (RuntimeException e) {
             if (file != null) {
                 file.close();
             } else {
                 handle.release();
+            }
+            if (creating) {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (java.io.IOException ignored) {
+                    // the error being thrown matters more than the leftover file
+                }
             }
             throw e;
         }

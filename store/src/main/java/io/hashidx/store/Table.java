@@ -399,10 +399,8 @@ final class Table {
             clearDestination(y);
         }
         int pages = 0;
-        long xCell = x;
-        int xSlot = 0;
-        long yCell = y;
-        int ySlot = 0;
+        Destination toX = new Destination(x);
+        Destination toY = new Destination(y);
         for (long c = old; c != NONE; c = layout.overflow(c)) {
             if (pages == scratchPages.length) {
                 scratchPages = Arrays.copyOf(scratchPages, pages * 2);
@@ -415,24 +413,9 @@ final class Table {
                 if (th >= MIN_TOPHASH || th == EVACUATED_X || th == EVACUATED_Y) {
                     int len = layout.readKey(c, i, scratchKey);
                     long hash = Hashing.xxh64(scratchKey, 0, len, h.seed);
-                    boolean toY = !sameSize && Hashing.bucketIndex(hash, h.bucketCount) != 2 * oldIndex;
-                    if (toY) {
-                        if (ySlot == SLOTS) {
-                            yCell = chainNewPage(yCell);
-                            ySlot = 0;
-                        }
-                        layout.copySlot(c, i, yCell, ySlot);
-                        layout.setTophash(yCell, ySlot++, Hashing.tophash(hash));
-                        mark = EVACUATED_Y;
-                    } else {
-                        if (xSlot == SLOTS) {
-                            xCell = chainNewPage(xCell);
-                            xSlot = 0;
-                        }
-                        layout.copySlot(c, i, xCell, xSlot);
-                        layout.setTophash(xCell, xSlot++, Hashing.tophash(hash));
-                        mark = EVACUATED_X;
-                    }
+                    boolean upper = !sameSize && Hashing.bucketIndex(hash, h.bucketCount) != 2 * oldIndex;
+                    (upper ? toY : toX).append(c, i, Hashing.tophash(hash));
+                    mark = (byte) (upper ? EVACUATED_Y : EVACUATED_X);
                 }
                 scratchMarks[pages * SLOTS + i] = mark;
             }
@@ -450,10 +433,25 @@ final class Table {
         }
     }
 
-    private long chainNewPage(long tail) {
-        long page = space.allocateOverflowPage();
-        layout.setOverflow(tail, page);
-        return page;
+    /** Where evacuated entries go in one destination bucket: the next slot of its chain (Go's evacDst). */
+    private final class Destination {
+        private long cell;
+        private int slot;
+
+        Destination(long bucket) {
+            this.cell = bucket;
+        }
+
+        void append(long fromCell, int fromSlot, int top) {
+            if (slot == SLOTS) {
+                long page = space.allocateOverflowPage();
+                layout.setOverflow(cell, page);
+                cell = page;
+                slot = 0;
+            }
+            layout.copySlot(fromCell, fromSlot, cell, slot);
+            layout.setTophash(cell, slot++, top);
+        }
     }
 
     /** A destination of an unevacuated bucket holds only a crashed earlier copy: empty it. */

@@ -33,22 +33,14 @@ final class DeleteCommand extends ToolCommand {
 
     @Override
     public Integer call() {
-        byte[][] parsed = new byte[keys.size()][];
-        for (int i = 0; i < parsed.length; i++) {
-            try {
-                parsed[i] = ByteStrings.fromArgument(keys.get(i), hex);
-            } catch (IllegalArgumentException e) {
-                throw usageError("KEY " + e.getMessage());
-            }
-        }
+        byte[][] parsed = parseKeys(keys, hex);
         int deleted = 0;
         try (HashIndex idx = HashIndex.open(file)) {
             for (int i = 0; i < parsed.length; i++) {
                 if (parsed[i].length <= idx.keyWidth() && idx.remove(parsed[i])) {
                     deleted++;
                 } else {
-                    err().println("not found: " + (hex ? ByteStrings.hex(parsed[i]) : keys.get(i))
-                            + GetCommand.tooLongNote(parsed[i], idx));
+                    reportNotFound(hex ? ByteStrings.hex(parsed[i]) : keys.get(i), parsed[i], idx);
                 }
             }
         }

@@ -40,14 +40,7 @@ final class GetCommand extends ToolCommand {
 
     @Override
     public Integer call() {
-        byte[][] parsed = new byte[keys.size()][];
-        for (int i = 0; i < parsed.length; i++) {
-            try {
-                parsed[i] = ByteStrings.fromArgument(keys.get(i), hex);
-            } catch (IllegalArgumentException e) {
-                throw usageError("KEY " + e.getMessage());
-            }
-        }
+        byte[][] parsed = parseKeys(keys, hex);
         int missing = 0;
         try (HashIndex idx = HashIndex.openReadOnly(file)) {
             for (int i = 0; i < parsed.length; i++) {
@@ -55,7 +48,7 @@ final class GetCommand extends ToolCommand {
                 byte[] value = parsed[i].length > idx.keyWidth() ? null : idx.get(parsed[i]);
                 if (value == null) {
                     missing++;
-                    err().println("not found: " + shownKey + tooLongNote(parsed[i], idx));
+                    reportNotFound(shownKey, parsed[i], idx);
                 } else if (parsed.length == 1) {
                     out().println(ByteStrings.display(value, hex));
                 } else {
@@ -64,12 +57,5 @@ final class GetCommand extends ToolCommand {
             }
         }
         return missing == 0 ? 0 : 1;
-    }
-
-    /** Why a key longer than the file's key width cannot be there, or nothing. */
-    static String tooLongNote(byte[] key, HashIndex idx) {
-        return key.length > idx.keyWidth()
-                ? " (" + key.length + " bytes, longer than the file's key width of " + idx.keyWidth() + " bytes)"
-                : "";
     }
 }

@@ -1,6 +1,8 @@
 package io.hashidx.tools;
 
+import io.hashidx.store.HashIndex;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -27,5 +29,26 @@ abstract class ToolCommand implements Callable<Integer> {
     /** A usage error found after parsing (a bad hex string, widths that contradict the file, ...). */
     ParameterException usageError(String message) {
         return new ParameterException(spec.commandLine(), message);
+    }
+
+    /** Parses KEY arguments as UTF-8 text or hex; a bad one is a usage error. */
+    byte[][] parseKeys(List<String> keys, boolean hex) {
+        byte[][] parsed = new byte[keys.size()][];
+        for (int i = 0; i < parsed.length; i++) {
+            try {
+                parsed[i] = ByteStrings.fromArgument(keys.get(i), hex);
+            } catch (IllegalArgumentException e) {
+                throw usageError("KEY " + e.getMessage());
+            }
+        }
+        return parsed;
+    }
+
+    /** Names a missing key on stderr, saying why when it is longer than the file's key width. */
+    void reportNotFound(String shownKey, byte[] key, HashIndex idx) {
+        String tooLong = key.length > idx.keyWidth()
+                ? " (" + key.length + " bytes, longer than the file's key width of " + idx.keyWidth() + " bytes)"
+                : "";
+        err().println("not found: " + shownKey + tooLong);
     }
 }
