@@ -27,17 +27,19 @@ import java.util.random.RandomGenerator;
  * same layout is chained on. Eight slots per bucket keep a whole bucket's tophash bytes in one
  * aligned 8-byte word, so a lookup that misses reads one word and usually no key at all.
  *
- * <p>The load factor is 6.5 entries per bucket, Go's choice, measured there as the point where the
- * chains stay short while buckets stay 81% full. With Poisson-distributed bucket loads of mean 6.5,
- * about 21% of buckets need one overflow page and almost none need two:
+ * <p>The load factor is 6.5 entries per bucket, Go's choice. Measured on this layout (200,000
+ * buckets, 16-byte keys and values, 320-byte pages; overflow pages per bucket, and bytes of bucket
+ * and overflow pages per entry), next to the probe counts of Go's table for the same structure:
  * <pre>
- *   load  %overflow  bytes/entry(16+16)  probes/hit  probes/miss   (Go's table, same structure)
- *   4.00    2.13         ~80              2.55         4.00
- *   5.00    6.85         ~66              2.75         5.00
- *   6.00   12.98         ~56              2.99         6.00
- *   6.50   20.74         ~52              3.11         6.50
- *   7.00   24.77         ~49              3.24         7.00
+ *   load  %overflow  bytes/entry  Go hitprobe  Go missprobe
+ *   4.00     2.14        81.7        3.00          4.00
+ *   4.50     4.04        74.0        3.25          4.50
+ *   5.00     6.79        68.3        3.50          5.00
+ *   5.50    10.57        64.3        3.75          5.50
+ *   6.00    15.32        61.5        4.00          6.00
+ *   6.50    20.92        59.5        4.25          6.50
  * </pre>
+ * Past 6.5 the overflow pages (a second cache miss per lookup) grow faster than the space saved.
  *
  * <h2>Growth</h2>
  * When an insert would take the load above 6.5, a bucket array twice as large is reserved and the
