@@ -60,7 +60,11 @@ final class Header {
     static final int DOUBLINGS_OFFSET = JOURNAL_CELL_OFFSET + 8;
     static final int SAME_SIZE_GROWTHS_OFFSET = DOUBLINGS_OFFSET + 8;
     static final int COUNT_OFFSET = SAME_SIZE_GROWTHS_OFFSET + 8;
-    static final int RESERVED_OFFSET = COUNT_OFFSET + 8;
+    /** Retired arrays after the oldest, which is at RETIRED_CELL_OFFSET: 7 more entries of 3 words. */
+    static final int MORE_RETIRED_OFFSET = COUNT_OFFSET + 8;
+    static final int RETIRED_SLOTS = 8;
+    static final int RETIRED_ENTRY_SIZE = 24;
+    static final int RESERVED_OFFSET = MORE_RETIRED_OFFSET + (RETIRED_SLOTS - 1) * RETIRED_ENTRY_SIZE;
     static final int CRC_OFFSET = COPY_SIZE - 4;
 
     // ---- live area, outside the checksums; 8-byte fields at aligned offsets ----
@@ -97,9 +101,10 @@ final class Header {
     long freeRoot = BucketLayout.NONE;
     long freeCells;
     long allocatedCells;
-    long retiredCell = BucketLayout.NONE;
-    long retiredBuckets;
-    long retiredOverflow;
+    /** Retired arrays waiting for iterators, oldest first: first cell (NONE = unused), buckets, overflow pages. */
+    final long[] retiredCell = filled(RETIRED_SLOTS, BucketLayout.NONE);
+    final long[] retiredBuckets = new long[RETIRED_SLOTS];
+    final long[] retiredOverflow = new long[RETIRED_SLOTS];
     long journalCell;
     long doublings;
     long sameSizeGrowths;
@@ -139,9 +144,12 @@ final class Header {
         b.putLong(FREE_ROOT_OFFSET, freeRoot + 1);
         b.putLong(FREE_CELLS_OFFSET, freeCells);
         b.putLong(ALLOCATED_CELLS_OFFSET, allocatedCells);
-        b.putLong(RETIRED_CELL_OFFSET, retiredCell + 1);
-        b.putLong(RETIRED_BUCKETS_OFFSET, retiredBuckets);
-        b.putLong(RETIRED_OVERFLOW_OFFSET, retiredOverflow);
+        for (int i = 0; i < RETIRED_SLOTS; i++) {
+            int at = retiredOffset(i);
+            b.putLong(at, retiredCell[i] + 1);
+            b.putLong(at + 8, retiredBuckets[i]);
+            b.putLong(at + 16, retiredOverflow[i]);
+        }
         b.putLong(JOURNAL_CELL_OFFSET, journalCell);
         b.putLong(DOUBLINGS_OFFSET, doublings);
         b.putLong(SAME_SIZE_GROWTHS_OFFSET, sameSizeGrowths);
@@ -198,9 +206,12 @@ final class Header {
         h.freeRoot = b.getLong(FREE_ROOT_OFFSET) - 1;
         h.freeCells = b.getLong(FREE_CELLS_OFFSET);
         h.allocatedCells = b.getLong(ALLOCATED_CELLS_OFFSET);
-        h.retiredCell = b.getLong(RETIRED_CELL_OFFSET) - 1;
-        h.retiredBuckets = b.getLong(RETIRED_BUCKETS_OFFSET);
-        h.retiredOverflow = b.getLong(RETIRED_OVERFLOW_OFFSET);
+        for (int i = 0; i < RETIRED_SLOTS; i++) {
+            int at = retiredOffset(i);
+            h.retiredCell[i] = b.getLong(at) - 1;
+            h.retiredBuckets[i] = b.getLong(at + 8);
+            h.retiredOverflow[i] = b.getLong(at + 16);
+        }
         h.journalCell = b.getLong(JOURNAL_CELL_OFFSET);
         h.doublings = b.getLong(DOUBLINGS_OFFSET);
         h.sameSizeGrowths = b.getLong(SAME_SIZE_GROWTHS_OFFSET);
@@ -218,6 +229,27 @@ final class Header {
         }
         String geometry = h.geometryProblem();
         return geometry == null ? new Decoded(h, true, null) : new Decoded(null, true, geometry);
+    }
+
+    /** Offset of retired entry {@code i}: the oldest in the fixed fields, the others after the count. */
+    static int retiredOffset(int i) {
+        return i == 0 ? RETIRED_CELL_OFFSET : MORE_RETIRED_OFFSET + (i - 1) * RETIRED_ENTRY_SIZE;
+    }
+
+    private static long[] filled(int n, long value) {
+        long[] a = new long[n];
+        java.util.Arrays.fill(a, value);
+        return a;
+    }
+
+    private boolean retiredOutsideFile() {
+        for (int i = 0; i < RETIRED_SLOTS; i++) {
+            if (retiredCell[i] < BucketLayout.NONE || retiredBuckets[i] < 0
+                    || retiredCell[i] + retiredBuckets[i] > allocatedCells) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String geometryProblem() {
@@ -241,7 +273,7 @@ final class Header {
                 || (oldBucketCount != 0 && (oldBucketsCell < 0 || oldBucketsCell + oldBucketCount > allocatedCells))
                 || journalCell < 0 || journalCell >= allocatedCells
                 || freeRoot < BucketLayout.NONE || freeRoot >= allocatedCells
-                || retiredCell < BucketLayout.NONE || retiredCell + retiredBuckets > allocatedCells) {
+                || retiredOutsideFile()) {
             return "a cell reference lies outside the " + allocatedCells + " allocated cells";
         }
         return null;

@@ -18,7 +18,8 @@ import java.util.List;
  *
  * <p>An old array is retired when its growth completes. Iterators that started before that may still
  * read it, so it goes to the free list only once every such iterator is gone (reclaim by stamp). The
- * oldest retired array waiting is recorded in the header, so a crash never leaks it.
+ * eight oldest retired arrays waiting are recorded in the header, so a crash does not leak them (only
+ * an iterator kept open across more than eight growths can make a crash leak an array).
  */
 final class Space {
     private static final long MIN_EXTENSION = 1 << 20;
@@ -42,8 +43,10 @@ final class Space {
         this.layout = layout;
         this.file = file;
         this.page = file.header();
-        if (h.retiredCell != BucketLayout.NONE) {
-            retired.add(new Retired(h.retiredCell, h.retiredBuckets, h.retiredOverflow, 0));
+        for (int i = 0; i < Header.RETIRED_SLOTS; i++) {
+            if (h.retiredCell[i] != BucketLayout.NONE) {
+                retired.add(new Retired(h.retiredCell[i], h.retiredBuckets[i], h.retiredOverflow[i], 0));
+            }
         }
     }
 
@@ -138,7 +141,7 @@ final class Space {
     void retireArray(long cell, long buckets, long overflow) {
         stamp++;
         retired.add(new Retired(cell, buckets, overflow, stamp));
-        mirrorOldestRetired();
+        mirrorRetired();
         h.store(page);
         releaseRetired(false);
     }
@@ -153,7 +156,7 @@ final class Space {
             changed = true;
         }
         if (changed) {
-            mirrorOldestRetired();
+            mirrorRetired();
             h.store(page);
         }
     }
@@ -170,11 +173,15 @@ final class Space {
         return n;
     }
 
-    private void mirrorOldestRetired() {
-        Retired r = retired.peek();
-        h.retiredCell = r == null ? BucketLayout.NONE : r.cell();
-        h.retiredBuckets = r == null ? 0 : r.buckets();
-        h.retiredOverflow = r == null ? 0 : r.overflow();
+    /** Copies the oldest retired arrays (as many as the header has slots for) into the header fields. */
+    private void mirrorRetired() {
+        java.util.Iterator<Retired> it = retired.iterator();
+        for (int i = 0; i < Header.RETIRED_SLOTS; i++) {
+            Retired r = it.hasNext() ? it.next() : null;
+            h.retiredCell[i] = r == null ? BucketLayout.NONE : r.cell();
+            h.retiredBuckets[i] = r == null ? 0 : r.buckets();
+            h.retiredOverflow[i] = r == null ? 0 : r.overflow();
+        }
     }
 
     /** Registers an iterator; it pins every array retired after this call. Returns its stamp. */
