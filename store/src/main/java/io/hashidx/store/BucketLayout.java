@@ -99,7 +99,21 @@ final class BucketLayout {
 
     /** File size needed to hold cells 0..cells-1 (the end of the last one). */
     long endOfCells(long cells) {
-        return cells == 0 ? MappedFile.DATA_START : cellOffset(cells - 1) + stride;
+        return endOfCells(cells, stride, file.chunkSize());
+    }
+
+    /**
+     * File size needed to hold cells 0..cells-1 of {@code stride} bytes mapped in chunks of
+     * {@code chunkSize} bytes (a cell never straddles a chunk); the one formula for a file's size.
+     */
+    static long endOfCells(long cells, int stride, long chunkSize) {
+        if (cells == 0) {
+            return MappedFile.DATA_START;
+        }
+        long cellsPerChunk = chunkSize / stride;
+        long last = cells - 1;
+        long chunk = last / cellsPerChunk;
+        return MappedFile.DATA_START + chunk * chunkSize + (last - chunk * cellsPerChunk) * stride + stride;
     }
 
     private MemorySegment seg(long cell) {

@@ -250,6 +250,23 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return table.h.valueWidth;
     }
 
+    /** The file's hash seed: a file created with {@code Options.seed(seed())} and the same puts has the same layout. */
+    public long seed() {
+        return table.h.seed;
+    }
+
+    /**
+     * What {@link #create} with {@code options} lays out, computed with the engine's own sizing rules
+     * and without touching a file: bucket count, overflow pages set aside, file size and page size.
+     */
+    public static Plan plan(Options options) {
+        int stride = BucketLayout.strideFor(options.keyWidth(), options.valueWidth());
+        long buckets = options.expectedEntries() > 0 ? Table.bucketsFor(options.expectedEntries()) : 1;
+        long reserve = options.expectedEntries() > 0 ? Table.overflowReserveFor(buckets) : 0;
+        long cells = 1 + buckets + reserve; // the journal cell, the bucket array, the reserve
+        return new Plan(buckets, reserve, BucketLayout.endOfCells(cells, stride, options.chunkSize()), stride);
+    }
+
     public boolean isReadOnly() {
         return readOnly;
     }
