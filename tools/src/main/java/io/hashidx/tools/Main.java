@@ -33,6 +33,8 @@ import picocli.CommandLine.ParseResult;
             DeleteCommand.class,
             InspectCommand.class,
             VerifyCommand.class,
+            PlanCommand.class,
+            CompactCommand.class,
             HelpCommand.class},
         commandListHeading = "Commands:%n",
         exitCodeListHeading = "%nExit codes:%n",

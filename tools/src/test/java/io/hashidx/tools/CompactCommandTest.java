@@ -1,0 +1,159 @@
+package io.hashidx.tools;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hashidx.store.HashIndex;
+import io.hashidx.store.Inspection;
+import io.hashidx.store.Options;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CompactCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path file;
+    private final Map<String, String> model = new HashMap<>();
+
+    /** 20,000 random entries put into a file that grew from one bucket, with some removed again. */
+    @BeforeEach
+    void grow() {
+        file = dir.resolve("grown.hidx");
+        SplittableRandom rnd = new SplittableRandom(11);
+        try (HashIndex idx = HashIndex.create(file, Options.widths(12, 20).seed(99))) {
+            for (int i = 0; i < 20_000; i++) {
+                byte[] k = new byte[rnd.nextInt(13)];
+                rnd.nextBytes(k);
+                byte[] v = new byte[rnd.nextInt(21)];
+                rnd.nextBytes(v);
+                idx.put(k, v);
+                model.put(hex(k), hex(v));
+            }
+            int removed = 0;
+            for (String k : model.keySet().toArray(String[]::new)) {
+                if (removed++ % 3 == 0) {
+                    idx.remove(HexFormat.of().parseHex(k));
+                    model.remove(k);
+                }
+            }
+            idx.finishGrowth();
+        }
+    }
+
+    private static String hex(byte[] b) {
+        return HexFormat.of().formatHex(b);
+    }
+
+    private static Map<String, String> contents(Path path) {
+        Map<String, String> m = new HashMap<>();
+        try (HashIndex idx = HashIndex.openReadOnly(path)) {
+            idx.forEach((k, v) -> assertThat(m.put(hex(k), hex(v))).as("key returned once").isNull());
+        }
+        return m;
+    }
+
+    private static Inspection inspect(Path path) {
+        try (HashIndex idx = HashIndex.openReadOnly(path)) {
+            assertThat(idx.verify()).isEmpty();
+            return idx.inspect();
+        }
+    }
+
+    @Test
+    void grownFileCompactsInPlaceToASmallerFileWithTheSameEntriesWidthsAndSeed() throws Exception {
+        Inspection before = inspect(file);
+        assertThat(before.doublings()).isPositive();
+        assertThat(before.growthSlackBytes()).isPositive();
+        Files.writeString(dir.resolve("grown.hidx.compact-tmp"), "left by a crashed run", UTF_8);
+
+        Cli compact = Cli.run("compact", file.toString());
+
+        assertThat(compact.exitCode()).as(compact.toString()).isZero();
+        Inspection after = inspect(file);
+        assertThat(after.fileBytes()).isLessThan(before.fileBytes()).isEqualTo(Files.size(file));
+        assertThat(after.growthSlackBytes()).isZero();
+        assertThat(after.doublings()).isZero();
+        assertThat(after.entries()).isEqualTo(model.size());
+        assertThat(after.seed()).isEqualTo(before.seed());
+        assertThat(after.keyWidth()).isEqualTo(12);
+        assertThat(after.valueWidth()).isEqualTo(20);
+        assertThat(contents(file)).isEqualTo(model);
+        assertThat(dir.resolve("grown.hidx.compact-tmp")).doesNotExist();
+        assertThat(compact.out()).startsWith("compacted " + file + "\n")
+                .contains("entries             " + Figures.count(model.size()) + " -> " + Figures.count(model.size()))
+                .contains("file bytes before   " + Figures.bytes(before.fileBytes()) + "\n")
+                .contains("file bytes after    " + Figures.bytes(after.fileBytes()) + "\n");
+    }
+
+    @Test
+    void toWritesOutAndLeavesTheSourceUnchanged() throws Exception {
+        byte[] original = Files.readAllBytes(file);
+        Path out = dir.resolve("out.hidx");
+
+        Cli compact = Cli.run("compact", file.toString(), "--to", out.toString(), "--json");
+
+        assertThat(compact.exitCode()).as(compact.toString()).isZero();
+        assertThat(Files.readAllBytes(file)).isEqualTo(original);
+        assertThat(contents(out)).isEqualTo(model);
+        Inspection compacted = inspect(out);
+        assertThat(compacted.growthSlackBytes()).isZero();
+        assertThat(compact.json()).containsEntry("written", out.toString())
+                .containsEntry("entries_after", (long) model.size())
+                .containsEntry("file_bytes_before", (long) original.length)
+                .containsEntry("file_bytes_after", Files.size(out))
+                .containsEntry("growth_slack_bytes_after", 0L);
+    }
+
+    @Test
+    void existingOutIsAUsageErrorAndNothingIsWritten() throws Exception {
+        Path out = Files.writeString(dir.resolve("taken.hidx"), "mine", UTF_8);
+
+        Cli compact = Cli.run("compact", file.toString(), "--to", out.toString());
+
+        assertThat(compact.exitCode()).isEqualTo(Main.USAGE_ERROR);
+        assertThat(compact.err()).contains("OUT " + out + " exists");
+        assertThat(Files.readString(out)).isEqualTo("mine");
+    }
+
+    @Test
+    void missingFileIsAHashidxErrorAndLeavesNoTemporary() {
+        Path missing = dir.resolve("missing.hidx");
+
+        Cli compact = Cli.run("compact", missing.toString());
+
+        assertThat(compact.exitCode()).as(compact.toString()).isEqualTo(Main.HASHIDX_ERROR);
+        assertThat(compact.err()).startsWith("hashidx: HIDX-");
+        assertThat(dir.resolve("missing.hidx.compact-tmp")).doesNotExist();
+    }
+
+    @Test
+    void fileOpenForWritingIsRefusedAsLockedAndStaysUnchanged() throws Exception {
+        byte[] original = Files.readAllBytes(file);
+        Cli compact;
+        try (HashIndex writer = HashIndex.open(file)) {
+            compact = Cli.run("compact", file.toString());
+        }
+
+        assertThat(compact.exitCode()).as(compact.toString()).isEqualTo(Main.HASHIDX_ERROR);
+        assertThat(compact.err()).contains("HIDX-004");
+        assertThat(dir.resolve("grown.hidx.compact-tmp")).doesNotExist();
+        assertThat(contents(file)).isEqualTo(model);
+        assertThat(Files.size(file)).isEqualTo(original.length);
+    }
+
+    @Test
+    void helpHasAnExample() {
+        Cli help = Cli.run("compact", "--help");
+
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out()).contains("hashidx compact grown.hidx --to compacted.hidx");
+    }
+}
