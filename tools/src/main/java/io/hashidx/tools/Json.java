@@ -80,6 +80,13 @@ final class Json {
         sb.append(']');
     }
 
+    /** {@code s} as one JSON string literal, quotes included. */
+    static String quote(String s) {
+        Json json = new Json();
+        json.string(s);
+        return json.sb.toString();
+    }
+
     private void indent(int depth) {
         sb.append("  ".repeat(depth));
     }

@@ -28,6 +28,7 @@ import picocli.CommandLine.ParseResult;
         subcommands = {
             CreateCommand.class,
             LoadCommand.class,
+            DumpCommand.class,
             GetCommand.class,
             PutCommand.class,
             DeleteCommand.class,
