@@ -18,25 +18,39 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code hashidx load}: bulk-loads key<TAB>value text files, creating a presized index when there is none. */
+/** {@code hashidx load}: bulk-loads tsv, jsonl or csv files, creating a presized index when there is none. */
 @Command(name = "load", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-            "Loads key<TAB>value text files, creating the index when it does not exist.",
+            "Loads key<TAB>value text files (or jsonl, or csv), creating the index when it does not exist.",
             "",
-            "Each INPUT is UTF-8 text, one entry per line: the first tab splits key from value (later tabs "
-                    + "belong to the value), empty lines are ignored and a CR before the line end is dropped. "
-                    + "Keys and values are stored as their bytes.",
+            "tsv (the default): UTF-8 text, one entry per line: the first tab splits key from value (later "
+                    + "tabs belong to the value), empty lines are ignored and a CR before the line end is "
+                    + "dropped. Key and value are unescaped as 'hashidx dump' escapes them: \\\\ is a "
+                    + "backslash, \\t a TAB, \\n a LF, \\r a CR, \\xHH the byte HH; any other backslash is a "
+                    + "bad line, so a literal backslash in the input must be written \\\\. "
+                    + "With --hex, key and value are hex strings.",
+            "",
+            "jsonl: one object per line with \"key\" or \"key_hex\" and \"value\" or \"value_hex\" "
+                    + "(what 'hashidx dump --format jsonl' writes).",
+            "",
+            "csv: RFC 4180 in UTF-8; --key-column and --value-column pick the columns by 1-based index "
+                    + "(default 1 and 2) or by header name (then the first record is the header).",
             "",
             "A new FILE gets the widths of the longest key and value in the inputs (in bytes) and is "
-                    + "presized for the number of lines, both found by a first pass over the inputs, so the "
+                    + "presized for the number of records, both found by a first pass over the inputs, so the "
                     + "load never grows the table. An existing FILE keeps its widths and grows as needed.",
             "",
-            "A bad line (no tab, or a key or value longer than the width) stops the load with exit "
-                    + "code 4 and a message naming the input and the line; the entries loaded before it stay. "
-                    + "With --skip-bad, bad lines are counted as rejected and the first "
+            "A bad line (no tab, a bad escape, or a key or value longer than the width) stops the load with "
+                    + "exit code 4 and a message naming the input and the line; the entries loaded before it "
+                    + "stay. With --skip-bad, bad lines are counted as rejected and the first "
                     + LoadCommand.SHOWN_BAD_LINES + " are listed in the summary.",
             "",
             "Progress goes to stderr; the summary to stdout.",
+            "",
+            "Examples:",
+            "  hashidx load demo.hidx data-samples/unicode-names.tsv",
+            "  hashidx load --format jsonl copy.hidx demo.jsonl",
+            "  hashidx load --format csv --key-column email --value-column name u.hidx u.csv",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -51,7 +65,7 @@ final class LoadCommand extends ToolCommand {
     Path file;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "INPUT",
-            description = "key<TAB>value text files; stdin as '-' is not supported, /dev/stdin works when no "
+            description = "input files in FORMAT; stdin as '-' is not supported, /dev/stdin works when no "
                     + "first pass is needed (FILE exists, or all of --key-size, --value-size and --expected are given)")
     List<Path> inputs;
 
@@ -64,8 +78,23 @@ final class LoadCommand extends ToolCommand {
     Integer valueSize;
 
     @Option(names = "--expected", paramLabel = "N",
-            description = "entries to presize a new FILE for (default: the number of non-empty lines in the inputs)")
+            description = "entries to presize a new FILE for (default: the number of records in the inputs)")
     Long expected;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "tsv",
+            description = "tsv, csv or jsonl (default: ${DEFAULT-VALUE})")
+    EntryFormat format;
+
+    @Option(names = "--hex", description = "tsv only: keys and values are hex strings")
+    boolean hex;
+
+    @Option(names = "--key-column", paramLabel = "C", defaultValue = "1",
+            description = "csv only: the key column, a 1-based index or a header name (default: ${DEFAULT-VALUE})")
+    String keyColumn;
+
+    @Option(names = "--value-column", paramLabel = "C", defaultValue = "2",
+            description = "csv only: the value column, a 1-based index or a header name (default: ${DEFAULT-VALUE})")
+    String valueColumn;
 
     @Option(names = "--skip-bad", description = "skip bad lines instead of stopping; they are counted as rejected")
     boolean skipBad;
@@ -95,6 +124,7 @@ final class LoadCommand extends ToolCommand {
     @Override
     public Integer call() {
         long started = nanoClock.getAsLong();
+        checkFormatOptions();
         checkInputs();
         boolean create = !Files.exists(file);
         Progress progress = new Progress(err(), Boolean.getBoolean("hashidx.stderr.tty"), nanoClock);
@@ -136,6 +166,23 @@ final class LoadCommand extends ToolCommand {
         int v = valueSize != null ? valueSize : measured.longestValue();
         long n = expected != null ? expected : measured.lines();
         return Options.widths(k, v).expectedEntries(n);
+    }
+
+    private void checkFormatOptions() {
+        if (hex && format != EntryFormat.tsv) {
+            throw usageError("--hex applies to --format tsv only");
+        }
+        boolean columns = !keyColumn.equals("1") || !valueColumn.equals("2");
+        if (columns && format != EntryFormat.csv) {
+            throw usageError("--key-column and --value-column apply to --format csv only");
+        }
+        if (keyColumn.isEmpty() || valueColumn.isEmpty()) {
+            throw usageError("--key-column and --value-column must not be empty");
+        }
+    }
+
+    private EntryReader openReader(Path input) throws IOException {
+        return EntryReader.open(Files.newInputStream(input), format, hex, keyColumn, valueColumn);
     }
 
     private void checkInputs() {
@@ -196,18 +243,15 @@ final class LoadCommand extends ToolCommand {
         int longestValue = 0;
         long bytesBefore = 0;
         for (Path input : inputs) {
-            try (TsvReader r = new TsvReader(Files.newInputStream(input))) {
+            try (EntryReader r = openReader(input)) {
                 while (r.next()) {
-                    if (r.isEmpty()) {
-                        continue;
-                    }
                     lines++;
-                    // over-long keys and values are left out: the load reports them as bad lines
-                    if (r.hasTab() && r.keyLength() <= Options.MAX_KEY_WIDTH) {
-                        longestKey = Math.max(longestKey, r.keyLength());
+                    // bad records and over-long keys and values are left out: the load reports them as bad lines
+                    if (r.problem() == null && r.key().length <= Options.MAX_KEY_WIDTH) {
+                        longestKey = Math.max(longestKey, r.key().length);
                     }
-                    if (r.hasTab() && r.valueLength() <= Options.MAX_VALUE_WIDTH) {
-                        longestValue = Math.max(longestValue, r.valueLength());
+                    if (r.problem() == null && r.value().length <= Options.MAX_VALUE_WIDTH) {
+                        longestValue = Math.max(longestValue, r.value().length);
                     }
                     if ((lines & 1023) == 0) {
                         progress.update("scanning", lines, "lines",
@@ -228,16 +272,13 @@ final class LoadCommand extends ToolCommand {
         int valueWidth = idx.valueWidth();
         long bytesBefore = 0;
         for (Path input : inputs) {
-            try (TsvReader r = new TsvReader(Files.newInputStream(input))) {
+            try (EntryReader r = openReader(input)) {
                 while (r.next()) {
-                    if (r.isEmpty()) {
-                        continue;
-                    }
                     read++;
-                    String bad = !r.hasTab() ? "no tab between key and value"
-                            : r.keyLength() > keyWidth ? "key of " + r.keyLength()
+                    String bad = r.problem() != null ? r.problem()
+                            : r.key().length > keyWidth ? "key of " + r.key().length
                                     + " bytes is longer than the key width of " + keyWidth + " bytes"
-                            : r.valueLength() > valueWidth ? "value of " + r.valueLength()
+                            : r.value().length > valueWidth ? "value of " + r.value().length
                                     + " bytes is longer than the value width of " + valueWidth + " bytes"
                             : null;
                     if (bad != null) {

@@ -99,12 +99,19 @@ final class TsvReader implements Closeable {
         return lineLength - tab - 1;
     }
 
-    byte[] key() {
+    /** The bytes before the first tab, as they are in the input; only when {@link #hasTab()}. */
+    byte[] rawKey() {
         return Arrays.copyOfRange(line, 0, tab);
     }
 
-    byte[] value() {
+    /** The bytes after the first tab, as they are in the input; only when {@link #hasTab()}. */
+    byte[] rawValue() {
         return Arrays.copyOfRange(line, tab + 1, lineLength);
+    }
+
+    /** The whole line without its line end. */
+    byte[] line() {
+        return Arrays.copyOf(line, lineLength);
     }
 
     private boolean fill() throws IOException {

@@ -15,7 +15,7 @@ class TsvReaderTest {
         try (TsvReader r = new TsvReader(new ByteArrayInputStream(input))) {
             while (r.next()) {
                 lines.add(r.lineNumber() + ":" + (r.isEmpty() ? "<empty>" : !r.hasTab() ? "<no tab>"
-                        : new String(r.key(), UTF_8) + "=" + new String(r.value(), UTF_8)
+                        : new String(r.rawKey(), UTF_8) + "=" + new String(r.rawValue(), UTF_8)
                         + "/" + r.keyLength() + "," + r.valueLength()));
             }
             assertThat(r.bytesConsumed()).isEqualTo(input.length);

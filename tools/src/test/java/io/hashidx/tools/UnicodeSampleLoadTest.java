@@ -2,6 +2,7 @@ package io.hashidx.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,12 @@ class UnicodeSampleLoadTest {
 
     @TempDir
     Path dir;
+
+    /** load unescapes backslash sequences since dump and load round-trip any bytes; the sample has none. */
+    @Test
+    void sampleHasNoBackslashSoItLoadsAsPlainText() throws Exception {
+        assertThat(Files.readAllBytes(SAMPLE)).doesNotContain((byte) '\\');
+    }
 
     @Test
     void loadsEveryLineIntoAPresizedFileThatNeverGrows() {
