@@ -21,7 +21,7 @@ import picocli.CommandLine.ParseResult;
 /**
  * The {@code hashidx} command line. Each subcommand is one class that writes to the {@code out} and
  * {@code err} writers given to {@link #run}, so tests run commands in-process and read their output.
- * Commands call only the store's public API ({@code HashIndex}, {@code Options}, {@code Inspection}).
+ * Commands call only the store's public API ({@code HashIndex}, {@code Options}, {@code Inspection}, {@code Plan}).
  */
 @Command(name = "hashidx", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"A persistent on-disk hash index: fixed-width byte-string keys and values in one file.", ""},
