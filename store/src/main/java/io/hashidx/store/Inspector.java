@@ -97,8 +97,15 @@ final class Inspector {
 
     private List<BucketView.Page> pages(long first, List<String> problems) {
         List<BucketView.Page> pages = new ArrayList<>();
+        java.util.Set<Long> seen = new java.util.HashSet<>();
         long c = first;
         while (c != NONE) {
+            if (!seen.add(c)) {
+                BucketView.Page last = pages.getLast();
+                problems.add("cell " + last.cell() + " (file offset " + last.fileOffset() + ") links back to cell " + c
+                        + ", already in the chain from cell " + first + ": its overflow links form a cycle; stopped");
+                break;
+            }
             if (pages.size() >= h.allocatedCells) {
                 problems.add("chain from cell " + first + " has more pages than the " + h.allocatedCells
                         + " allocated cells: its overflow links form a cycle; stopped");

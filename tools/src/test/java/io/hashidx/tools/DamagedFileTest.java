@@ -121,7 +121,8 @@ class DamagedFileTest {
         assertThat(verify.out()).contains("cell " + cell + " (file offset " + cellOffset(cell) + ") is used twice");
         assertThat(inspect.exitCode()).as(inspect.toString()).isZero();
         assertThat(one.exitCode()).as(one.toString()).isZero();
-        assertThat((String) one.json().get("chain_problem")).contains("cycle");
+        assertThat((String) one.json().get("chain_problem")).contains("links back to cell " + cell, "cycle");
+        assertThat((List<?>) one.json().get("pages")).hasSize(1);
     }
 
     @Test
