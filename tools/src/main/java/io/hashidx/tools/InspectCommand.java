@@ -157,6 +157,8 @@ final class InspectCommand extends ToolCommand {
                 s.put("tophash", slot.tophash());
                 s.put("state", slot.state());
                 if (slot.key() != null) {
+                    s.put("key", printable(slot.key()));
+                    s.put("value", printable(slot.value()));
                     s.put("key_hex", ByteStrings.hex(slot.key()));
                     s.put("value_hex", ByteStrings.hex(slot.value()));
                 }

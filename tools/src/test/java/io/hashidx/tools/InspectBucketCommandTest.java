@@ -45,6 +45,8 @@ class InspectBucketCommandTest {
                 List<Map<String, Object>> slots = (List<Map<String, Object>>) page.get("slots");
                 assertThat(slots).hasSize(8);
                 live += slots.stream().filter(s -> "tophash".equals(s.get("state"))).count();
+                slots.stream().filter(s -> "tophash".equals(s.get("state"))).forEach(s -> assertThat(s)
+                        .containsKeys("key_hex", "value_hex").extractingByKey("key").asString().startsWith("\"key-"));
             }
             if (!oldEvacuated) {
                 assertThat(text.out()).contains("is NOT evacuated", "\nold bucket " + j.get("old_bucket") + " (not evacuated)\n");
