@@ -102,6 +102,9 @@ final class FileLocks {
             if (Files.isDirectory(path)) {
                 throw HashIndexException.invalidArgument(path, "is a directory, not an index file; give the path of a .hidx file");
             }
+            if (write && !writableByMode(path)) {
+                throw HashIndexException.readOnlyFile(path, "its permissions allow no writing");
+            }
             Object key = fileKey(path);
             Entry e = OPEN.get(key);
             if (e != null) {
@@ -147,9 +150,24 @@ final class FileLocks {
                     ? "the directory " + path.toAbsolutePath().getParent() + " does not exist; create it first"
                     : "no such file; create the index first (HashIndex.create / hashidx create)");
         } catch (java.nio.file.AccessDeniedException e) {
+            if (write && !create && Files.isReadable(path)) {
+                throw HashIndexException.readOnlyFile(path, "permission denied for writing");
+            }
             throw HashIndexException.io(path, "opening the file (permission denied" + (write ? "; open it read-only?" : "") + ")", e);
         } catch (IOException e) {
             throw HashIndexException.io(path, "opening the file", e);
+        }
+    }
+
+    /**
+     * False when the file's permission bits grant no write access at all (r--r--r--). Checked by mode,
+     * not by access(2), so that a read-only file is refused also for root, who may write anything.
+     */
+    private static boolean writableByMode(Path path) throws IOException {
+        try {
+            return Files.getPosixFilePermissions(path).stream().anyMatch(p -> p.name().endsWith("_WRITE"));
+        } catch (UnsupportedOperationException e) {
+            return Files.isWritable(path);
         }
     }
 

@@ -233,6 +233,20 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return read(() -> new Inspector(table).inspect());
     }
 
+    /**
+     * Bucket {@code bucket} of the current array with every page of its overflow chain, slot by slot,
+     * and, while growing, the old bucket its entries come from when that one is not yet evacuated.
+     */
+    public BucketView inspectBucket(long bucket) {
+        return read(() -> {
+            if (bucket < 0 || bucket >= table.h.bucketCount) {
+                throw HashIndexException.invalidArgument(path, "bucket " + bucket + " is out of range; the file has "
+                        + table.h.bucketCount + " buckets (0.." + (table.h.bucketCount - 1) + ")");
+            }
+            return new Inspector(table).inspectBucket(bucket);
+        });
+    }
+
     /** Checks every invariant of the file; returns the problems found (empty when the file is sound). */
     public List<String> verify() {
         return read(() -> new Invariants(table).check());

@@ -130,6 +130,11 @@ public abstract sealed class HashIndexException extends RuntimeException
                 + "; close the other handle or stop the other process, or open the file read-only");
     }
 
+    static State readOnlyFile(Path file, String why) {
+        return new State(Code.READ_ONLY, file, "the file is read-only (" + why + "); make it writable (chmod u+w) "
+                + "to change it, or only read it (get, inspect, verify)");
+    }
+
     static TooLong keyTooLong(Path file, int length, int width) {
         return new TooLong(Code.KEY_TOO_LONG, file, "key of " + length + " bytes is longer than this file's key width of "
                 + width + " bytes; create a file with a larger key width (Options.keyWidth / hashidx create --key-size)");

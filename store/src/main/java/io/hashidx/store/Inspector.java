@@ -4,7 +4,9 @@ import static io.hashidx.store.BucketLayout.MIN_TOPHASH;
 import static io.hashidx.store.BucketLayout.NONE;
 import static io.hashidx.store.BucketLayout.SLOTS;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /** Builds an {@link Inspection} by scanning every bucket, old and new. Read-only. */
 final class Inspector {
@@ -81,9 +83,77 @@ final class Inspector {
         return h.oldBucketCount == h.bucketCount ? newIndex : newIndex >>> 1;
     }
 
+    /** One bucket of the current array and its chain, and its old bucket while growing. */
+    BucketView inspectBucket(long bucket) {
+        boolean growing = h.growing();
+        long old = growing ? oldIndexOf(bucket) : -1;
+        boolean oldEvacuated = !growing || BucketLayout.isEvacuatedMark(layout.tophash(h.oldBucketsCell + old, 0));
+        List<String> problems = new ArrayList<>();
+        List<BucketView.Page> pages = pages(h.bucketsCell + bucket, problems);
+        List<BucketView.Page> oldPages = growing && !oldEvacuated ? pages(h.oldBucketsCell + old, problems) : List.of();
+        return new BucketView(bucket, h.bucketCount, growing, old, oldEvacuated, pages, oldPages,
+                problems.isEmpty() ? null : String.join("; ", problems));
+    }
+
+    private List<BucketView.Page> pages(long first, List<String> problems) {
+        List<BucketView.Page> pages = new ArrayList<>();
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        long c = first;
+        while (c != NONE) {
+            if (!seen.add(c)) {
+                BucketView.Page last = pages.getLast();
+                problems.add("cell " + last.cell() + " (file offset " + last.fileOffset() + ") links back to cell " + c
+                        + ", already in the chain from cell " + first + ": its overflow links form a cycle; stopped");
+                break;
+            }
+            if (pages.size() >= h.allocatedCells) {
+                problems.add("chain from cell " + first + " has more pages than the " + h.allocatedCells
+                        + " allocated cells: its overflow links form a cycle; stopped");
+                break;
+            }
+            long next = layout.overflow(c);
+            List<BucketView.Slot> slots = new ArrayList<>(SLOTS);
+            for (int i = 0; i < SLOTS; i++) {
+                int th = layout.tophash(c, i);
+                boolean hasEntry = th >= MIN_TOPHASH || th == BucketLayout.EVACUATED_X || th == BucketLayout.EVACUATED_Y;
+                byte[] key = null;
+                byte[] value = null;
+                if (hasEntry && layout.keyLength(c, i) <= h.keyWidth && layout.valueLength(c, i) <= h.valueWidth
+                        && layout.keyLength(c, i) >= 0 && layout.valueLength(c, i) >= 0) {
+                    key = layout.key(c, i);
+                    value = layout.value(c, i);
+                }
+                slots.add(new BucketView.Slot(i, th, stateName(th), key, value));
+            }
+            pages.add(new BucketView.Page(c, layout.cellOffset(c), next, slots));
+            if (next != NONE && (next < 0 || next >= h.allocatedCells)) {
+                problems.add("cell " + c + " (file offset " + layout.cellOffset(c) + ") links to cell " + next
+                        + ", outside the " + h.allocatedCells + " allocated cells; stopped");
+                break;
+            }
+            c = next;
+        }
+        return pages;
+    }
+
+    static String stateName(int tophash) {
+        return switch (tophash) {
+            case BucketLayout.EMPTY_REST -> "empty_rest";
+            case BucketLayout.EMPTY_ONE -> "empty_one";
+            case BucketLayout.EVACUATED_X -> "evacuated_x";
+            case BucketLayout.EVACUATED_Y -> "evacuated_y";
+            case BucketLayout.EVACUATED_EMPTY -> "evacuated_empty";
+            default -> "tophash";
+        };
+    }
+
     private void scanChain(long bucket) {
         int pages = 0;
+        long walked = 0;
         for (long c = bucket; c != NONE; c = layout.overflow(c)) {
+            if (c < 0 || c >= h.allocatedCells || ++walked > h.allocatedCells) {
+                break; // a link outside the file or a cycle: verify reports it; inspect counts what it reached
+            }
             int inPage = 0;
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);

@@ -39,6 +39,8 @@ final class Invariants {
     }
 
     List<String> check() {
+        checkHeaderCopy("A", Header.COPY_A, h.copyA);
+        checkHeaderCopy("B", Header.COPY_B, h.copyB);
         claim(h.journalCell, "journal cell");
         claimRange(h.bucketsCell, h.bucketCount, "bucket array");
         if (h.growing()) {
@@ -52,7 +54,8 @@ final class Invariants {
                 long cell = h.oldBucketsCell + b;
                 boolean evacuated = BucketLayout.isEvacuatedMark(layout.tophash(cell, 0));
                 if (b < h.evacuated && !evacuated) {
-                    problem("old bucket " + b + " is below the evacuation mark " + h.evacuated + " but not evacuated");
+                    problem("old bucket " + b + " (" + at(cell) + ") is below the evacuation mark " + h.evacuated
+                            + " but not evacuated");
                 }
                 ChainResult r = checkChain(cell, b, true, evacuated);
                 oldOverflow += r.pages;
@@ -86,6 +89,13 @@ final class Invariants {
         return problems;
     }
 
+    private void checkHeaderCopy(String name, long offset, Header.CopyState copy) {
+        if (!copy.valid()) {
+            problem("header copy " + name + " at file offset " + offset + " is damaged (bad checksum or fields); "
+                    + "the other copy was used, and opening the file read-write rewrites both");
+        }
+    }
+
     private long oldIndexOf(long newIndex) {
         return h.oldBucketCount == h.bucketCount ? newIndex : newIndex >>> 1;
     }
@@ -98,28 +108,28 @@ final class Invariants {
         long pages = 0;
         boolean rest = false;
         Set<ByteBuffer> keys = new HashSet<>();
-        for (long c = bucket; c != NONE; c = layout.overflow(c)) {
-            if (c != bucket) {
+        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.overflow(c)) {
+            if (prev != NONE) { // every page after the first, also a link back to the primary page
                 pages++;
-                if (!claim(c, (old ? "old " : "") + "bucket " + index + " overflow page")) {
+                if (!claim(c, (old ? "old " : "") + "bucket " + index + " overflow page linked from " + at(prev))) {
                     break;
                 }
             }
             if (!evacuated && layout.reservedWord(c) != 0) {
-                problem("cell " + c + ": reserved word is not zero");
+                problem(at(c) + ": reserved word is not zero");
             }
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
                 if (evacuated) {
                     if (!BucketLayout.isEvacuatedMark(th)) {
-                        problem("evacuated old bucket " + index + " has an unmarked slot (tophash " + th + ")");
+                        problem("evacuated old bucket " + index + " has an unmarked slot (tophash " + th + ") in " + at(c));
                     } else if (th != EVACUATED_EMPTY) {
                         checkDestination(c, i, index, th);
                     }
                     continue;
                 }
                 if (rest && th != EMPTY_REST) {
-                    problem("bucket " + index + ": slot after an empty-rest mark is not empty-rest (cell " + c + ")");
+                    problem("bucket " + index + ": slot after an empty-rest mark is not empty-rest (" + at(c) + ")");
                 }
                 if (th == EMPTY_REST) {
                     rest = true;
@@ -130,31 +140,31 @@ final class Invariants {
                         // left by a crash while marking: the entry is still here and still counts
                     } else {
                         if (th != BucketLayout.EMPTY_ONE) {
-                            problem("bucket " + index + ": unexpected mark " + th + " in cell " + c);
+                            problem("bucket " + index + ": unexpected mark " + th + " in " + at(c));
                         }
                         continue;
                     }
                 }
                 if (layout.valueLength(c, i) > h.valueWidth) {
-                    problem("cell " + c + " slot " + i + ": value length " + layout.valueLength(c, i) + " exceeds the width");
+                    problem(at(c) + " slot " + i + ": value length " + layout.valueLength(c, i) + " exceeds the width");
                     continue;
                 }
                 int len = layout.keyLength(c, i);
                 if (len > h.keyWidth) {
-                    problem("cell " + c + " slot " + i + ": key length " + len + " exceeds the width");
+                    problem(at(c) + " slot " + i + ": key length " + len + " exceeds the width");
                     continue;
                 }
                 layout.readKey(c, i, key);
                 long hash = Hashing.xxh64(key, 0, len, h.seed);
                 long expected = Hashing.bucketIndex(hash, old ? h.oldBucketCount : h.bucketCount);
                 if (expected != index) {
-                    problem("cell " + c + " slot " + i + ": key belongs in bucket " + expected + ", found in " + index);
+                    problem(at(c) + " slot " + i + ": key belongs in bucket " + expected + ", found in " + index);
                 }
                 if (th >= MIN_TOPHASH && th != Hashing.tophash(hash)) {
-                    problem("cell " + c + " slot " + i + ": tophash " + th + " does not match the key's " + Hashing.tophash(hash));
+                    problem(at(c) + " slot " + i + ": tophash " + th + " does not match the key's " + Hashing.tophash(hash));
                 }
                 if (!keys.add(ByteBuffer.wrap(java.util.Arrays.copyOf(key, len)))) {
-                    problem("bucket " + index + ": duplicate key in cell " + c + " slot " + i);
+                    problem("bucket " + index + ": duplicate key in " + at(c) + " slot " + i);
                 }
                 entries++;
             }
@@ -169,7 +179,7 @@ final class Invariants {
         long dest = Hashing.bucketIndex(hash, h.bucketCount);
         long expected = h.bucketCount == h.oldBucketCount ? oldIndex : 2 * oldIndex + (mark == EVACUATED_Y ? 1 : 0);
         if (dest != expected) {
-            problem("old bucket " + oldIndex + ": slot marked " + (mark == EVACUATED_X ? "X" : "Y")
+            problem("old bucket " + oldIndex + ", " + at(c) + " slot " + i + ": slot marked " + (mark == EVACUATED_X ? "X" : "Y")
                     + " but its key goes to new bucket " + dest);
         }
     }
@@ -184,7 +194,7 @@ final class Invariants {
             }
             long len = layout.freeRunLength(r);
             if (len < 1 || r + len > h.allocatedCells) {
-                problem("free run at cell " + r + " has length " + len + " outside the file");
+                problem("free run at " + at(r) + " has length " + len + " outside the file");
                 return;
             }
             for (long c = r; c < r + len; c++) {
@@ -220,11 +230,16 @@ final class Invariants {
             return false;
         }
         if (used.get((int) cell)) {
-            problem(what + ": cell " + cell + " is used twice");
+            problem(what + ": " + at(cell) + " is used twice");
             return false;
         }
         used.set((int) cell);
         return true;
+    }
+
+    /** "cell C (file offset O)", for a cell below allocated_cells. */
+    private String at(long cell) {
+        return "cell " + cell + " (file offset " + layout.cellOffset(cell) + ")";
     }
 
     private void problem(String p) {

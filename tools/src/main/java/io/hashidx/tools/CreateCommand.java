@@ -21,8 +21,7 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:created",
-            "2:usage error",
-            "3:hashidx error (the message starts with its code, e.g. HIDX-011)"})
+            "2:error: usage, or a hashidx error (the message starts with its code, e.g. HIDX-011)"})
 final class CreateCommand extends ToolCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file to create")
     Path file;

@@ -26,8 +26,7 @@ import picocli.CommandLine.Parameters;
         exitCodeList = {
             "0:every key was found",
             "1:a key was not found",
-            "2:usage error",
-            "3:hashidx error (the message starts with its code, e.g. HIDX-001)"})
+            "2:error: usage, or a hashidx error (the message starts with its code, e.g. HIDX-001)"})
 final class GetCommand extends ToolCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
     Path file;

@@ -1,9 +1,11 @@
 package io.hashidx.tools;
 
+import io.hashidx.store.BucketView;
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Inspection;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,13 +20,17 @@ import picocli.CommandLine.Parameters;
             "",
             "Prints FILE's format, geometry, growth state, space use, bucket occupancy, chain lengths and "
                     + "a chi-square test of the tophash bytes (a skewed result hints at a poor hash seed or "
-                    + "adversarial keys). Scans the whole file; opens it read-only.",
+                    + "adversarial keys). Scans the whole file; opens it read-only. The text shows summaries; "
+                    + "--histograms adds the occupancy, chain-length and full tophash histograms.",
+            "",
+            "With --bucket N, shows bucket N of the current array instead: each page of its overflow chain "
+                    + "(cell, file offset, overflow link) and each slot (tophash and its meaning, key, value); "
+                    + "while a growth is under way and the bucket's old bucket is not evacuated, the old bucket too.",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:inspected",
-            "2:usage error",
-            "3:hashidx error (the message starts with its code, e.g. HIDX-001)"})
+            "2:error: usage, a bucket out of range, or FILE cannot be read (the message starts with its code, e.g. HIDX-001)"})
 final class InspectCommand extends ToolCommand {
     /** Degrees of freedom of the tophash test: tophash values 5..255 are 251 cells (see {@link Inspection}). */
     static final int TOPHASH_DEGREES_OF_FREEDOM = 250;
@@ -40,18 +46,128 @@ final class InspectCommand extends ToolCommand {
     @Option(names = "--json", description = "print one JSON object with snake_case keys")
     boolean json;
 
+    @Option(names = "--histograms", description = "text: add the occupancy, chain-length and tophash histograms")
+    boolean histograms;
+
+    @Option(names = "--bucket", paramLabel = "N", description = "show bucket N of the current array, slot by slot")
+    Long bucket;
+
     @Override
     public Integer call() {
-        Inspection in;
         try (HashIndex idx = HashIndex.openReadOnly(file)) {
-            in = idx.inspect();
+            if (bucket != null) {
+                if (bucket < 0) {
+                    throw usageError("--bucket " + bucket + " is negative; buckets are numbered from 0");
+                }
+                BucketView view = idx.inspectBucket(bucket);
+                if (json) {
+                    out().println(Json.write(bucketJson(file, view)));
+                } else {
+                    printBucket(out(), file, view);
+                }
+                return 0;
+            }
+            Inspection in = idx.inspect();
+            if (json) {
+                out().println(Json.write(toJson(in)));
+            } else {
+                printText(out(), in, histograms);
+            }
+            return 0;
         }
-        if (json) {
-            out().println(Json.write(toJson(in)));
-        } else {
-            printText(out(), in);
+    }
+
+    // ---- one bucket ----
+
+    private static void printBucket(PrintWriter out, Path file, BucketView v) {
+        line(out, "file", file.toString());
+        line(out, "bucket", v.bucket() + " of " + Figures.count(v.buckets()));
+        if (v.growing()) {
+            line(out, "growth", "growing; old bucket " + v.oldBucket() + (v.oldEvacuated()
+                    ? " is evacuated: this bucket holds its entries"
+                    : " is NOT evacuated: its entries are still in the old bucket (shown below); this bucket "
+                    + "may hold only an interrupted copy"));
         }
-        return 0;
+        printPages(out, "", v.pages());
+        if (!v.oldPages().isEmpty()) {
+            out.println();
+            out.println("old bucket " + v.oldBucket() + " (not evacuated)");
+            printPages(out, "", v.oldPages());
+        }
+        if (v.chainProblem() != null) {
+            out.println();
+            line(out, "chain problem", v.chainProblem());
+        }
+    }
+
+    private static void printPages(PrintWriter out, String indent, List<BucketView.Page> pages) {
+        for (int p = 0; p < pages.size(); p++) {
+            BucketView.Page page = pages.get(p);
+            out.printf("%s%s cell %d at file offset %d (0x%x), overflow %s%n", indent,
+                    p == 0 ? "primary page" : "overflow page " + p, page.cell(), page.fileOffset(), page.fileOffset(),
+                    page.overflowCell() < 0 ? "none" : "cell " + page.overflowCell());
+            for (BucketView.Slot slot : page.slots()) {
+                StringBuilder sb = new StringBuilder();
+                sb.append(String.format("%s  slot %d  tophash %3d %-16s", indent, slot.index(), slot.tophash(),
+                        slot.state()));
+                if (slot.key() != null) {
+                    sb.append(" key ").append(printable(slot.key())).append("  value ").append(printable(slot.value()));
+                }
+                out.println(sb.toString().stripTrailing());
+            }
+        }
+    }
+
+    /** UTF-8 text without control characters, else {@code 0x}-prefixed hex. */
+    static String printable(byte[] bytes) {
+        String s = ByteStrings.display(bytes, false);
+        if (!s.startsWith("0x") && s.chars().allMatch(c -> c >= 0x20 && c != 0x7f) && !s.isEmpty()) {
+            return "\"" + s + "\"";
+        }
+        return "0x" + ByteStrings.hex(bytes);
+    }
+
+    private static Map<String, Object> bucketJson(Path file, BucketView v) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("path", file.toString());
+        o.put("bucket", v.bucket());
+        o.put("buckets", v.buckets());
+        o.put("growing", v.growing());
+        if (v.growing()) {
+            o.put("old_bucket", v.oldBucket());
+            o.put("old_bucket_evacuated", v.oldEvacuated());
+        }
+        o.put("pages", pagesJson(v.pages()));
+        o.put("old_pages", pagesJson(v.oldPages()));
+        o.put("chain_problem", v.chainProblem());
+        return o;
+    }
+
+    private static List<Object> pagesJson(List<BucketView.Page> pages) {
+        List<Object> list = new ArrayList<>();
+        for (BucketView.Page page : pages) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("cell", page.cell());
+            p.put("file_offset", page.fileOffset());
+            p.put("overflow_cell", page.overflowCell() < 0 ? null : page.overflowCell());
+            List<Object> slots = new ArrayList<>();
+            for (BucketView.Slot slot : page.slots()) {
+                Map<String, Object> s = new LinkedHashMap<>();
+                s.put("index", slot.index());
+                s.put("tophash", slot.tophash());
+                s.put("state", slot.state());
+                if (slot.key() != null) {
+                    s.put("key", printable(slot.key()));
+                    s.put("value", printable(slot.value()));
+                    s.put("key_hex", ByteStrings.hex(slot.key()));
+                    s.put("value_hex", ByteStrings.hex(slot.value()));
+                }
+                slots.add(s);
+            }
+            p.put("slots", slots);
+            list.add(p);
+        }
+        return list;
     }
 
     /**
@@ -76,7 +192,7 @@ final class InspectCommand extends ToolCommand {
         return in.tophashChiSquare() <= chiSquareCriticalValue(TOPHASH_DEGREES_OF_FREEDOM, Z_999) ? "uniform" : "skewed";
     }
 
-    private static void printText(PrintWriter out, Inspection in) {
+    private static void printText(PrintWriter out, Inspection in, boolean histograms) {
         line(out, "file", in.path());
         line(out, "format", "read version " + in.readVersion() + ", write version " + in.writeVersion());
         line(out, "widths", "key " + in.keyWidth() + " bytes, value " + in.valueWidth() + " bytes");
@@ -107,17 +223,56 @@ final class InspectCommand extends ToolCommand {
                 + Figures.count(in.rawKeyValueBytes()) + " key+value bytes)");
         line(out, "growth slack", Figures.bytes(in.growthSlackBytes())
                 + (in.compactWouldPayOff() ? " - compact would pay off" : ""));
-        out.println();
-        out.println("occupancy (entries in a bucket's primary page: buckets)");
-        histogram(out, in.occupancy());
-        out.println();
-        out.println("chain lengths (overflow pages chained on a bucket: buckets)");
-        histogram(out, in.chainLengths());
-        out.println();
+        line(out, "occupancy", occupancySummary(in.occupancy()));
+        line(out, "chain lengths", chainSummary(in.chainLengths()));
+        if (histograms) {
+            out.println();
+            out.println("occupancy (entries in a bucket's primary page: buckets)");
+            histogram(out, in.occupancy());
+            out.println();
+            out.println("chain lengths (overflow pages chained on a bucket: buckets)");
+            histogram(out, in.chainLengths());
+            out.println();
+            out.println("tophash distribution (entries per tophash value; 0..4 are marks, never counted)");
+            long[] t = in.tophashCounts();
+            for (int row = 0; row < t.length; row += 16) {
+                StringBuilder sb = new StringBuilder(String.format("  %3d-%3d", row, row + 15));
+                for (int v = row; v < row + 16; v++) {
+                    sb.append(String.format(" %6d", t[v]));
+                }
+                out.println(sb);
+            }
+            out.println();
+        }
         double critical = chiSquareCriticalValue(TOPHASH_DEGREES_OF_FREEDOM, Z_999);
         line(out, "tophash chi-square", Figures.decimal(in.tophashChiSquare(), 1) + " (" + TOPHASH_DEGREES_OF_FREEDOM
                 + " degrees of freedom, 99.9% critical value " + Figures.decimal(critical, 1) + "): "
                 + tophashVerdict(in));
+    }
+
+    /** "mean 6.1 entries; 3 empty, 120 full (8 entries)" from the occupancy histogram. */
+    static String occupancySummary(long[] occupancy) {
+        long buckets = 0;
+        long entries = 0;
+        for (int k = 0; k < occupancy.length; k++) {
+            buckets += occupancy[k];
+            entries += k * occupancy[k];
+        }
+        double mean = buckets == 0 ? 0 : (double) entries / buckets;
+        return "mean " + Figures.decimal(mean, 2) + " entries in a primary page; " + Figures.count(occupancy[0])
+                + " empty, " + Figures.count(occupancy[occupancy.length - 1]) + " full"
+                + " (--histograms for all)";
+    }
+
+    /** "95.0% without overflow, longest chain 2" from the chain-length histogram. */
+    static String chainSummary(long[] chains) {
+        long buckets = 0;
+        for (long c : chains) {
+            buckets += c;
+        }
+        double none = buckets == 0 ? 100 : 100.0 * chains[0] / buckets;
+        return Figures.decimal(none, 1) + "% of buckets without overflow, longest chain "
+                + (chains.length - 1) + " overflow page" + (chains.length == 2 ? "" : "s");
     }
 
     private static String headerCopy(Inspection.HeaderCopy copy) {
@@ -147,17 +302,22 @@ final class InspectCommand extends ToolCommand {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("path", in.path());
         o.put("file_bytes", in.fileBytes());
+        o.put("format_version", in.readVersion());
         o.put("read_version", in.readVersion());
         o.put("write_version", in.writeVersion());
         o.put("key_size", in.keyWidth());
         o.put("value_size", in.valueWidth());
         o.put("seed", Figures.hex64(in.seed()));
         o.put("header_copies", List.of(headerCopyJson("A", in.copyA()), headerCopyJson("B", in.copyB())));
+        o.put("count", in.entries());
         o.put("entries", in.entries());
         o.put("buckets", in.buckets());
         o.put("doublings", in.doublings());
         o.put("same_size_growths", in.sameSizeGrowths());
         Inspection.Growth g = in.growth();
+        o.put("growing", g.growing());
+        o.put("old_buckets", g.oldBuckets());
+        o.put("evacuated", g.evacuated());
         Map<String, Object> growth = new LinkedHashMap<>();
         growth.put("growing", g.growing());
         growth.put("same_size", g.sameSize());
@@ -179,7 +339,9 @@ final class InspectCommand extends ToolCommand {
         o.put("overhead_ratio", in.overheadRatio());
         o.put("growth_slack_bytes", in.growthSlackBytes());
         o.put("compact_would_pay_off", in.compactWouldPayOff());
+        o.put("occupancy_histogram", in.occupancy());
         o.put("occupancy", in.occupancy());
+        o.put("chain_length_histogram", in.chainLengths());
         o.put("chain_lengths", in.chainLengths());
         o.put("tophash_counts", in.tophashCounts());
         o.put("tophash_chi_square", in.tophashChiSquare());

@@ -55,9 +55,7 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:loaded",
-            "2:usage error",
-            "3:hashidx error (the message starts with its code, e.g. HIDX-004)",
-            "4:input data error: a bad line (without --skip-bad), or an input that cannot be read"})
+            "2:error: usage, or a hashidx error (the message starts with its code, e.g. HIDX-004); also a bad input line (without --skip-bad) or an input that cannot be read"})
 final class LoadCommand extends ToolCommand {
     static final int SHOWN_BAD_LINES = 5;
 

@@ -42,19 +42,24 @@ import picocli.CommandLine.ParseResult;
         exitCodeList = {
             "0:success",
             "1:a key was not found (get, delete) or verify found problems",
-            "2:usage error",
-            "3:hashidx error: the message starts with its stable code, e.g. 'HIDX-004 locked: ...'",
-            "4:input data error: a bad line in a load input, or an input that cannot be read"},
-        footer = {"", "Errors are one line on stderr; set HASHIDX_DEBUG=1 for the stack trace.",
+            "2:error: a usage error, a hashidx error (the message starts with its stable code, e.g. "
+                    + "'HIDX-004 locked: ...'), or bad load input (a bad line, an input that cannot be read)"},
+        footer = {"", "Errors are one line on stderr naming the file and what to do; --verbose (or "
+                + "HASHIDX_DEBUG=1) adds the stack trace.",
             "Run 'hashidx COMMAND --help' for a command's options."})
 public final class Main {
     public static final int OK = 0;
     /** A key was not found (get, delete), or verify found problems. */
     public static final int NOT_FOUND_OR_PROBLEMS = 1;
-    public static final int USAGE_ERROR = 2;
-    /** An error from the index, with its stable HIDX code. */
-    public static final int HASHIDX_ERROR = 3;
-    public static final int INPUT_DATA_ERROR = 4;
+    /** Every error: usage, an error from the index (with its stable HIDX code), bad load input. */
+    public static final int ERROR = 2;
+    public static final int USAGE_ERROR = ERROR;
+    public static final int HASHIDX_ERROR = ERROR;
+    public static final int INPUT_DATA_ERROR = ERROR;
+
+    @picocli.CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "on an error, print the stack trace too (as HASHIDX_DEBUG=1 does)")
+    boolean verbose;
 
     private Main() {
     }
@@ -87,7 +92,7 @@ public final class Main {
 
     private static int usageError(ParameterException e, String[] args) {
         PrintWriter err = e.getCommandLine().getErr();
-        debug(err, e);
+        debug(err, e, java.util.Arrays.asList(args).contains("--verbose"));
         String command = e.getCommandLine().getCommandSpec().qualifiedName();
         err.println(command + ": " + e.getMessage() + " (see '" + command + " --help')");
         return USAGE_ERROR;
@@ -95,7 +100,8 @@ public final class Main {
 
     private static int failure(Exception e, CommandLine command, ParseResult parsed) {
         PrintWriter err = command.getErr();
-        debug(err, e);
+        boolean verbose = verbose(command);
+        debug(err, e, verbose);
         if (e instanceof HashIndexException) {
             err.println("hashidx: " + e.getMessage());
             return HASHIDX_ERROR;
@@ -105,7 +111,7 @@ public final class Main {
             return INPUT_DATA_ERROR;
         }
         err.println("hashidx: unexpected error: " + e
-                + (debugging() ? "" : " (set HASHIDX_DEBUG=1 for the stack trace)"));
+                + (verbose || debugging() ? "" : " (run again with --verbose for the stack trace)"));
         return HASHIDX_ERROR;
     }
 
@@ -113,8 +119,18 @@ public final class Main {
         return "1".equals(System.getenv("HASHIDX_DEBUG"));
     }
 
-    private static void debug(PrintWriter err, Exception e) {
-        if (debugging()) {
+    /** Whether --verbose was given, on the command or before it. */
+    private static boolean verbose(CommandLine command) {
+        for (CommandLine c = command; c != null; c = c.getParent()) {
+            if (c.getParseResult() != null && c.getParseResult().hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void debug(PrintWriter err, Exception e, boolean verbose) {
+        if (verbose || debugging()) {
             e.printStackTrace(err);
         }
     }

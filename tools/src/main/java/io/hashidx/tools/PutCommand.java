@@ -17,8 +17,7 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:stored",
-            "2:usage error",
-            "3:hashidx error (the message starts with its code, e.g. HIDX-006)"})
+            "2:error: usage, or a hashidx error (the message starts with its code, e.g. HIDX-006)"})
 final class PutCommand extends ToolCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
     Path file;

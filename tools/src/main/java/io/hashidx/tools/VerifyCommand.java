@@ -21,8 +21,7 @@ import picocli.CommandLine.Parameters;
         exitCodeList = {
             "0:ok",
             "1:problems were found",
-            "2:usage error",
-            "3:hashidx error: FILE cannot be opened at all (the message starts with its code, e.g. HIDX-003)"})
+            "2:error: usage, or FILE cannot be read at all (the message starts with its code, e.g. HIDX-003)"})
 final class VerifyCommand extends ToolCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
     Path file;

@@ -78,7 +78,7 @@ class GetPutDeleteTest {
     void putOfAKeyLongerThanTheWidthIsAHashidxErrorWithItsCode() {
         Cli put = Cli.run("put", file, "123456789", "v");
 
-        assertThat(put.exitCode()).isEqualTo(3);
+        assertThat(put.exitCode()).isEqualTo(2);
         assertThat(put.out()).isEmpty();
         assertThat(put.err()).startsWith("hashidx: HIDX-005 key too long: " + file + ": key of 9 bytes is longer "
                 + "than this file's key width of 8 bytes");

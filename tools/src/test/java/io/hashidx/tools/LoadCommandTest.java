@@ -122,7 +122,7 @@ class LoadCommandTest {
 
         Cli load = Cli.run("load", file.toString(), input.toString());
 
-        assertThat(load.exitCode()).isEqualTo(4);
+        assertThat(load.exitCode()).isEqualTo(2);
         assertThat(load.out()).isEmpty();
         assertThat(load.err()).isEqualTo("hashidx: bad line 4 of " + input + ": no tab between key and value; the 2 "
                 + "entries before it were loaded and stay in " + file + "; fix the line, or pass --skip-bad to skip "
@@ -140,7 +140,7 @@ class LoadCommandTest {
 
         Cli load = Cli.run("load", "--key-size", "4", file.toString(), input.toString());
 
-        assertThat(load.exitCode()).isEqualTo(4);
+        assertThat(load.exitCode()).isEqualTo(2);
         assertThat(load.err()).startsWith("hashidx: bad line 2 of " + input
                 + ": key of 8 bytes is longer than the key width of 4 bytes;");
     }
@@ -191,7 +191,7 @@ class LoadCommandTest {
 
         Cli load = Cli.run("load", file.toString(), dir.resolve("nope.tsv").toString());
 
-        assertThat(load.exitCode()).isEqualTo(4);
+        assertThat(load.exitCode()).isEqualTo(2);
         assertThat(load.err()).isEqualTo("hashidx: cannot read input " + dir.resolve("nope.tsv") + ": no such file\n");
         assertThat(file).doesNotExist();
     }
