@@ -83,7 +83,7 @@ final class Inspector {
 
     private void scanChain(long bucket) {
         int pages = 0;
-        for (long c = bucket; c != NONE; c = layout.overflow(c)) {
+        for (long c = bucket; c != NONE; c = layout.overflow(c, pages)) {
             int inPage = 0;
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
