@@ -65,8 +65,14 @@ final class BucketLayout {
     private final int valueLengthOffsetInSlot;
     private final int valueOffsetInSlot;
     private final MappedFile file;
+    /** The header whose allocated cells bound every overflow link; null while a file is being laid out. */
+    private final Header h;
 
     BucketLayout(int keyWidth, int valueWidth, MappedFile file) {
+        this(keyWidth, valueWidth, file, null);
+    }
+
+    BucketLayout(int keyWidth, int valueWidth, MappedFile file, Header h) {
         this.keyWidth = keyWidth;
         this.valueWidth = valueWidth;
         this.keyLengthBytes = lengthBytes(keyWidth);
@@ -77,6 +83,7 @@ final class BucketLayout {
         this.slotSize = valueOffsetInSlot + valueWidth;
         this.stride = strideFor(keyWidth, valueWidth);
         this.file = file;
+        this.h = h;
         this.cellsPerChunk = file.chunkSize() / stride;
     }
 
@@ -138,9 +145,31 @@ final class BucketLayout {
         seg(cell).set(ValueLayout.JAVA_BYTE, base(cell) + TOPHASH_OFFSET + slot, (byte) value);
     }
 
-    /** The next page of the chain, or NONE. */
+    /**
+     * The next page of the chain, or NONE. Every chain walk reads links here, so a damaged link that
+     * names a cell outside the allocated cells is reported here (one unsigned compare: the stored
+     * value is the cell plus one, 0 for none).
+     */
     long overflow(long cell) {
-        return seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET) - 1;
+        long stored = seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET);
+        if (h != null && Long.compareUnsigned(stored, h.allocatedCells) > 0) {
+            throw HashIndexException.corrupt(file.path(), cellOffset(cell) + OVERFLOW_OFFSET, "overflow link of cell "
+                    + cell + " names cell " + (stored - 1) + ", outside the " + h.allocatedCells + " allocated cells");
+        }
+        return stored - 1;
+    }
+
+    /**
+     * The page after {@code cell}, which is page number {@code pages} of its chain (the bucket is page
+     * 0). A chain with more pages than there are cells runs in a cycle: reported instead of followed forever.
+     */
+    long overflow(long cell, long pages) {
+        if (h != null && pages >= h.allocatedCells) {
+            throw HashIndexException.corrupt(file.path(), cellOffset(cell) + OVERFLOW_OFFSET,
+                    "the overflow chain through cell " + cell + " is a cycle (longer than the "
+                            + h.allocatedCells + " allocated cells)");
+        }
+        return overflow(cell);
     }
 
     void setOverflow(long cell, long next) {
@@ -299,7 +328,8 @@ final class BucketLayout {
      * evacuated-X/Y (left by a crash in the middle of marking) still hold their entry and match by key.
      */
     long find(long cell, byte[] key, int top, boolean oldBucket) {
-        for (long c = cell; c != NONE; c = overflow(c)) {
+        long pages = 0;
+        for (long c = cell; c != NONE; c = overflow(c, pages++)) {
             MemorySegment s = seg(c);
             long b = base(c);
             long tops = s.get(LONG, b + TOPHASH_OFFSET);

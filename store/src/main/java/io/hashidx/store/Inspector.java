@@ -148,12 +148,9 @@ final class Inspector {
     }
 
     private void scanChain(long bucket) {
-        int pages = 0;
-        long walked = 0;
-        for (long c = bucket; c != NONE; c = layout.overflow(c)) {
-            if (c < 0 || c >= h.allocatedCells || ++walked > h.allocatedCells) {
-                break; // a link outside the file or a cycle: verify reports it; inspect counts what it reached
-            }
+        int pages = -1; // the bucket itself is page 0 of its chain; overflow(c, n) stops a cycle
+        for (long c = bucket; c != NONE; c = layout.overflow(c, pages)) {
+            pages++;
             int inPage = 0;
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
@@ -163,10 +160,8 @@ final class Inspector {
                     rawBytes += layout.keyLength(c, i) + layout.valueLength(c, i);
                 }
             }
-            if (c == bucket) {
+            if (pages == 0) {
                 occupancy[inPage]++;
-            } else {
-                pages++;
             }
         }
         if (pages >= chains.length) {

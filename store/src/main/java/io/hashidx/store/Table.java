@@ -81,7 +81,7 @@ final class Table {
         this.file = file;
         this.page = file.header();
         this.writable = file.writable();
-        this.layout = new BucketLayout(h.keyWidth, h.valueWidth, file);
+        this.layout = new BucketLayout(h.keyWidth, h.valueWidth, file, h);
         this.scratchKey = new byte[h.keyWidth];
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
@@ -184,8 +184,9 @@ final class Table {
             long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
             long free = NONE;
             long last = bucket;
+            long pages = 0;
             scan:
-            for (long c = bucket; c != NONE; c = layout.overflow(c)) {
+            for (long c = bucket; c != NONE; c = layout.overflow(c, pages++)) {
                 last = c;
                 for (int i = 0; i < SLOTS; i++) {
                     int th = layout.tophash(c, i);
@@ -293,8 +294,9 @@ final class Table {
                     return;
                 }
                 long prev = bucket;
+                long pages = 0;
                 while (layout.overflow(prev) != c) {
-                    prev = layout.overflow(prev);
+                    prev = layout.overflow(prev, pages++);
                 }
                 c = prev;
                 i = SLOTS - 1;
@@ -403,7 +405,7 @@ final class Table {
         int pages = 0;
         Destination toX = new Destination(x);
         Destination toY = new Destination(y);
-        for (long c = old; c != NONE; c = layout.overflow(c)) {
+        for (long c = old; c != NONE; c = layout.overflow(c, pages)) {
             if (pages == scratchPages.length) {
                 scratchPages = Arrays.copyOf(scratchPages, pages * 2);
                 scratchMarks = Arrays.copyOf(scratchMarks, pages * 2 * SLOTS);
@@ -465,7 +467,7 @@ final class Table {
         layout.clearBucketHead(bucket);
         if (chain != NONE) {
             long pages = 0;
-            for (long c = chain; c != NONE; c = layout.overflow(c)) {
+            for (long c = chain; c != NONE; c = layout.overflow(c, pages)) {
                 pages++;
             }
             VarHandle.storeStoreFence();
@@ -524,6 +526,8 @@ final class Table {
         private boolean wrapped;
         private long cell = NONE;
         private long checkBucket = NONE;
+        /** Pages of the current chain walked so far, to stop at a cycle. */
+        private long chainPages;
         private int i;
         private boolean finished;
         private Map.Entry<byte[], byte[]> next;
@@ -556,6 +560,7 @@ final class Table {
                         return null;
                     }
                     checkBucket = NONE;
+                    chainPages = 0;
                     cell = startCell + bucket;
                     if (h.growing() && startBuckets == h.bucketCount) {
                         long oldIndex = h.bucketCount == h.oldBucketCount ? bucket : bucket >>> 1;
@@ -594,7 +599,7 @@ final class Table {
                         return new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
                     }
                 }
-                cell = layout.overflow(cell);
+                cell = layout.overflow(cell, ++chainPages);
                 i = 0;
             }
             return null;
