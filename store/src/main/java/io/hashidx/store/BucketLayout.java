@@ -256,8 +256,15 @@ final class BucketLayout {
         return k;
     }
 
+    /** The stored value length, checked: one beyond the value width (or negative) is CORRUPT, with the slot's offset. */
+    int checkedValueLength(long cell, int slot) {
+        int len = valueLength(cell, slot);
+        checkStoredLength(len, valueWidth, cell, slot, "value");
+        return len;
+    }
+
     byte[] value(long cell, int slot) {
-        byte[] v = new byte[valueLength(cell, slot)];
+        byte[] v = new byte[checkedValueLength(cell, slot)];
         copyValue(cell, slot, v, v.length);
         return v;
     }

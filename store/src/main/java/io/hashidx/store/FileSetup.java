@@ -49,6 +49,11 @@ final class FileSetup {
     static Header existingFile(Path path, MappedFile file, boolean write) {
         Header h = Header.load(file.header(), path, write);
         file.setChunkSize(h.chunkSize);
+        // A cell count this large would overflow the byte count (no file holds that many cells anyway).
+        if (h.allocatedCells > Long.MAX_VALUE / 4 / h.stride) {
+            throw HashIndexException.corrupt(path, file.size(), "the file is " + file.size()
+                    + " bytes but its header describes " + h.allocatedCells + " cells of " + h.stride + " bytes");
+        }
         long need = new BucketLayout(h.keyWidth, h.valueWidth, file).endOfCells(h.allocatedCells);
         if (file.size() < need) {
             throw HashIndexException.corrupt(path, file.size(), "truncated: the file is " + file.size()

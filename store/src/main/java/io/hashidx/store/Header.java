@@ -244,12 +244,17 @@ final class Header {
 
     private boolean retiredOutsideFile() {
         for (int i = 0; i < RETIRED_SLOTS; i++) {
-            if (retiredCell[i] < BucketLayout.NONE || retiredBuckets[i] < 0
-                    || retiredCell[i] + retiredBuckets[i] > allocatedCells) {
+            if (retiredCell[i] < BucketLayout.NONE
+                    || (retiredCell[i] != BucketLayout.NONE && !cellsAllocated(retiredCell[i], retiredBuckets[i]))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Cells {@code first .. first + n - 1} (n >= 1) all lie below allocated_cells; no sum that can overflow. */
+    private boolean cellsAllocated(long first, long n) {
+        return first >= 0 && n >= 1 && n <= allocatedCells - first;
     }
 
     private String geometryProblem() {
@@ -262,15 +267,17 @@ final class Header {
         if (chunkSize < stride || chunkSize % 4096 != 0) {
             return "chunk size " + chunkSize + " is not a multiple of 4096 holding at least one bucket";
         }
-        if (bucketCount < 1 || oldBucketCount < 0 || evacuated < 0 || evacuated > oldBucketCount) {
+        // while growing, at least old bucket `evacuated` is still to do: the growth ends when the mark reaches the end
+        if (bucketCount < 1 || oldBucketCount < 0 || evacuated < 0
+                || (oldBucketCount == 0 ? evacuated != 0 : evacuated >= oldBucketCount)) {
             return "bucket counts out of range (buckets " + bucketCount + ", old " + oldBucketCount
                     + ", evacuated " + evacuated + ")";
         }
         if (oldBucketCount != 0 && oldBucketCount != bucketCount && oldBucketCount * 2 != bucketCount) {
             return "old bucket count " + oldBucketCount + " is neither the bucket count nor half of it";
         }
-        if (bucketsCell < 0 || bucketsCell + bucketCount > allocatedCells
-                || (oldBucketCount != 0 && (oldBucketsCell < 0 || oldBucketsCell + oldBucketCount > allocatedCells))
+        if (allocatedCells < 1 || !cellsAllocated(bucketsCell, bucketCount)
+                || (oldBucketCount != 0 && !cellsAllocated(oldBucketsCell, oldBucketCount))
                 || journalCell < 0 || journalCell >= allocatedCells
                 || freeRoot < BucketLayout.NONE || freeRoot >= allocatedCells
                 || retiredOutsideFile()) {

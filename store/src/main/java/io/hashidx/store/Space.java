@@ -60,6 +60,11 @@ final class Space {
             long root = h.freeRoot;
             long length = layout.freeRunLength(root);
             long next = layout.freeRunNext(root);
+            if (length < 1 || length > h.allocatedCells - root || next < BucketLayout.NONE || next >= h.allocatedCells) {
+                throw HashIndexException.corrupt(file.path(), layout.cellOffset(root), "the free run at cell " + root
+                        + " has length " + length + " and next run " + next + ", outside the " + h.allocatedCells
+                        + " allocated cells");
+            }
             cell = root + length - 1;
             long restOfChain = layout.overflow(cell);
             long newRoot = root;

@@ -159,7 +159,7 @@ final class Table {
     }
 
     int valueLength(long ref) {
-        return layout.valueLength(ref / SLOTS, (int) (ref % SLOTS));
+        return layout.checkedValueLength(ref / SLOTS, (int) (ref % SLOTS));
     }
 
     void copyValue(long ref, byte[] dst, int len) {
@@ -402,15 +402,21 @@ final class Table {
         if (y != NONE) {
             clearDestination(y);
         }
+        // Walk the old chain before copying: the overflow pages the copies allocate raise the
+        // allocated cells, which bound the walk, so a cyclic chain walked while copying would grow
+        // the file without end instead of being reported as a cycle.
         int pages = 0;
-        Destination toX = new Destination(x);
-        Destination toY = new Destination(y);
         for (long c = old; c != NONE; c = layout.overflow(c, pages)) {
             if (pages == scratchPages.length) {
                 scratchPages = Arrays.copyOf(scratchPages, pages * 2);
                 scratchMarks = Arrays.copyOf(scratchMarks, pages * 2 * SLOTS);
             }
-            scratchPages[pages] = c;
+            scratchPages[pages++] = c;
+        }
+        Destination toX = new Destination(x);
+        Destination toY = new Destination(y);
+        for (int p = 0; p < pages; p++) {
+            long c = scratchPages[p];
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
                 byte mark = EVACUATED_EMPTY;
@@ -421,9 +427,8 @@ final class Table {
                     (upper ? toY : toX).append(c, i, Hashing.tophash(hash));
                     mark = (byte) (upper ? EVACUATED_Y : EVACUATED_X);
                 }
-                scratchMarks[pages * SLOTS + i] = mark;
+                scratchMarks[p * SLOTS + i] = mark;
             }
-            pages++;
         }
         VarHandle.storeStoreFence();
         // Mark backwards: slot 0 of the primary bucket last, so "evacuated" implies "fully copied".
