@@ -17,9 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the fuzzer ({@link CorruptFileFuzzTest}) found, each finding reduced to the one damage that
- * caused it: before the fix each of these threw an index-out-of-bounds or negative-array-size
- * exception, an INVALID_ARGUMENT error, or grew the file without end; now each is CORRUPT with an offset.
- * The fuzzer's own reproducers are in the regression corpus too.
+ * caused it, and two more of the same kinds found while reducing them (a bucket array whose end
+ * overflows, a negative 4-byte value length). Before the fixes each of these threw an index out of
+ * bounds or a negative array size, failed with INVALID_ARGUMENT, or grew the file without end; now
+ * each is CORRUPT with an offset. The fuzzer's own reproducers are in its regression corpus too
+ * ({@code CorruptFileFuzzTestInputs/<target>/crash-*}).
  */
 class FuzzFindingsTest {
     private static final long SEED = 0xF022L;
