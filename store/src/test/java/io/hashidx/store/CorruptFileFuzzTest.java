@@ -39,6 +39,10 @@ import org.junit.jupiter.api.io.TempDirFactory;
  * read-write (reads, then puts, overwrites, removes, finishing a growth, reads again), then read-only
  * again.
  *
+ * <p>An input means a damaged file only through the order of the {@code consume} calls below and the
+ * seeds: changing either gives the committed inputs other meanings (they still run, but may no longer
+ * reproduce what they found). {@link FuzzFindingsTest} pins every finding independently of both.
+ *
  * <p>Without {@code JAZZER_FUZZ} (every {@code mvn verify}) each target runs once on the empty input
  * and once per file under {@code src/test/resources/io/hashidx/store/CorruptFileFuzzTestInputs/<target>/}:
  * the regression corpus, including every crash the fuzzer found. README.md, "Fuzzing", shows how to
