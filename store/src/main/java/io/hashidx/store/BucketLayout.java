@@ -172,6 +172,15 @@ final class BucketLayout {
         return overflow(cell);
     }
 
+    /**
+     * The link as stored, minus one, without the check of {@link #overflow(long)}: for verify and
+     * inspectBucket, which report a damaged link themselves (verify goes on to the next problem) instead
+     * of failing on the first one.
+     */
+    long storedOverflow(long cell) {
+        return seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET) - 1;
+    }
+
     void setOverflow(long cell, long next) {
         seg(cell).set(LONG, base(cell) + OVERFLOW_OFFSET, next + 1);
     }

@@ -31,8 +31,7 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:dumped",
-            "2:usage error",
-            "3:hashidx error (the message starts with its code, e.g. HIDX-004)"})
+            "2:error: usage, or a hashidx error (the message starts with its code, e.g. HIDX-004)"})
 final class DumpCommand extends ToolCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
     Path file;
@@ -53,7 +52,7 @@ final class DumpCommand extends ToolCommand {
             throw usageError("--hex applies to --format tsv only; jsonl writes key_hex and value_hex as needed");
         }
         PrintWriter out = out();
-        try (HashIndex idx = HashIndex.openReadOnly(file)) {
+        try (HashIndex idx = openForReading(file)) {
             for (Iterator<Map.Entry<byte[], byte[]>> it = idx.iterator(); it.hasNext(); ) {
                 Map.Entry<byte[], byte[]> e = it.next();
                 out.print(line(e.getKey(), e.getValue()));

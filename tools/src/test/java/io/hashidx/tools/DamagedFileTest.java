@@ -76,6 +76,23 @@ class DamagedFileTest {
     }
 
     @Test
+    void aFlippedBitInHeaderCopyBIsReportedAndTheFileStillReads() throws IOException {
+        flipBit(COPY_B + BUCKET_COUNT);
+
+        Cli verify = Cli.run("verify", file.toString());
+        Cli inspect = Cli.run("inspect", file.toString());
+
+        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(1);
+        assertThat(verify.out()).isEqualTo("header copy B at file offset " + COPY_B + " is damaged (bad checksum or "
+                + "fields); the other copy was used, and opening the file read-write rewrites both\n");
+        assertThat(inspect.exitCode()).as(inspect.toString()).isZero();
+        assertThat(inspect.out()).containsPattern("header copy A +generation -?\\d+, valid\n")
+                .containsPattern("header copy B +generation -?\\d+, damaged\n")
+                .containsPattern("entries +" + ENTRIES + "\n");
+        assertThat(Cli.run("get", file.toString(), "key-7")).isEqualTo(new Cli(0, "value-7\n", ""));
+    }
+
+    @Test
     void aFlippedBitInBothHeaderCopiesCannotBeReadAtAll() throws IOException {
         flipBit(BUCKET_COUNT);
         flipBit(COPY_B + BUCKET_COUNT);
@@ -102,7 +119,11 @@ class DamagedFileTest {
         assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(1);
         assertThat(verify.out()).contains("bucket " + bucket + " overflow page linked from cell " + cell
                 + " (file offset " + cellOffset(cell) + "): cell 1000000 is outside the ");
-        assertThat(inspect.exitCode()).as(inspect.toString()).isZero();
+        assertThat(inspect.exitCode()).as("its figures would be wrong: refused, naming the link").isEqualTo(2);
+        assertThat(inspect.err()).isEqualTo("hashidx: HIDX-003 corrupt: " + file + ": corrupt at offset "
+                + (cellOffset(cell) + OVERFLOW) + ": overflow link of cell " + cell + " names cell 1000000, outside the "
+                + readLong(ALLOCATED_CELLS) + " allocated cells; run `hashidx verify` for details and restore the "
+                + "file from a backup\n");
         assertThat(one.exitCode()).as(one.toString()).isZero();
         assertThat(one.out()).contains("overflow cell 1000000").contains("chain problem", "outside the");
     }
@@ -119,7 +140,9 @@ class DamagedFileTest {
 
         assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(1);
         assertThat(verify.out()).contains("cell " + cell + " (file offset " + cellOffset(cell) + ") is used twice");
-        assertThat(inspect.exitCode()).as(inspect.toString()).isZero();
+        assertThat(inspect.exitCode()).as(inspect.toString()).isEqualTo(2);
+        assertThat(inspect.err()).startsWith("hashidx: HIDX-003 corrupt: " + file + ": corrupt at offset ")
+                .contains("is a cycle", "run `hashidx verify` for details").hasLineCount(1);
         assertThat(one.exitCode()).as(one.toString()).isZero();
         assertThat((String) one.json().get("chain_problem")).contains("links back to cell " + cell, "cycle");
         assertThat((List<?>) one.json().get("pages")).hasSize(1);
