@@ -77,13 +77,16 @@ final class Invariants {
             entries += r.entries;
         }
         if (entries != t.count()) {
-            problem("count is " + t.count() + " but " + entries + " entries are reachable");
+            problem("count is " + t.count() + " but " + entries + " entries are reachable (live_count at file offset "
+                    + Header.LIVE_COUNT_OFFSET + ")");
         }
         if (overflow != h.overflowPages) {
-            problem("header counts " + h.overflowPages + " overflow pages in the bucket array, found " + overflow);
+            problem("header counts " + h.overflowPages + " overflow pages in the bucket array, found " + overflow
+                    + headerField("overflow_pages", Header.OVERFLOW_PAGES_OFFSET));
         }
         if (h.growing() && oldOverflow != h.oldOverflowPages) {
-            problem("header counts " + h.oldOverflowPages + " overflow pages in the old array, found " + oldOverflow);
+            problem("header counts " + h.oldOverflowPages + " overflow pages in the old array, found " + oldOverflow
+                    + headerField("old_overflow_pages", Header.OLD_OVERFLOW_PAGES_OFFSET));
         }
         checkFreeList();
         return problems;
@@ -214,7 +217,8 @@ final class Invariants {
             }
         }
         if (free != h.freeCells) {
-            problem("header counts " + h.freeCells + " free pages, the free list holds " + free);
+            problem("header counts " + h.freeCells + " free pages, the free list holds " + free
+                    + headerField("free_cells", Header.FREE_CELLS_OFFSET));
         }
     }
 
@@ -238,6 +242,12 @@ final class Invariants {
         }
         used.set((int) cell);
         return true;
+    }
+
+    /** " (header field F at file offsets A and B)": where a header count is, in both copies. */
+    private static String headerField(String name, int offsetInCopy) {
+        return " (header field " + name + " at file offsets " + (Header.COPY_A + offsetInCopy) + " and "
+                + (Header.COPY_B + offsetInCopy) + ")";
     }
 
     /** "cell C (file offset O)", for a cell below allocated_cells. */

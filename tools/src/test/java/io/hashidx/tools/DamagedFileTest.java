@@ -169,7 +169,8 @@ class DamagedFileTest {
 
         assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(1);
         assertThat(verify.json()).containsEntry("ok", false)
-                .containsEntry("problems", List.of("count is " + (ENTRIES + 5) + " but " + ENTRIES + " entries are reachable"));
+                .containsEntry("problems", List.of("count is " + (ENTRIES + 5) + " but " + ENTRIES + " entries are "
+                        + "reachable (live_count at file offset " + LIVE_COUNT + ")"));
     }
 
     // ---- the format, as FORMAT.md describes it ----
