@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
             "",
             "Examples:",
             "  hashidx create users.hidx --key-size 16 --value-size 64",
-            "  hashidx create big.hidx --key-size 16 --value-size 16 --expected 10000000 --seed 0x9e3779b97f4a7c15",
+            "  hashidx create big.hidx --key-size 16 --value-size 16 --expected 10000000",
+            "  hashidx create fixed.hidx --key-size 8 --value-size 8 --seed 0x9e3779b97f4a7c15",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
