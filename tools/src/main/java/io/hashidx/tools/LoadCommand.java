@@ -139,6 +139,8 @@ final class LoadCommand extends ToolCommand {
     private long replaced;
     private long rejected;
     private final List<BadLine> shownBadLines = new ArrayList<>();
+    /** Set once FILE is open, for the message of an interrupted load. */
+    private volatile boolean opened;
 
     @Override
     public Integer call() {
@@ -151,9 +153,19 @@ final class LoadCommand extends ToolCommand {
                     + "the file grows as needed");
         }
         Progress progress = new Progress(err(), Boolean.getBoolean("hashidx.stderr.tty"), nanoClock);
+        Thread interrupted = new Thread(() -> {
+            progress.finish();
+            err().println(!opened ? "hashidx: load interrupted before " + file + " was " + (create ? "created" : "opened")
+                    + "; nothing was loaded"
+                    : "hashidx: load interrupted; what was loaded into " + file + " before stays in it (the entry "
+                    + "being put is either there or not)");
+            err().flush();
+        }, "hashidx-load-interrupted");
+        Runtime.getRuntime().addShutdownHook(interrupted); // Ctrl-C: a clean line and a word on what is left
         try {
             return load(sources, create, progress, started);
         } finally {
+            Runtime.getRuntime().removeShutdownHook(interrupted);
             progress.finish();
             deleteTemporaryCopies(sources);
         }
@@ -170,6 +182,7 @@ final class LoadCommand extends ToolCommand {
         Inspection after;
         long loaded;
         HashIndex idx = create ? HashIndex.create(file, newFileOptions(measured)) : HashIndex.open(file);
+        opened = true;
         try (idx) {
             if (!create) {
                 checkWidthsMatch(idx);

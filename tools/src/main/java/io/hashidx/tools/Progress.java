@@ -59,7 +59,7 @@ final class Progress {
      * @param unit     what {@code count} counts, e.g. "entries"
      * @param fraction the part done, 0..1, or NaN when the total is unknown (no bar, no percent, no ETA)
      */
-    void update(String phase, long count, String unit, double fraction) {
+    synchronized void update(String phase, long count, String unit, double fraction) {
         long now = nanoClock.getAsLong();
         boolean firstOnTerminal = terminal && !shownInPhase;
         if (!firstOnTerminal && now - lastShown < interval) {
@@ -99,7 +99,7 @@ final class Progress {
     }
 
     /** Clears the terminal line, so that what follows starts on a clean line. */
-    void finish() {
+    synchronized void finish() {
         if (terminal && shownWidth > 0) {
             err.print('\r' + " ".repeat(shownWidth) + '\r');
             err.flush();
