@@ -151,7 +151,7 @@ final class BucketLayout {
      * value is the cell plus one, 0 for none).
      */
     long overflow(long cell) {
-        long stored = seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET);
+        long stored = linkWord(cell);
         if (h != null && Long.compareUnsigned(stored, h.allocatedCells) > 0) {
             throw HashIndexException.corrupt(file.path(), cellOffset(cell) + OVERFLOW_OFFSET, "overflow link of cell "
                     + cell + " names cell " + (stored - 1) + ", outside the " + h.allocatedCells + " allocated cells");
@@ -173,12 +173,15 @@ final class BucketLayout {
     }
 
     /**
-     * The link as stored, minus one, without the check of {@link #overflow(long)}: for verify and
-     * inspectBucket, which report a damaged link themselves (verify goes on to the next problem) instead
-     * of failing on the first one.
+     * The overflow link of {@code cell} as stored, not checked against the file: for the checker and
+     * the inspector, which report a bad link instead of failing on it.
      */
-    long storedOverflow(long cell) {
-        return seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET) - 1;
+    long overflowUnchecked(long cell) {
+        return linkWord(cell) - 1;
+    }
+
+    private long linkWord(long cell) {
+        return seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET);
     }
 
     void setOverflow(long cell, long next) {

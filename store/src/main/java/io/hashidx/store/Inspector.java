@@ -111,7 +111,7 @@ final class Inspector {
                         + " allocated cells: its overflow links form a cycle; stopped");
                 break;
             }
-            long next = layout.storedOverflow(c);
+            long next = layout.overflowUnchecked(c);
             List<BucketView.Slot> slots = new ArrayList<>(SLOTS);
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
@@ -148,8 +148,11 @@ final class Inspector {
     }
 
     private void scanChain(long bucket) {
-        int pages = -1; // the bucket itself is page 0 of its chain; overflow(c, n) stops a cycle
-        for (long c = bucket; c != NONE; c = layout.overflow(c, pages)) {
+        // a link outside the file or a cycle ends the walk: verify() names such problems, the summary
+        // counts what it could reach
+        int pages = -1; // the bucket itself is page 0 of its chain
+        for (long c = bucket; c != NONE && c >= 0 && c < h.allocatedCells && pages < h.allocatedCells;
+                c = layout.overflowUnchecked(c)) {
             pages++;
             int inPage = 0;
             for (int i = 0; i < SLOTS; i++) {

@@ -81,12 +81,10 @@ final class Invariants {
                     + Header.LIVE_COUNT_OFFSET + ")");
         }
         if (overflow != h.overflowPages) {
-            problem("header counts " + h.overflowPages + " overflow pages in the bucket array, found " + overflow
-                    + headerField("overflow_pages", Header.OVERFLOW_PAGES_OFFSET));
+            problem("header counts " + h.overflowPages + " overflow pages in the bucket array, found " + overflow);
         }
         if (h.growing() && oldOverflow != h.oldOverflowPages) {
-            problem("header counts " + h.oldOverflowPages + " overflow pages in the old array, found " + oldOverflow
-                    + headerField("old_overflow_pages", Header.OLD_OVERFLOW_PAGES_OFFSET));
+            problem("header counts " + h.oldOverflowPages + " overflow pages in the old array, found " + oldOverflow);
         }
         checkFreeList();
         return problems;
@@ -111,7 +109,7 @@ final class Invariants {
         long pages = 0;
         boolean rest = false;
         Set<ByteBuffer> keys = new HashSet<>();
-        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.storedOverflow(c)) {
+        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.overflowUnchecked(c)) {
             if (prev != NONE) { // every page after the first, also a link back to the primary page
                 pages++;
                 if (!claim(c, (old ? "old " : "") + "bucket " + index + " overflow page linked from " + at(prev))) {
@@ -208,7 +206,7 @@ final class Invariants {
                     return;
                 }
                 free++;
-                for (long x = layout.storedOverflow(c); x != NONE; x = layout.storedOverflow(x)) {
+                for (long x = layout.overflowUnchecked(c); x != NONE; x = layout.overflowUnchecked(x)) {
                     if (!claim(x, "freed chain page")) {
                         return;
                     }
@@ -217,8 +215,7 @@ final class Invariants {
             }
         }
         if (free != h.freeCells) {
-            problem("header counts " + h.freeCells + " free pages, the free list holds " + free
-                    + headerField("free_cells", Header.FREE_CELLS_OFFSET));
+            problem("header counts " + h.freeCells + " free pages, the free list holds " + free);
         }
     }
 
@@ -242,12 +239,6 @@ final class Invariants {
         }
         used.set((int) cell);
         return true;
-    }
-
-    /** " (header field F at file offsets A and B)": where a header count is, in both copies. */
-    private static String headerField(String name, int offsetInCopy) {
-        return " (header field " + name + " at file offsets " + (Header.COPY_A + offsetInCopy) + " and "
-                + (Header.COPY_B + offsetInCopy) + ")";
     }
 
     /** "cell C (file offset O)", for a cell below allocated_cells. */
