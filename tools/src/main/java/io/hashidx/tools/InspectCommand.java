@@ -49,6 +49,8 @@ final class InspectCommand extends ToolCommand {
     /** Below this many expected entries per tophash cell the chi-square test says little. */
     static final int MIN_EXPECTED_PER_CELL = 5;
     private static final int BAR_WIDTH = 40;
+    /** Chain-length histograms longer than this are shown by their non-zero rows only. */
+    static final int SHORT_HISTOGRAM = 16;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
     Path file;
@@ -297,8 +299,19 @@ final class InspectCommand extends ToolCommand {
             buckets += c;
         }
         double none = buckets == 0 ? 100 : 100.0 * chains[0] / buckets;
+        String share = " (" + Figures.decimal(none, 1) + "% none)";
+        if (chains.length > SHORT_HISTOGRAM) {
+            // only a damaged chain (a cycle) runs this long: name the lengths that occur
+            StringBuilder sb = new StringBuilder();
+            for (int k = 0; k < chains.length; k++) {
+                if (chains[k] > 0) {
+                    sb.append(sb.isEmpty() ? "" : ", ").append(chains[k]).append(" with ").append(k);
+                }
+            }
+            return "buckets by overflow pages: " + sb + share + "; run 'hashidx verify'";
+        }
         String range = chains.length == 1 ? "0" : "0.." + (chains.length - 1);
-        return counts(chains) + " buckets have " + range + " overflow pages (" + Figures.decimal(none, 1) + "% none)";
+        return counts(chains) + " buckets have " + range + " overflow pages" + share;
     }
 
     /** A histogram's counts on one line, separated by spaces, without digit grouping. */
@@ -325,6 +338,9 @@ final class InspectCommand extends ToolCommand {
         }
         int labelWidth = String.valueOf(counts.length - 1).length();
         for (int k = 0; k < counts.length; k++) {
+            if (k >= SHORT_HISTOGRAM && counts[k] == 0) {
+                continue; // the empty rows of a long (damaged) chain histogram
+            }
             int bar = (int) Math.round((double) counts[k] * BAR_WIDTH / max);
             if (bar == 0 && counts[k] > 0) {
                 bar = 1;

@@ -159,6 +159,19 @@ class InspectCommandTest {
     }
 
     @Test
+    void aChainHistogramThatADamagedChainMadeLongNamesOnlyTheLengthsThatOccur() {
+        long[] chains = new long[1_000_001];
+        chains[0] = 90;
+        chains[1] = 9;
+        chains[1_000_000] = 1;
+
+        assertThat(InspectCommand.chainSummary(new long[] {4236, 1129, 2}))
+                .isEqualTo("4236 1129 2 buckets have 0..2 overflow pages (78.9% none)");
+        assertThat(InspectCommand.chainSummary(chains)).isEqualTo("buckets by overflow pages: 90 with 0, 9 with 1, "
+                + "1 with 1000000 (90.0% none); run 'hashidx verify'");
+    }
+
+    @Test
     void wilsonHilfertyCriticalValueMatchesTables() {
         // chi-square 0.999 quantiles from statistical tables: 100 dof 149.449, 250 dof 324.832
         assertThat(InspectCommand.chiSquareCriticalValue(100, InspectCommand.Z_999)).isCloseTo(149.449, within(0.1));
