@@ -165,7 +165,11 @@ final class LoadCommand extends ToolCommand {
         try {
             return load(sources, create, progress, started);
         } finally {
-            Runtime.getRuntime().removeShutdownHook(interrupted);
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down (Ctrl-C): the hook is saying its word
+            }
             progress.finish();
             deleteTemporaryCopies(sources);
         }
