@@ -127,12 +127,14 @@ final class Table {
             }
         }
         h.count = count;
+        boolean chainChanged = space.recoverChainChange(writable);
         if (writable) {
             space.releaseRetired(true);
-            if (!h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
+            if (chainChanged || !h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
                 h.store(page);
             }
         }
+        space.opened();
     }
 
     // ---------------------------------------------------------------- lookup
@@ -206,14 +208,17 @@ final class Table {
                 }
             }
             if (!h.growing() && (overLoaded(h.count + 1) || tooManyOverflowPages())) {
-                startGrowth(!overLoaded(h.count + 1));
-                growWork(hash);
-                continue;
+                boolean sameSize = !overLoaded(h.count + 1);
+                // a growth starts once its space is written; until then the table takes inserts at a
+                // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
+                if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
+                    startGrowth(sameSize);
+                    growWork(hash);
+                    continue;
+                }
             }
             if (free == NONE) {
-                long overflow = space.allocateOverflowPage();
-                layout.setOverflow(last, overflow);
-                free = overflow * SLOTS;
+                free = space.linkNewOverflowPage(last, false) * SLOTS;
             }
             insert(free, top, key, value);
             if (!h.growing()) {
@@ -336,8 +341,9 @@ final class Table {
 
     /**
      * Once a table that has doubled before is three quarters of the way to its next doubling, each
-     * insert writes a bounded share of the next array's zeros, so the doubling itself writes nothing
-     * big. A presized file that outgrows its size writes its first new array when that growth starts.
+     * insert writes a bounded share of the next growth's space (its array and evacuation margin, see
+     * {@link Space#growthEnd}), so the doubling itself writes nothing big. A presized file that outgrows
+     * its size writes that space in bounded steps after it passes the threshold, and grows when done.
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
@@ -346,13 +352,13 @@ final class Table {
             // growth, so it does not pay for the space in advance.
             return;
         }
-        long targetEnd = layout.endOfCells(h.allocatedCells + 2 * h.bucketCount);
-        space.reserveAhead(targetEnd, threshold - h.count + 1);
+        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - h.count + 1);
     }
 
     private void startGrowth(boolean sameSize) {
         long newCount = sameSize ? h.bucketCount : 2 * h.bucketCount;
         long first = space.reserveArray(newCount);
+        space.startEvacuation(h.overflowPages);
         h.oldBucketCount = h.bucketCount;
         h.oldBucketsCell = h.bucketsCell;
         h.oldOverflowPages = h.overflowPages;
@@ -448,9 +454,7 @@ final class Table {
 
         void append(long fromCell, int fromSlot, int top) {
             if (slot == SLOTS) {
-                long page = space.allocateOverflowPage();
-                layout.setOverflow(cell, page);
-                cell = page;
+                cell = space.linkNewOverflowPage(cell, true);
                 slot = 0;
             }
             layout.copySlot(fromCell, fromSlot, cell, slot);
@@ -460,21 +464,10 @@ final class Table {
 
     /** A destination of an unevacuated bucket holds only a crashed earlier copy: empty it. */
     private void clearDestination(long bucket) {
-        long chain = layout.overflow(bucket);
-        if (chain == NONE && layout.tophash(bucket, 0) == EMPTY_REST) {
+        if (layout.overflow(bucket) == NONE && layout.tophash(bucket, 0) == EMPTY_REST) {
             return;
         }
-        layout.clearBucketHead(bucket);
-        if (chain != NONE) {
-            long pages = 0;
-            for (long c = chain; c != NONE; c = layout.overflow(c, pages)) {
-                pages++;
-            }
-            VarHandle.storeStoreFence();
-            space.freeChain(chain, pages);
-            h.overflowPages -= pages;
-            h.store(page);
-        }
+        space.clearBucket(bucket);
     }
 
     private void advanceEvacuationMark() {
