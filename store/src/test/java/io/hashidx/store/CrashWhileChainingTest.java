@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -229,12 +231,12 @@ class CrashWhileChainingTest {
     private long putFiller(HashIndex idx, long id, long avoid) {
         Header h = idx.table().h;
         while (true) {
-            byte[] k = CrashWorkload.key(id++);
+            byte[] k = key8(id++);
             long buckets = h.growing() ? h.oldBucketCount : h.bucketCount;
             if (avoid >= 0 && Hashing.bucketIndex(Hashing.hash(k, h.seed), buckets) == avoid) {
                 continue;
             }
-            put(idx, k, CrashWorkload.value(id, id));
+            put(idx, k, Arrays.copyOf(k, (int) (id % 17)));
             return id;
         }
     }
@@ -242,6 +244,11 @@ class CrashWhileChainingTest {
     private void put(HashIndex idx, byte[] k, byte[] v) {
         idx.put(k, v);
         model.put(Bytes.of(k), v);
+    }
+
+    /** The 8-byte key of {@code id}, little-endian. */
+    static byte[] key8(long id) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(id).array();
     }
 
     /** {@code n} distinct 8-byte keys that fall in bucket {@code bucket} of an array of {@code buckets}. */
