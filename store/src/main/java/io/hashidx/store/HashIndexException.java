@@ -147,13 +147,13 @@ public abstract sealed class HashIndexException extends RuntimeException
     }
 
     static Storage diskFull(Path file, long from, long to, String purpose, Throwable cause) {
-        return new Storage(Code.DISK_FULL, file, "disk full: could not extend the file from " + from + " to " + to
+        return new Storage(Code.DISK_FULL, file, "could not extend the file from " + from + " to " + to
                 + " bytes " + purpose + " (" + cause.getMessage() + "); nothing was changed and the index stays open: "
                 + "gets, overwrites and removes still work; free disk space and retry", cause);
     }
 
     static Storage diskFullCreating(Path file, long size, Throwable cause) {
-        return new Storage(Code.DISK_FULL, file, "disk full: a new index file of " + size + " bytes does not fit ("
+        return new Storage(Code.DISK_FULL, file, "a new index file of " + size + " bytes does not fit ("
                 + cause.getMessage() + "); nothing was created; free disk space, or create the file with fewer "
                 + "expected entries (Options.expectedEntries / hashidx create --expected)", cause);
     }

@@ -44,7 +44,9 @@ import java.util.random.RandomGenerator;
  * <h2>Growth</h2>
  * When an insert would take the load above 6.5, a bucket array twice as large is reserved and the
  * table enters the growing state: the header records both arrays and how many old buckets have been
- * evacuated. Every write first evacuates the old bucket it maps to, plus the next unevacuated one
+ * evacuated. A growth starts only once the file holds the new array and a margin for the overflow
+ * pages its evacuation may take ({@link Space#growthEnd}); until then (a large array written in
+ * bounded steps, or a full disk) the table takes inserts at a higher load. Every write first evacuates the old bucket it maps to, plus the next unevacuated one
  * in order, so growth finishes after at most (old buckets) writes. Reads look in the old array for
  * buckets not yet evacuated. Old bucket b splits into new buckets 2b and 2b+1 (multiply-shift keeps
  * that true for any bucket count). Evacuation copies every entry first, publishes each copy with its
