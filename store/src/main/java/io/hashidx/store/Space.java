@@ -446,6 +446,15 @@ final class Space {
         return retired.size();
     }
 
+    /** The retired arrays waiting, oldest first, as {first cell, buckets, overflow pages}: for verify. */
+    List<long[]> retiredArraysView() {
+        List<long[]> view = new ArrayList<>();
+        for (Retired r : retired) {
+            view.add(new long[] {r.cell(), r.buckets(), r.overflow()});
+        }
+        return view;
+    }
+
     long retiredCells() {
         long n = 0;
         for (Retired r : retired) {
