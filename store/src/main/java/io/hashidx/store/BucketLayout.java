@@ -198,6 +198,14 @@ final class BucketLayout {
         return overflow(cell);
     }
 
+    /**
+     * The overflow link as stored (the next cell, or NONE), without the check that it lies inside the
+     * file: for verify and inspect, which report a bad link (and stop at it) instead of failing.
+     */
+    long rawOverflow(long cell) {
+        return seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET) - 1;
+    }
+
     void setOverflow(long cell, long next) {
         seg(cell).set(LONG, base(cell) + OVERFLOW_OFFSET, next + 1);
     }

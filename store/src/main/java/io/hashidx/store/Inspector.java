@@ -111,7 +111,7 @@ final class Inspector {
                         + " allocated cells: its overflow links form a cycle; stopped");
                 break;
             }
-            long next = layout.overflow(c);
+            long next = layout.rawOverflow(c);
             List<BucketView.Slot> slots = new ArrayList<>(SLOTS);
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
@@ -148,8 +148,10 @@ final class Inspector {
     }
 
     private void scanChain(long bucket) {
-        int pages = -1; // the bucket itself is page 0 of its chain; overflow(c, n) stops a cycle
-        for (long c = bucket; c != NONE; c = layout.overflow(c, pages)) {
+        int pages = -1; // the bucket itself is page 0 of its chain
+        // a link outside the file or a cycle ends the scan (verify and inspect --bucket name them)
+        for (long c = bucket; c != NONE && c >= 0 && c < h.allocatedCells && pages < h.allocatedCells;
+                c = layout.rawOverflow(c)) {
             pages++;
             int inPage = 0;
             for (int i = 0; i < SLOTS; i++) {

@@ -97,7 +97,7 @@ final class Invariants {
             long pages = 0;
             chains:
             for (long b = r[0]; b < r[0] + r[1] && b < h.allocatedCells; b++) {
-                for (long prev = b, c = layout.overflow(b); c != NONE; prev = c, c = layout.overflow(c)) {
+                for (long prev = b, c = layout.rawOverflow(b); c != NONE; prev = c, c = layout.rawOverflow(c)) {
                     pages++;
                     if (!claim(c, "overflow page of the retired array at cell " + r[0] + ", linked from " + at(prev))) {
                         break chains;
@@ -130,7 +130,7 @@ final class Invariants {
         long pages = 0;
         boolean rest = false;
         Set<ByteBuffer> keys = new HashSet<>();
-        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.overflow(c)) {
+        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.rawOverflow(c)) {
             if (prev != NONE) { // every page after the first, also a link back to the primary page
                 pages++;
                 if (!claim(c, (old ? "old " : "") + "bucket " + index + " overflow page linked from " + at(prev))) {
@@ -227,7 +227,7 @@ final class Invariants {
                     return;
                 }
                 free++;
-                for (long x = layout.overflow(c); x != NONE; x = layout.overflow(x)) {
+                for (long x = layout.rawOverflow(c); x != NONE; x = layout.rawOverflow(x)) {
                     if (!claim(x, "freed chain page")) {
                         return;
                     }
