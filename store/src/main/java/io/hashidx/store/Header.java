@@ -116,6 +116,8 @@ final class Header {
 
     CopyState copyA = new CopyState(0, false);
     CopyState copyB = new CopyState(0, false);
+    /** CRC32C of the copy in effect: the newest valid one when the file was opened, then the last one written. */
+    int crc;
 
     boolean growing() {
         return oldBucketCount != 0;
@@ -162,12 +164,30 @@ final class Header {
 
     /** Writes a new generation into copy A, then copy B. */
     void store(MemorySegment page) {
+        write(page, prepare());
+    }
+
+    /**
+     * Advances the generation and encodes the copy that {@link #write} then stores, for a caller that
+     * must know the new copy's checksum before it is written (the chain record names it).
+     */
+    byte[] prepare() {
         generation++;
-        byte[] bytes = encode();
+        return encode();
+    }
+
+    /** Writes a copy made by {@link #prepare()} into copy A, then copy B. */
+    void write(MemorySegment page, byte[] bytes) {
         MemorySegment.copy(bytes, 0, page, ValueLayout.JAVA_BYTE, COPY_A, COPY_SIZE);
         MemorySegment.copy(bytes, 0, page, ValueLayout.JAVA_BYTE, COPY_B, COPY_SIZE);
         copyA = new CopyState(generation, true);
         copyB = copyA;
+        crc = crcOf(bytes);
+    }
+
+    /** The CRC32C stored in an encoded copy. */
+    static int crcOf(byte[] copy) {
+        return ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN).getInt(CRC_OFFSET);
     }
 
     /** Result of checking one copy: either a decoded header or why it is unusable. */
@@ -187,6 +207,7 @@ final class Header {
             return new Decoded(null, true, "checksum mismatch");
         }
         Header h = new Header();
+        h.crc = crcOf(bytes);
         h.readVersion = b.getInt(READ_VERSION_OFFSET);
         h.writeVersion = b.getInt(WRITE_VERSION_OFFSET);
         h.generation = b.getLong(GENERATION_OFFSET);

@@ -8,7 +8,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Builds an {@link Inspection} by scanning every bucket, old and new. Read-only. */
+/**
+ * Builds an {@link Inspection} by scanning every bucket, old and new. Read-only. A diagnostic: an
+ * overflow link outside the file or a chain that cycles ends that chain's scan instead of failing
+ * ({@link #inspectBucket} names the link, verify lists it); operations throw CORRUPT for them.
+ */
 final class Inspector {
     private final Table t;
     private final Header h;
@@ -111,7 +115,7 @@ final class Inspector {
                         + " allocated cells: its overflow links form a cycle; stopped");
                 break;
             }
-            long next = layout.overflow(c);
+            long next = layout.overflowUnchecked(c);
             List<BucketView.Slot> slots = new ArrayList<>(SLOTS);
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
@@ -148,8 +152,11 @@ final class Inspector {
     }
 
     private void scanChain(long bucket) {
-        int pages = -1; // the bucket itself is page 0 of its chain; overflow(c, n) stops a cycle
-        for (long c = bucket; c != NONE; c = layout.overflow(c, pages)) {
+        // a link outside the file or a cycle ends the walk: verify() names such problems, the summary
+        // counts what it could reach
+        int pages = -1; // the bucket itself is page 0 of its chain
+        for (long c = bucket; c != NONE && c >= 0 && c < h.allocatedCells && pages < h.allocatedCells;
+                c = layout.overflowUnchecked(c)) {
             pages++;
             int inPage = 0;
             for (int i = 0; i < SLOTS; i++) {

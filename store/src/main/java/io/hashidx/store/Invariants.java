@@ -77,7 +77,8 @@ final class Invariants {
             entries += r.entries;
         }
         if (entries != t.count()) {
-            problem("count is " + t.count() + " but " + entries + " entries are reachable");
+            problem("count is " + t.count() + " but " + entries + " entries are reachable (live_count at file offset "
+                    + Header.LIVE_COUNT_OFFSET + ")");
         }
         if (overflow != h.overflowPages) {
             problem("header counts " + h.overflowPages + " overflow pages in the bucket array, found " + overflow);
@@ -86,7 +87,29 @@ final class Invariants {
             problem("header counts " + h.oldOverflowPages + " overflow pages in the old array, found " + oldOverflow);
         }
         checkFreeList();
+        checkRetiredArrays();
         return problems;
+    }
+
+    /** Retired arrays (listed in the header or linked, FORMAT.md section 7): their cells and chains, and their counts. */
+    private void checkRetiredArrays() {
+        for (long[] r : t.space.retiredArraysView()) {
+            claimRange(r[0], r[1], "retired array at cell " + r[0]);
+            long pages = 0;
+            chains:
+            for (long b = r[0]; b < r[0] + r[1] && b < h.allocatedCells; b++) {
+                for (long prev = b, c = layout.overflowUnchecked(b); c != NONE; prev = c, c = layout.overflowUnchecked(c)) {
+                    pages++;
+                    if (!claim(c, "overflow page of the retired array at cell " + r[0] + ", linked from " + at(prev))) {
+                        break chains;
+                    }
+                }
+            }
+            if (pages != r[2]) {
+                problem("the retired array at " + at(r[0]) + " is recorded with " + r[2] + " overflow pages, its chains hold "
+                        + pages);
+            }
+        }
     }
 
     private void checkHeaderCopy(String name, long offset, Header.CopyState copy) {
@@ -108,7 +131,7 @@ final class Invariants {
         long pages = 0;
         boolean rest = false;
         Set<ByteBuffer> keys = new HashSet<>();
-        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.overflow(c)) {
+        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.overflowUnchecked(c)) {
             if (prev != NONE) { // every page after the first, also a link back to the primary page
                 pages++;
                 if (!claim(c, (old ? "old " : "") + "bucket " + index + " overflow page linked from " + at(prev))) {
@@ -205,7 +228,7 @@ final class Invariants {
                     return;
                 }
                 free++;
-                for (long x = layout.overflow(c); x != NONE; x = layout.overflow(x)) {
+                for (long x = layout.overflowUnchecked(c); x != NONE; x = layout.overflowUnchecked(x)) {
                     if (!claim(x, "freed chain page")) {
                         return;
                     }

@@ -105,7 +105,7 @@ class CorruptionTest {
                 }));
     }
 
-    /** get, put, remove, iteration and inspect throw CORRUPT; verify throws it or reports a problem. */
+    /** get, put, remove and iteration throw CORRUPT; verify throws it or reports a problem; inspect ends. */
     private void everyOperationReportsCorrupt(String fragment) {
         byte[] absent = absentKeyOfTheBucket();
         try (HashIndex idx = HashIndex.open(path)) {
@@ -117,8 +117,8 @@ class CorruptionTest {
                     it.next();
                 }
             }, fragment);
-            assertCorrupt(idx::inspect, fragment);
             assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                idx.inspect(); // the summary counts what it can reach and leaves the naming to verify
                 try {
                     List<String> problems = idx.verify();
                     assertThat(problems).isNotEmpty();

@@ -148,7 +148,7 @@ class FuzzFindingsTest {
             }
             byte[] k = CrashWorkload.key(ninth);
             assertCorrupt(() -> idx.put(k, new byte[1]), path, "corrupt at offset " + idx.table().layout.cellOffset(root)
-                    + ": the free run at cell " + root + " has length " + (allocated + 100));
+                    + ": free run at cell " + root + " has length " + (allocated + 100));
         }
     }
 

@@ -3,7 +3,6 @@ package io.hashidx.store;
 import static io.hashidx.store.Fixtures.key16;
 import static io.hashidx.store.Fixtures.value16;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,7 +95,7 @@ class InspectBucketTest {
             assertThat(v.chainProblem()).contains("cell " + cell + " (file offset " + idx.table().layout.cellOffset(cell)
                     + ") links back to cell " + cell);
             assertThat(idx.verify()).anyMatch(p -> p.contains("used twice"));
-            assertThatThrownBy(idx::inspect).isInstanceOf(HashIndexException.class).hasMessageContaining("cycle");
+            assertThat(idx.inspect().entries()).isEqualTo(1);
             idx.table().layout.setOverflow(cell, BucketLayout.NONE);
         }
     }

@@ -82,11 +82,23 @@ public final class Main {
         cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler(Main::failure);
+        giveEveryCommandTheVersion(cl);
         try {
             return cl.execute(args);
         } finally {
             out.flush();
             err.flush();
+        }
+    }
+
+    /** So that {@code hashidx COMMAND --version} prints the version too, not an empty line. */
+    private static void giveEveryCommandTheVersion(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            if (spec.versionProvider() == null && spec.version().length == 0) {
+                spec.versionProvider(new Version());
+            }
+            giveEveryCommandTheVersion(sub);
         }
     }
 
@@ -106,7 +118,7 @@ public final class Main {
             err.println("hashidx: " + e.getMessage());
             return HASHIDX_ERROR;
         }
-        if (e instanceof InputDataException) {
+        if (e instanceof ToolFailure) {
             err.println("hashidx: " + e.getMessage());
             return INPUT_DATA_ERROR;
         }

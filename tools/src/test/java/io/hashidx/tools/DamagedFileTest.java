@@ -76,6 +76,23 @@ class DamagedFileTest {
     }
 
     @Test
+    void aFlippedBitInHeaderCopyBIsReportedAndTheFileStillReads() throws IOException {
+        flipBit(COPY_B + BUCKET_COUNT);
+
+        Cli verify = Cli.run("verify", file.toString());
+        Cli inspect = Cli.run("inspect", file.toString());
+
+        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(1);
+        assertThat(verify.out()).isEqualTo("header copy B at file offset " + COPY_B + " is damaged (bad checksum or "
+                + "fields); the other copy was used, and opening the file read-write rewrites both\n");
+        assertThat(inspect.exitCode()).as(inspect.toString()).isZero();
+        assertThat(inspect.out()).containsPattern("header copy A +generation -?\\d+, valid\n")
+                .containsPattern("header copy B +generation -?\\d+, damaged\n")
+                .containsPattern("entries +" + ENTRIES + "\n");
+        assertThat(Cli.run("get", file.toString(), "key-7")).isEqualTo(new Cli(0, "value-7\n", ""));
+    }
+
+    @Test
     void aFlippedBitInBothHeaderCopiesCannotBeReadAtAll() throws IOException {
         flipBit(BUCKET_COUNT);
         flipBit(COPY_B + BUCKET_COUNT);
@@ -146,7 +163,8 @@ class DamagedFileTest {
 
         assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(1);
         assertThat(verify.json()).containsEntry("ok", false)
-                .containsEntry("problems", List.of("count is " + (ENTRIES + 5) + " but " + ENTRIES + " entries are reachable"));
+                .containsEntry("problems", List.of("count is " + (ENTRIES + 5) + " but " + ENTRIES + " entries are "
+                        + "reachable (live_count at file offset " + LIVE_COUNT + ")"));
     }
 
     // ---- the format, as FORMAT.md describes it ----
