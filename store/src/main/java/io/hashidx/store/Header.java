@@ -273,6 +273,19 @@ final class Header {
         return false;
     }
 
+    private boolean cellCount(long n) {
+        return n >= 0 && n <= allocatedCells;
+    }
+
+    private boolean retiredCountsInFile() {
+        for (int i = 0; i < RETIRED_SLOTS; i++) {
+            if (retiredCell[i] != BucketLayout.NONE && !cellCount(retiredOverflow[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Cells {@code first .. first + n - 1} (n >= 1) all lie below allocated_cells; no sum that can overflow. */
     private boolean cellsAllocated(long first, long n) {
         return first >= 0 && n >= 1 && n <= allocatedCells - first;
@@ -303,6 +316,10 @@ final class Header {
                 || freeRoot < BucketLayout.NONE || freeRoot >= allocatedCells
                 || retiredOutsideFile()) {
             return "a cell reference lies outside the " + allocatedCells + " allocated cells";
+        }
+        // counts of cells size the file's growth: none can exceed the cells there are
+        if (!cellCount(freeCells) || !cellCount(overflowPages) || !cellCount(oldOverflowPages) || !retiredCountsInFile()) {
+            return "a count of free or overflow cells lies outside 0.." + allocatedCells;
         }
         return null;
     }

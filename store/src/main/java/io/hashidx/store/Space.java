@@ -187,6 +187,11 @@ final class Space {
             h.freeCells--;
         } else {
             cell = h.allocatedCells;
+            if (layout.endOfCells(cell + 1) > file.size()) {
+                // ensureSpare counted on free cells that the free list does not hold
+                throw HashIndexException.corrupt(file.path(), Header.FREE_CELLS_OFFSET, "the header counts "
+                        + h.freeCells + " free cells but the free list is empty");
+            }
             file.ensureMapped(layout.endOfCells(cell + 1));
             h.allocatedCells = cell + 1;
         }

@@ -58,11 +58,19 @@ class CorruptFileFuzzTest {
     private static List<FuzzSeeds.Seed> seeds;
     private static Path file;
 
-    /** A fuzzer writes and maps a few hundred files a second: in memory (/dev/shm) where the machine has it. */
+    /**
+     * A fuzzer writes and maps a few hundred files a second: in memory (/dev/shm) where the machine has
+     * it, or under {@code -Dhashidx.fuzz.dir=DIR}, e.g. a small tmpfs, so that a bug that makes a file
+     * grow without end fills that and shows as DISK_FULL instead of filling the machine's memory.
+     */
     static final class InMemoryTempDir implements TempDirFactory {
         @Override
         public Path createTempDirectory(AnnotatedElementContext element, ExtensionContext context) throws IOException {
+            String chosen = System.getProperty("hashidx.fuzz.dir");
             Path shm = Path.of("/dev/shm");
+            if (chosen != null) {
+                return Files.createTempDirectory(Path.of(chosen), "hashidx-fuzz");
+            }
             return Files.isDirectory(shm) && Files.isWritable(shm)
                     ? Files.createTempDirectory(shm, "hashidx-fuzz")
                     : Files.createTempDirectory("hashidx-fuzz");

@@ -152,6 +152,36 @@ class FuzzFindingsTest {
         }
     }
 
+    /** Nine keys of bucket 0 of a presized 16-bucket file: the ninth needs an overflow page and no growth is due. */
+    private static void fillBucketZero(HashIndex idx) {
+        Header h = idx.table().h;
+        int n = 0;
+        for (long id = 0; n < 9; id++) {
+            byte[] k = CrashWorkload.key(id);
+            if (Hashing.bucketIndex(Hashing.hash(k, SEED), h.bucketCount) == 0) {
+                idx.put(k, new byte[1]);
+                n++;
+            }
+        }
+    }
+
+    @Test
+    void aFreeCellCountThatTheFreeListDoesNotHoldIsCorruptWhenAPageIsNeeded() {
+        Path path = dir.resolve("free-count.hidx");
+        try (HashIndex idx = HashIndex.create(path, Options.widths(8, 16).seed(SEED).expectedEntries(100))) {
+            Header h = idx.table().h;
+            assertThat(idx.table().file.size()).as("no spare cells past the allocated ones")
+                    .isEqualTo(idx.table().layout.endOfCells(h.allocatedCells));
+            h.freeRoot = BucketLayout.NONE; // the list is empty, the count still says 9 cells
+            h.store(idx.table().file.header());
+            idx.closeLeavingGrowth();
+        }
+        try (HashIndex idx = HashIndex.open(path)) {
+            assertCorrupt(() -> fillBucketZero(idx), path,
+                    "corrupt at offset " + Header.FREE_CELLS_OFFSET + ": the header counts 9 free cells but the free list is empty");
+        }
+    }
+
     // ---- headers whose checksums are valid but whose fields point outside the file ----
 
     /** Rewrites the header of a file 16 buckets into a doubling, with valid checksums, after {@code damage}. */
@@ -195,6 +225,15 @@ class FuzzFindingsTest {
             h.retiredBuckets[0] = 0;
         });
         bothOpensAreCorrupt(path, "a cell reference lies outside the");
+    }
+
+    @Test
+    void aFreeOrOverflowCountBeyondTheAllocatedCellsIsCorrupt() {
+        // such counts size the file: a free count of -2^40 would ask for a file of 2^48 bytes
+        String fragment = "a count of free or overflow cells lies outside";
+        bothOpensAreCorrupt(grownFileWithHeader("free-cells.hidx", h -> h.freeCells = -(1L << 40)), fragment);
+        bothOpensAreCorrupt(grownFileWithHeader("overflow-pages.hidx", h -> h.overflowPages = 1L << 40), fragment);
+        bothOpensAreCorrupt(grownFileWithHeader("old-overflow.hidx", h -> h.oldOverflowPages = -1), fragment);
     }
 
     @Test
