@@ -17,10 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the fuzzer ({@link CorruptFileFuzzTest}) found, each finding reduced to the one damage that
- * caused it, and two more of the same kinds found while reducing them (a bucket array whose end
- * overflows, a negative 4-byte value length). Before the fixes each of these threw an index out of
- * bounds or a negative array size, failed with INVALID_ARGUMENT, or grew the file without end; now
- * each is CORRUPT with an offset. The fuzzer's own reproducers are in its regression corpus too
+ * caused it, and a few more of the same kinds found while reducing them (a bucket array whose end
+ * overflows, a negative 4-byte value length, free and overflow counts beyond the file). Before the
+ * fixes each of these threw an index out of bounds, a negative array size or an illegal state, failed
+ * with INVALID_ARGUMENT, or grew the file without end; now each is CORRUPT with an offset. The fuzzer's own reproducers are in its regression corpus too
  * ({@code CorruptFileFuzzTestInputs/<target>/crash-*}).
  */
 class FuzzFindingsTest {
