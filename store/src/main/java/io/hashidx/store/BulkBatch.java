@@ -11,8 +11,8 @@ import java.util.Arrays;
  * building thread fills one while the writer writes the other.
  *
  * <p>Records are addressed by their offset in {@link #records}; after {@link #sortAndDeduplicate},
- * {@code emitted[i]} is the i-th record to write and {@code emittedBucket[i]} its bucket relative
- * to {@link #firstBucket}.
+ * {@code emitted[i]} is the i-th record to write, {@code emittedHash[i]} its hash and
+ * {@code emittedBucket[i]} its bucket relative to {@link #firstBucket}.
  */
 final class BulkBatch implements AutoCloseable {
     private final RunFormat format;
@@ -25,12 +25,14 @@ final class BulkBatch implements AutoCloseable {
     long endBucket;
     int[] emitted = new int[1024];
     int[] emittedBucket = new int[1024];
+    long[] emittedHash = new long[1024];
     int emittedCount;
     /** Records dropped because a later record had the same key. */
     long duplicates;
 
     private int[] offsets = new int[1024];
     private int[] buckets = new int[1024];
+    private long[] hashes = new long[1024];
     private int[] counts = new int[1024];
     private long[] packed = new long[0];
     private int[] kept = new int[64];
@@ -67,16 +69,19 @@ final class BulkBatch implements AutoCloseable {
         int n = 0;
         for (long at = 0; at < used; ) {
             long size = format.sizeAt(records, at);
-            long bucket = Hashing.bucketIndex(format.hash(records, at), bucketCount);
+            long hash = format.hash(records, at);
+            long bucket = Hashing.bucketIndex(hash, bucketCount);
             if (bucket >= end) {
                 carry.append(records, at, size);
             } else {
                 if (n == offsets.length) {
                     offsets = Arrays.copyOf(offsets, n * 2);
                     buckets = Arrays.copyOf(buckets, n * 2);
+                    hashes = Arrays.copyOf(hashes, n * 2);
                 }
                 offsets[n] = (int) at;
                 buckets[n] = (int) (bucket - first);
+                hashes[n] = hash;
                 n++;
             }
             at += size;
@@ -84,6 +89,7 @@ final class BulkBatch implements AutoCloseable {
         if (emitted.length < n) {
             emitted = new int[offsets.length];
             emittedBucket = new int[offsets.length];
+            emittedHash = new long[offsets.length];
         }
         long span = end - first;
         if (span <= 2L * n + 1024) {
@@ -143,6 +149,7 @@ final class BulkBatch implements AutoCloseable {
             int to = counts[buckets[i]]++;
             emitted[to] = offsets[i];
             emittedBucket[to] = buckets[i];
+            emittedHash[to] = hashes[i];
         }
     }
 
@@ -159,6 +166,7 @@ final class BulkBatch implements AutoCloseable {
             int j = (int) packed[i];
             emitted[i] = offsets[j];
             emittedBucket[i] = buckets[j];
+            emittedHash[i] = hashes[j];
         }
     }
 
@@ -177,11 +185,10 @@ final class BulkBatch implements AutoCloseable {
             }
             int keptCount = 0;
             for (int i = end - 1; i >= start; i--) {
-                int at = emitted[i];
-                long hash = format.hash(records, at);
+                long hash = emittedHash[i];
                 boolean later = false;
                 for (int k = 0; k < keptCount && !later; k++) {
-                    later = format.hash(records, kept[k]) == hash && format.sameKey(records, kept[k], at);
+                    later = emittedHash[kept[k]] == hash && format.sameKey(records, emitted[kept[k]], emitted[i]);
                 }
                 if (later) {
                     duplicates++;
@@ -189,11 +196,15 @@ final class BulkBatch implements AutoCloseable {
                     if (keptCount == kept.length) {
                         kept = Arrays.copyOf(kept, keptCount * 2);
                     }
-                    kept[keptCount++] = at;
+                    kept[keptCount++] = i;
                 }
             }
+            // kept[] holds indexes in [start, end) in descending order, each >= out + its rank: moving
+            // them down in ascending order never overwrites one not yet moved
             for (int k = keptCount - 1; k >= 0; k--) {
-                emitted[out] = kept[k];
+                int i = kept[k];
+                emitted[out] = emitted[i];
+                emittedHash[out] = emittedHash[i];
                 emittedBucket[out] = bucket;
                 out++;
             }

@@ -313,7 +313,7 @@ public final class BulkBuilder implements AutoCloseable {
                 partitionBytes[p] += run.bytes(p);
             }
         }
-        long batchTarget = Math.clamp(memory / 8, 256L << 10, 64L << 20);
+        long batchTarget = Math.clamp(memory / 8, 256L << 10, 16L << 20);
         BulkBatch end = new BulkBatch(format);
         List<BulkBatch> batches = List.of(new BulkBatch(format), new BulkBatch(format));
         LinkedBlockingQueue<BulkBatch> free = new LinkedBlockingQueue<>(batches);

@@ -57,9 +57,10 @@ final class BulkWriter implements AutoCloseable {
                     at = overflow.next(cell);
                     slot = 0;
                 }
+                int top = Hashing.tophash(batch.emittedHash[i]);
                 int record = batch.emitted[i++];
                 int keyLength = format.keyLength(src, record);
-                layout.encodeSlot(page, at, slot++, Hashing.tophash(format.hash(src, record)), src,
+                layout.encodeSlot(page, at, slot++, top, src,
                         format.keyAt(record), keyLength, format.valueAt(record, keyLength), format.valueLength(src, record));
                 entries++;
             }

@@ -50,11 +50,11 @@ final class FileRun implements BulkRun {
                 if (size > staging.byteSize()) {
                     try (Arena arena = Arena.ofConfined()) {
                         MemorySegment own = arena.allocate(size, 8);
-                        run.copyPartition(p, own, size);
+                        run.copyPartition(p, own, 0);
                         position += write(channel, own, size, position);
                     }
                 } else {
-                    run.copyPartition(p, staging, filled + size);
+                    run.copyPartition(p, staging, filled);
                     filled += size;
                 }
             }
