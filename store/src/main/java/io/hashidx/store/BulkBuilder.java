@@ -65,7 +65,11 @@ public final class BulkBuilder implements AutoCloseable {
     static final int PARTITIONS = 1 << PARTITION_BITS;
     private static final long MAX_BUFFER = 8L << 20;
 
-    /** Called by {@link #build} on the building thread as it goes, and once more when everything is written. */
+    /**
+     * Called by {@link #build} on the building thread as it goes. The "writing" phase reports
+     * {@code done == total} exactly once: when the file is complete and synced, just before it gets
+     * its name.
+     */
     @FunctionalInterface
     public interface ProgressListener {
         /**
@@ -347,7 +351,7 @@ public final class BulkBuilder implements AutoCloseable {
                             : Hashing.bucketIndex((long) to << (64 - PARTITION_BITS), buckets);
                     batch.sortAndDeduplicate(firstBucket, endBucket, buckets, carry);
                     full.add(batch);
-                    listener.progress("writing", written.get(), buckets);
+                    listener.progress("writing", Math.min(written.get(), buckets - 1), buckets);
                     firstBucket = endBucket;
                     from = to;
                 }
@@ -359,8 +363,8 @@ public final class BulkBuilder implements AutoCloseable {
             closeRuns();
             writer.finish(h, reserve);
             long fileBytes = layout.endOfCells(h.allocatedCells);
-            files.publish();
             listener.progress("writing", buckets, buckets);
+            files.publish();
             return new Result(added, writer.entries(), buckets, writer.overflowPages(), fileBytes, keyWidth, valueWidth);
         } finally {
             for (BulkBatch b : batches) {
@@ -400,7 +404,7 @@ public final class BulkBuilder implements AutoCloseable {
                     await(writing);
                     throw new IllegalStateException("the writer stopped before the last batch");
                 }
-                listener.progress("writing", written.get(), buckets);
+                listener.progress("writing", Math.min(written.get(), buckets - 1), buckets);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
