@@ -1,8 +1,8 @@
 package io.hashidx.tools;
 
+import io.hashidx.store.BulkBuilder;
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Inspection;
-import io.hashidx.store.Options;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -36,19 +36,32 @@ import picocli.CommandLine.Parameters;
             "csv: RFC 4180 in UTF-8; --key-column and --value-column pick the columns by 1-based index "
                     + "(default 1 and 2) or by header name (then the first record is the header).",
             "",
-            "A new FILE gets the widths of the longest key and value in the inputs (in bytes) and is "
-                    + "presized for the number of records, both found by a first pass over the inputs, so the "
-                    + "load never grows the table. An existing FILE keeps its widths and grows as needed.",
+            "A new FILE is bulk built in one pass over the inputs: every record is hashed and partitioned "
+                    + "by bucket into temporary runs beside FILE (FILE.bulk-*) within the --memory budget, then "
+                    + "the file is written front to back, sequentially, on two threads. It gets the widths of "
+                    + "the longest key and value (in bytes) unless --key-size or --value-size are given, and is "
+                    + "presized for the records read, so it never grows. It appears only when it is complete "
+                    + "and synced: a failure or a kill leaves no FILE (temporary files left by a kill are "
+                    + "deleted by the next load of the same FILE).",
+            "",
+            "An existing FILE keeps its widths and takes the entries as puts, growing as needed.",
+            "",
+            "Duplicate keys: the last one wins (counted as replaced).",
             "",
             "A bad line (no tab, a bad escape, or a key or value longer than the width) stops the load with "
-                    + "exit code 4 and a message naming the input and the line; the entries loaded before it "
-                    + "stay. With --skip-bad, bad lines are counted as rejected and the first "
-                    + LoadCommand.SHOWN_BAD_LINES + " are listed in the summary.",
+                    + "exit code 2 and a message naming the input and the line: a new FILE is not created, an "
+                    + "existing FILE keeps the entries loaded before the line. With --skip-bad, bad lines are "
+                    + "counted as rejected and the first " + LoadCommand.SHOWN_BAD_LINES
+                    + " are listed in the summary.",
             "",
-            "Progress goes to stderr; the summary to stdout.",
+            "Progress goes to stderr, with the phases of a new FILE: reading (the inputs, partitioned as "
+                    + "they are read), partitioning (the last run finished) and writing (buckets); the "
+                    + "summary goes to stdout.",
             "",
             "Examples:",
             "  hashidx load demo.hidx data-samples/unicode-names.tsv",
+            "  hashidx gen big.tsv --count 100000000 --key-size 16 --value-size 16 --keys uniform --seed 1",
+            "  hashidx load --memory 2g big.hidx big.tsv",
             "  hashidx load --format jsonl copy.hidx demo.jsonl",
             "  hashidx load --format csv --key-column email --value-column name u.hidx u.csv",
             ""},
@@ -63,8 +76,7 @@ final class LoadCommand extends ToolCommand {
     Path file;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "INPUT",
-            description = "input files in FORMAT; stdin as '-' is not supported, /dev/stdin works when no "
-                    + "first pass is needed (FILE exists, or all of --key-size, --value-size and --expected are given)")
+            description = "input files in FORMAT; stdin as '-' is not supported, /dev/stdin works")
     List<Path> inputs;
 
     @Option(names = "--key-size", paramLabel = "K",
@@ -76,7 +88,8 @@ final class LoadCommand extends ToolCommand {
     Integer valueSize;
 
     @Option(names = "--expected", paramLabel = "N",
-            description = "entries to presize a new FILE for (default: the number of records in the inputs)")
+            description = "entries to presize a new FILE for, when more than the records in the inputs "
+                    + "(default: the number of records)")
     Long expected;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "tsv",
@@ -94,6 +107,11 @@ final class LoadCommand extends ToolCommand {
             description = "csv only: the value column, a 1-based index or a header name (default: ${DEFAULT-VALUE})")
     String valueColumn;
 
+    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256m",
+            description = "memory for building a new FILE, e.g. 512m or 2g (default: ${DEFAULT-VALUE}, at least 4m); "
+                    + "more memory means fewer temporary runs")
+    String memory;
+
     @Option(names = "--skip-bad", description = "skip bad lines instead of stopping; they are counted as rejected")
     boolean skipBad;
 
@@ -109,13 +127,9 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    /** What the first pass found. */
-    private record Measured(long lines, int longestKey, int longestValue) {
-    }
-
-    private long read;
-    private long inserted;
-    private long replaced;
+    long read;
+    long inserted;
+    long replaced;
     private long rejected;
     private final List<BadLine> shownBadLines = new ArrayList<>();
 
@@ -127,26 +141,31 @@ final class LoadCommand extends ToolCommand {
         boolean create = !Files.exists(file);
         Progress progress = new Progress(err(), Boolean.getBoolean("hashidx.stderr.tty"), nanoClock);
         long totalBytes = totalInputBytes();
-        Measured measured = null;
-        if (create && (keySize == null || valueSize == null || expected == null)) {
-            requireReadableTwice();
-            measured = measure(progress, totalBytes);
-        }
+        BulkLoad.Built built = null;
         Inspection before = null;
         Inspection after;
         long loaded;
-        HashIndex idx = create ? HashIndex.create(file, newFileOptions(measured)) : HashIndex.open(file);
-        try (idx) {
-            if (!create) {
+        if (create) {
+            try {
+                built = new BulkLoad(this, progress, memoryBytes()).run(totalBytes);
+            } finally {
+                progress.finish();
+            }
+            loaded = nanoClock.getAsLong();
+            try (HashIndex idx = HashIndex.openReadOnly(file)) {
+                after = idx.inspect();
+            }
+        } else {
+            try (HashIndex idx = HashIndex.open(file)) {
                 checkWidthsMatch(idx);
                 before = idx.inspect();
+                putAll(idx, progress, -1, totalBytes);
+                idx.finishGrowth();
+                loaded = nanoClock.getAsLong();
+                after = idx.inspect();
+            } finally {
+                progress.finish();
             }
-            putAll(idx, progress, measured == null ? -1 : measured.lines(), totalBytes);
-            idx.finishGrowth();
-            loaded = nanoClock.getAsLong();
-            after = idx.inspect();
-        } finally {
-            progress.finish();
         }
         double seconds = Math.max(1e-9, (loaded - started) / 1e9);
         long doublings = after.doublings() - (before == null ? 0 : before.doublings());
@@ -154,16 +173,22 @@ final class LoadCommand extends ToolCommand {
         if (json) {
             printJson(create, after, doublings, sameSize, seconds);
         } else {
-            printText(create, measured, after, doublings, sameSize, seconds);
+            printText(built, after, doublings, sameSize, seconds);
         }
         return 0;
     }
 
-    private Options newFileOptions(Measured measured) {
-        int k = keySize != null ? keySize : measured.longestKey();
-        int v = valueSize != null ? valueSize : measured.longestValue();
-        long n = expected != null ? expected : measured.lines();
-        return Options.widths(k, v).expectedEntries(n);
+    private long memoryBytes() {
+        long bytes;
+        try {
+            bytes = BulkLoad.memoryBytes(memory);
+        } catch (IllegalArgumentException e) {
+            throw usageError(e.getMessage());
+        }
+        if (bytes < BulkBuilder.MIN_MEMORY) {
+            throw usageError("--memory " + memory + " is below the minimum of 4m");
+        }
+        return bytes;
     }
 
     private void checkFormatOptions() {
@@ -179,7 +204,7 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    private EntryReader openReader(Path input) throws IOException {
+    EntryReader openReader(Path input) throws IOException {
         return EntryReader.open(Files.newInputStream(input), format, hex, keyColumn, valueColumn);
     }
 
@@ -197,17 +222,6 @@ final class LoadCommand extends ToolCommand {
             }
             if (!Files.isReadable(input)) {
                 throw new InputDataException("cannot read input " + input + ": permission denied");
-            }
-        }
-    }
-
-    /** The first pass reads the inputs once more, which a pipe cannot do. */
-    private void requireReadableTwice() {
-        for (Path input : inputs) {
-            if (!Files.isRegularFile(input)) {
-                throw usageError("input " + input + " is not a regular file and can be read only once, but a new "
-                        + "FILE needs a first pass to measure the widths and count the lines; give --key-size, "
-                        + "--value-size and --expected, or load from a regular file");
             }
         }
     }
@@ -233,35 +247,6 @@ final class LoadCommand extends ToolCommand {
             }
         }
         return total;
-    }
-
-    private Measured measure(Progress progress, long totalBytes) {
-        long lines = 0;
-        int longestKey = 0;
-        int longestValue = 0;
-        long bytesBefore = 0;
-        for (Path input : inputs) {
-            try (EntryReader r = openReader(input)) {
-                while (r.next()) {
-                    lines++;
-                    // bad records and over-long keys and values are left out: the load reports them as bad lines
-                    if (r.problem() == null && r.key().length <= Options.MAX_KEY_WIDTH) {
-                        longestKey = Math.max(longestKey, r.key().length);
-                    }
-                    if (r.problem() == null && r.value().length <= Options.MAX_VALUE_WIDTH) {
-                        longestValue = Math.max(longestValue, r.value().length);
-                    }
-                    if ((lines & 1023) == 0) {
-                        progress.update("scanning", lines, "lines",
-                                (double) (bytesBefore + r.bytesConsumed()) / totalBytes);
-                    }
-                }
-                bytesBefore += r.bytesConsumed();
-            } catch (IOException e) {
-                throw cannotRead(input, e);
-            }
-        }
-        return new Measured(lines, longestKey, longestValue);
     }
 
     private void putAll(HashIndex idx, Progress progress, long totalLines, long totalBytes) {
@@ -300,7 +285,7 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    private void reject(BadLine bad) {
+    void reject(BadLine bad) {
         if (!skipBad) {
             throw new InputDataException("bad " + bad.describe() + "; the " + Figures.count(inserted + replaced)
                     + " entries before it were loaded and stay in " + file
@@ -312,20 +297,18 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    private static InputDataException cannotRead(Path input, IOException e) {
+    static InputDataException cannotRead(Path input, IOException e) {
         String why = e instanceof NoSuchFileException ? "no such file"
                 : e instanceof AccessDeniedException ? "permission denied"
                 : e.getMessage();
         return new InputDataException("cannot read input " + input + ": " + why, e);
     }
 
-    private void printText(boolean create, Measured measured, Inspection after, long doublings, long sameSize,
-                           double seconds) {
+    private void printText(BulkLoad.Built built, Inspection after, long doublings, long sameSize, double seconds) {
         PrintWriter out = out();
-        if (create) {
+        if (built != null) {
             out.println("created " + file + ": key width " + after.keyWidth() + " bytes, value width "
-                    + after.valueWidth() + " bytes, presized for "
-                    + Figures.count(expected != null ? expected : measured.lines()) + " entries");
+                    + after.valueWidth() + " bytes, presized for " + Figures.count(built.presizedFor()) + " entries");
         } else {
             out.println("loaded into " + file + ": key width " + after.keyWidth() + " bytes, value width "
                     + after.valueWidth() + " bytes");

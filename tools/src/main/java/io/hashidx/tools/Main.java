@@ -36,6 +36,7 @@ import picocli.CommandLine.ParseResult;
             VerifyCommand.class,
             PlanCommand.class,
             CompactCommand.class,
+            GenCommand.class,
             HelpCommand.class},
         commandListHeading = "Commands:%n",
         exitCodeListHeading = "%nExit codes:%n",

@@ -116,9 +116,28 @@ class LoadCommandTest {
     }
 
     @Test
-    void badLineStopsTheLoadWithExit4NamingInputAndLineAndKeepsEarlierEntries() throws IOException {
+    void badLineStopsTheLoadOfANewFileWithExit2NamingInputAndLineAndCreatesNoFile() throws IOException {
         Path input = tsv("in.tsv", "k1\tv1\nk2\tv2\n\nk3 has no tab\nk4\tv4\n");
         Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", file.toString(), input.toString());
+
+        assertThat(load.exitCode()).isEqualTo(2);
+        assertThat(load.out()).isEmpty();
+        assertThat(load.err()).isEqualTo("hashidx: bad line 4 of " + input + ": no tab between key and value; "
+                + "nothing was loaded: " + file + " was not created; fix the line, or pass --skip-bad to skip bad lines\n");
+        assertThat(file).doesNotExist();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("no temporary files either")
+                    .containsExactly("in.tsv");
+        }
+    }
+
+    @Test
+    void badLineStopsTheLoadIntoAnExistingFileAndKeepsEarlierEntries() throws IOException {
+        Path input = tsv("in.tsv", "k1\tv1\nk2\tv2\n\nk3 has no tab\nk4\tv4\n");
+        Path file = dir.resolve("x.hidx");
+        assertThat(Cli.run("create", file.toString(), "--key-size", "8", "--value-size", "8").exitCode()).isZero();
 
         Cli load = Cli.run("load", file.toString(), input.toString());
 
@@ -151,7 +170,7 @@ class LoadCommandTest {
         for (int i = 1; i <= 10; i++) {
             sb.append(i % 2 == 0 ? "bad" + i + "\n" : "k" + i + "\tv" + i + "\n");
         }
-        sb.append("k11\t").append("x".repeat(30)).append('\n');
+        sb.append("k7\t").append("x".repeat(30)).append('\n');
         Path input = tsv("in.tsv", sb.toString());
         Path file = dir.resolve("x.hidx");
 
@@ -180,7 +199,7 @@ class LoadCommandTest {
                 "reason", "no tab between key and value"));
         assertThat(rejected).extracting(m -> m.get("line")).containsExactly(2L, 4L, 6L, 8L, 10L);
         assertThat(Cli.run("load", "--skip-bad", "--json", file.toString(), tsv("long.tsv", sb.toString()
-                .substring(sb.indexOf("k11"))).toString()).json().get("rejected_lines"))
+                .substring(sb.lastIndexOf("k7"))).toString()).json().get("rejected_lines"))
                 .isEqualTo(List.of(Map.of("input", dir.resolve("long.tsv").toString(), "line", 1L,
                         "reason", "value of 30 bytes is longer than the value width of 8 bytes")));
     }
