@@ -14,6 +14,10 @@ import java.nio.file.Path;
  * chain needs it. Then the free run that a presized file keeps for later overflow pages, and last
  * the header page. Cells are encoded by {@link BucketLayout}; the file is the same a presized
  * {@link HashIndex#create} followed by puts describes (FORMAT.md, "Presizing").
+ *
+ * <p>Every {@value #SYNC_INTERVAL} bytes the file is forced to the disk, so the disk writes while
+ * the next buckets are prepared instead of all at the end, and dirty pages never pile up: a build
+ * runs at the disk's speed also when the file is much larger than the memory.
  */
 final class BulkWriter implements AutoCloseable {
     private final Path path;
@@ -22,7 +26,10 @@ final class BulkWriter implements AutoCloseable {
     private final long bucketCount;
     private final CellStream buckets;
     private final CellStream overflow;
+    static final long SYNC_INTERVAL = 64L << 20;
+
     private final Arena arena = Arena.ofShared();
+    private long unsynced;
     private long nextOverflowCell;
     private long entries;
 
@@ -161,6 +168,11 @@ final class BulkWriter implements AutoCloseable {
             }
             try {
                 write(buffer, filled, position);
+                unsynced += filled;
+                if (unsynced >= SYNC_INTERVAL) {
+                    channel.force(false);
+                    unsynced = 0;
+                }
             } catch (IOException e) {
                 throw BulkFiles.writeFailed(path, "writing the index", e);
             }

@@ -6,6 +6,8 @@ import io.hashidx.store.Options;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -58,37 +60,140 @@ final class BulkLoad {
         }
     }
 
+    /**
+     * Adds every good record of the inputs, in order. A second thread parses the inputs (the costly
+     * part) while this one checks the records and adds them, which hashes and partitions them.
+     */
     private void readAll(BulkBuilder builder, int keyLimit, int valueLimit, long totalBytes) {
-        long bytesBefore = 0;
-        for (Path input : load.inputs) {
-            try (EntryReader r = load.openReader(input)) {
-                while (r.next()) {
+        Parser parser = new Parser();
+        Thread thread = Thread.ofPlatform().daemon().name("hashidx-parse").start(parser::run);
+        try {
+            for (Chunk c = parser.take(); c != Parser.END; c = parser.take()) {
+                for (int i = 0; i < c.size; i++) {
                     load.read++;
-                    String bad = r.problem() != null ? r.problem()
-                            : r.key().length > keyLimit ? "key of " + r.key().length + " bytes is longer than the "
+                    byte[] key = c.keys[i];
+                    byte[] value = c.values[i];
+                    String bad = c.problems[i] != null ? c.problems[i]
+                            : key.length > keyLimit ? "key of " + key.length + " bytes is longer than the "
                                     + (load.keySize != null ? "key width of " : "largest key width of ") + keyLimit + " bytes"
-                            : r.value().length > valueLimit ? "value of " + r.value().length + " bytes is longer than the "
+                            : value.length > valueLimit ? "value of " + value.length + " bytes is longer than the "
                                     + (load.valueSize != null ? "value width of " : "largest value width of ") + valueLimit + " bytes"
                             : null;
                     if (bad != null) {
-                        LoadCommand.BadLine line = new LoadCommand.BadLine(input, r.lineNumber(), bad);
+                        LoadCommand.BadLine line = new LoadCommand.BadLine(c.input, c.lines[i], bad);
                         if (!load.skipBad) {
                             throw new InputDataException("bad " + line.describe() + "; nothing was loaded: "
                                     + load.file + " was not created; fix the line, or pass --skip-bad to skip bad lines");
                         }
                         load.reject(line);
                     } else {
-                        builder.add(r.key(), r.value());
-                    }
-                    if ((load.read & 1023) == 0) {
-                        progress.update("reading", load.read, "records", totalBytes > 0
-                                ? (double) (bytesBefore + r.bytesConsumed()) / totalBytes : Double.NaN);
+                        builder.add(key, value);
                     }
                 }
-                bytesBefore += r.bytesConsumed();
-            } catch (IOException e) {
-                throw LoadCommand.cannotRead(input, e);
+                progress.update("reading", load.read, "records",
+                        totalBytes > 0 ? (double) c.bytesRead / totalBytes : Double.NaN);
             }
+        } finally {
+            parser.stopped = true;
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Parsed records of one input, in input order; {@code problems[i]} is null for an entry. */
+    private static final class Chunk {
+        static final int SIZE = 1024;
+        final Path input;
+        final byte[][] keys = new byte[SIZE][];
+        final byte[][] values = new byte[SIZE][];
+        final long[] lines = new long[SIZE];
+        final String[] problems = new String[SIZE];
+        int size;
+        /** Input bytes consumed up to the end of this chunk, over all inputs (for progress). */
+        long bytesRead;
+        RuntimeException failure;
+
+        Chunk(Path input) {
+            this.input = input;
+        }
+    }
+
+    /** Parses the inputs on its own thread and hands chunks over through a short queue. */
+    private final class Parser {
+        static final Chunk END = new Chunk(null);
+        private final ArrayBlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(8);
+        volatile boolean stopped;
+
+        void run() {
+            long before = 0;
+            try {
+                for (Path input : load.inputs) {
+                    try (EntryReader r = load.openReader(input)) {
+                        Chunk c = new Chunk(input);
+                        while (r.next()) {
+                            c.keys[c.size] = r.key();
+                            c.values[c.size] = r.value();
+                            c.lines[c.size] = r.lineNumber();
+                            c.problems[c.size] = r.problem();
+                            if (++c.size == Chunk.SIZE) {
+                                c.bytesRead = before + r.bytesConsumed();
+                                hand(c);
+                                c = new Chunk(input);
+                            }
+                        }
+                        before += r.bytesConsumed();
+                        c.bytesRead = before;
+                        hand(c);
+                    } catch (IOException e) {
+                        throw LoadCommand.cannotRead(input, e);
+                    }
+                }
+                hand(END);
+            } catch (Stopped e) {
+                // the adding thread gave up (a bad line, a failed build): nothing more to read
+            } catch (RuntimeException e) {
+                Chunk failed = new Chunk(null);
+                failed.failure = e;
+                try {
+                    hand(failed);
+                } catch (Stopped ignored) {
+                    // nobody is waiting for the failure any more
+                }
+            }
+        }
+
+        private void hand(Chunk c) {
+            try {
+                while (!queue.offer(c, 100, TimeUnit.MILLISECONDS)) {
+                    if (stopped) {
+                        throw new Stopped();
+                    }
+                }
+            } catch (InterruptedException e) {
+                throw new Stopped();
+            }
+        }
+
+        Chunk take() {
+            try {
+                Chunk c = queue.take();
+                if (c.failure != null) {
+                    throw c.failure;
+                }
+                return c;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading the inputs", e);
+            }
+        }
+    }
+
+    private static final class Stopped extends RuntimeException {
+        Stopped() {
+            super(null, null, false, false);
         }
     }
 
