@@ -171,8 +171,9 @@ public final class BulkBuilder implements AutoCloseable {
     }
 
     /**
-     * Adds one entry. A later entry with the same key replaces it. Throws {@link HashIndexException.TooLong}
-     * for a key or value longer than the widths of the {@link Options}.
+     * Adds one entry. A later entry with the same key replaces it. The bytes are copied, so the caller
+     * may reuse the arrays. Throws {@link HashIndexException.TooLong} for a key or value longer than
+     * the widths of the {@link Options}.
      */
     public void add(byte[] key, byte[] value) {
         if (state != State.ADDING) {

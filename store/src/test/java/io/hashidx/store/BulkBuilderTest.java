@@ -243,6 +243,37 @@ class BulkBuilderTest {
     }
 
     @Test
+    void progressGoesThroughPartitioningThenWritingAndReportsTheEndOnceBeforeTheFileIsNamed() {
+        Path path = dir.resolve("progress.hidx");
+        List<String> events = new ArrayList<>();
+        long[] lastDone = {-1};
+        boolean[] namedAtTheEnd = {true};
+        BulkBuilder.Result r;
+        try (BulkBuilder b = HashIndex.bulkBuilder(path, Options.widths(16, 16)).memory(BulkBuilder.MIN_MEMORY)
+                .progress((phase, done, total) -> {
+                    if (events.isEmpty() || !events.getLast().startsWith(phase)) {
+                        events.add(phase);
+                        lastDone[0] = -1;
+                    }
+                    assertThat(done).as("%s progresses", phase).isGreaterThanOrEqualTo(lastDone[0]).isLessThanOrEqualTo(total);
+                    lastDone[0] = done;
+                    if (phase.equals("writing") && done == total) {
+                        events.add("writing done");
+                        namedAtTheEnd[0] = !Files.exists(path);
+                    }
+                })) {
+            for (long i = 0; i < 300_000; i++) {
+                b.add(Fixtures.key16(i), Fixtures.value16(i, 0));
+            }
+            r = b.build();
+        }
+        assertThat(events).containsExactly("partitioning", "writing", "writing done");
+        assertThat(namedAtTheEnd[0]).as("the file has no name yet when the end is reported").isTrue();
+        assertThat(r.buckets()).isEqualTo(Table.bucketsFor(300_000));
+        assertThat(path).exists();
+    }
+
+    @Test
     void anExistingTargetIsRefusedAndLeavesNothingBehind() throws IOException {
         Path path = dir.resolve("exists.hidx");
         Files.writeString(path, "not an index");
