@@ -15,7 +15,10 @@ import java.util.Arrays;
  * {@code emittedBucket[i]} its bucket relative to {@link #firstBucket}.
  */
 final class BulkBatch implements AutoCloseable {
-    private final RunFormat format;
+    private final long seed;
+    private final RunFormat.Cursor cursor = new RunFormat.Cursor();
+    private final RunFormat.Cursor other = new RunFormat.Cursor();
+    private byte[] key;
     private Arena arena;
     MemorySegment records;
     long used;
@@ -37,8 +40,10 @@ final class BulkBatch implements AutoCloseable {
     private long[] packed = new long[0];
     private int[] kept = new int[64];
 
-    BulkBatch(RunFormat format) {
-        this.format = format;
+    /** @param seed the file's hash seed; {@code keyWidth} the longest key a record can have */
+    BulkBatch(long seed, int keyWidth) {
+        this.seed = seed;
+        this.key = new byte[Math.min(keyWidth, 1 << 10)];
     }
 
     /** Empties the batch and makes room for {@code bytes} of records. */
@@ -68,8 +73,9 @@ final class BulkBatch implements AutoCloseable {
         endBucket = end;
         int n = 0;
         for (long at = 0; at < used; ) {
-            long size = format.sizeAt(records, at);
-            long hash = format.hash(records, at);
+            RunFormat.Cursor r = cursor.read(records, at);
+            long size = r.end - at;
+            long hash = hash(r);
             long bucket = Hashing.bucketIndex(hash, bucketCount);
             if (bucket >= end) {
                 carry.append(records, at, size);
@@ -98,6 +104,22 @@ final class BulkBatch implements AutoCloseable {
             packedSort(n);
         }
         deduplicate(n);
+    }
+
+    /** The key's hash, as {@link Hashing#hash} computes it. */
+    private long hash(RunFormat.Cursor r) {
+        if (key.length < r.keyLength) {
+            key = new byte[r.keyLength];
+        }
+        MemorySegment.copy(records, java.lang.foreign.ValueLayout.JAVA_BYTE, r.keyAt, key, 0, r.keyLength);
+        return Hashing.xxh64(key, 0, r.keyLength, seed);
+    }
+
+    private boolean sameKey(int a, int b) {
+        RunFormat.Cursor x = cursor.read(records, a);
+        RunFormat.Cursor y = other.read(records, b);
+        return x.keyLength == y.keyLength
+                && MemorySegment.mismatch(records, x.keyAt, x.keyAt + x.keyLength, records, y.keyAt, y.keyAt + y.keyLength) < 0;
     }
 
     /** Copies the records carried over from the previous batch to the start of this one. */
@@ -188,7 +210,7 @@ final class BulkBatch implements AutoCloseable {
                 long hash = emittedHash[i];
                 boolean later = false;
                 for (int k = 0; k < keptCount && !later; k++) {
-                    later = emittedHash[kept[k]] == hash && format.sameKey(records, emitted[kept[k]], emitted[i]);
+                    later = emittedHash[kept[k]] == hash && sameKey(emitted[kept[k]], emitted[i]);
                 }
                 if (later) {
                     duplicates++;

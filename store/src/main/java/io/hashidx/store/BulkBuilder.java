@@ -104,7 +104,6 @@ public final class BulkBuilder implements AutoCloseable {
     private final Path path;
     private final Options options;
     private final long seed;
-    private final RunFormat format;
     private final BulkFiles files;
     private final FileLocks.Handle temp;
     private long memory = DEFAULT_MEMORY;
@@ -129,7 +128,6 @@ public final class BulkBuilder implements AutoCloseable {
         this.path = path;
         this.options = options;
         this.seed = options.seed().orElseGet(() -> new SecureRandom().nextLong());
-        this.format = new RunFormat(options.keyWidth(), options.valueWidth());
         if (Files.exists(path)) {
             throw BulkFiles.alreadyExists(path);
         }
@@ -190,9 +188,9 @@ public final class BulkBuilder implements AutoCloseable {
         if (current == null) {
             current = newRun();
         }
-        if (!current.append(p, hash, key, value)) {
+        if (!current.append(p, key, value)) {
             startSpill();
-            current.append(p, hash, key, value);
+            current.append(p, key, value);
         }
         added++;
         longestKey = Math.max(longestKey, key.length);
@@ -210,7 +208,7 @@ public final class BulkBuilder implements AutoCloseable {
     }
 
     private MemoryRun newRun() {
-        return new MemoryRun(format, PARTITIONS, memory * 3 / 8);
+        return new MemoryRun(PARTITIONS, memory * 3 / 8);
     }
 
     private long bufferBytes() {
@@ -319,8 +317,8 @@ public final class BulkBuilder implements AutoCloseable {
             }
         }
         long batchTarget = Math.clamp(memory / 8, 256L << 10, 16L << 20);
-        BulkBatch end = new BulkBatch(format);
-        List<BulkBatch> batches = List.of(new BulkBatch(format), new BulkBatch(format));
+        BulkBatch end = new BulkBatch(seed, options.keyWidth());
+        List<BulkBatch> batches = List.of(new BulkBatch(seed, options.keyWidth()), new BulkBatch(seed, options.keyWidth()));
         LinkedBlockingQueue<BulkBatch> free = new LinkedBlockingQueue<>(batches);
         LinkedBlockingQueue<BulkBatch> full = new LinkedBlockingQueue<>();
         AtomicLong written = new AtomicLong();
@@ -328,7 +326,7 @@ public final class BulkBuilder implements AutoCloseable {
              BulkBatch.Carry carry = new BulkBatch.Carry()) {
             Future<?> writing = worker().submit(() -> {
                 for (BulkBatch b = full.take(); b != end; b = full.take()) {
-                    writer.write(b, format);
+                    writer.write(b);
                     written.set(b.endBucket);
                     free.add(b);
                 }

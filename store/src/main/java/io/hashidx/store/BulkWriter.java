@@ -30,6 +30,7 @@ final class BulkWriter implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private long unsynced;
+    private final RunFormat.Cursor record = new RunFormat.Cursor();
     private long nextOverflowCell;
     private long entries;
 
@@ -49,8 +50,9 @@ final class BulkWriter implements AutoCloseable {
     }
 
     /** Writes every bucket of the batch, with their overflow pages. */
-    void write(BulkBatch batch, RunFormat format) {
+    void write(BulkBatch batch) {
         MemorySegment src = batch.records;
+        RunFormat.Cursor record = this.record;
         int i = 0;
         for (long b = batch.firstBucket; b < batch.endBucket; b++) {
             MemorySegment page = buckets.buffer;
@@ -65,10 +67,9 @@ final class BulkWriter implements AutoCloseable {
                     slot = 0;
                 }
                 int top = Hashing.tophash(batch.emittedHash[i]);
-                int record = batch.emitted[i++];
-                int keyLength = format.keyLength(src, record);
-                layout.encodeSlot(page, at, slot++, top, src,
-                        format.keyAt(record), keyLength, format.valueAt(record, keyLength), format.valueLength(src, record));
+                record.read(src, batch.emitted[i++]);
+                layout.encodeSlot(page, at, slot++, top, src, record.keyAt, record.keyLength, record.valueAt,
+                        record.valueLength);
                 entries++;
             }
         }

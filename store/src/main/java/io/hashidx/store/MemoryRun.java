@@ -24,7 +24,6 @@ final class MemoryRun implements BulkRun {
     private static final long MAX_SLAB = 16L << 20;
     private static final int NONE = -1;
 
-    private final RunFormat format;
     private final int blockSize;
     private final int blocksPerSlab;
     /** Blocks the capacity allows; an empty run still takes a record larger than that. */
@@ -41,8 +40,7 @@ final class MemoryRun implements BulkRun {
     private long records;
     private MemorySegment scratch;
 
-    MemoryRun(RunFormat format, int partitions, long capacity) {
-        this.format = format;
+    MemoryRun(int partitions, long capacity) {
         int block = (int) Math.clamp(capacity / (8L * partitions), MIN_BLOCK, MAX_BLOCK);
         this.blockSize = block / 64 * 64;
         this.blocksPerSlab = (int) Math.max(1, Math.min(capacity, MAX_SLAB) / blockSize);
@@ -59,11 +57,11 @@ final class MemoryRun implements BulkRun {
      * Appends a record to partition {@code p}; false when the run has no room left for it (then the
      * caller spills this run and appends to another).
      */
-    boolean append(int p, long hash, byte[] key, byte[] value) {
-        long size = format.size(key.length, value.length);
+    boolean append(int p, byte[] key, byte[] value) {
+        long size = RunFormat.size(key.length, value.length);
         int last = lastBlock[p];
         if (last != NONE && lastFill[p] + size <= blockSize) {
-            format.write(slab(last), blockOffset(last) + lastFill[p], hash, key, value);
+            RunFormat.write(slab(last), blockOffset(last) + lastFill[p], key, value);
             lastFill[p] += (int) size;
         } else {
             long room = last == NONE ? 0 : blockSize - lastFill[p];
@@ -74,7 +72,7 @@ final class MemoryRun implements BulkRun {
             if (scratch == null || scratch.byteSize() < size) {
                 scratch = arena.allocate(Math.max(size, 4096), 8);
             }
-            format.write(scratch, 0, hash, key, value);
+            RunFormat.write(scratch, 0, key, value);
             appendBytes(p, scratch, size);
         }
         bytes[p] += size;

@@ -19,7 +19,11 @@ import java.util.regex.Pattern;
  */
 final class BulkLoad {
     /** What the build wrote, for the summary. */
-    record Built(long presizedFor, int keyWidth, int valueWidth, long entries) {
+    record Built(long presizedFor, BulkBuilder.Result result) {
+        LoadCommand.Loaded loaded() {
+            return new LoadCommand.Loaded(result.keyWidth(), result.valueWidth(), result.entries(), result.buckets(),
+                    0, 0, result.fileBytes());
+        }
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+) ?([kmgt]?)(?:i?b)?");
@@ -56,7 +60,7 @@ final class BulkLoad {
             BulkBuilder.Result r = builder.build();
             load.inserted = r.entries();
             load.replaced = r.replaced();
-            return new Built(Math.max(options.expectedEntries(), r.added()), r.keyWidth(), r.valueWidth(), r.entries());
+            return new Built(Math.max(options.expectedEntries(), r.added()), r);
         }
     }
 

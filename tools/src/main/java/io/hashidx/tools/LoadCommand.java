@@ -127,6 +127,19 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
+    /** The figures of the summary about the file after the load. */
+    record Loaded(int keyWidth, int valueWidth, long entries, long buckets, long doublings, long sameSizeGrowths,
+                  long fileBytes) {
+        static Loaded of(Inspection i) {
+            return new Loaded(i.keyWidth(), i.valueWidth(), i.entries(), i.buckets(), i.doublings(),
+                    i.sameSizeGrowths(), i.fileBytes());
+        }
+
+        double bytesPerEntry() {
+            return entries == 0 ? 0 : (double) fileBytes / entries;
+        }
+    }
+
     long read;
     long inserted;
     long replaced;
@@ -143,7 +156,7 @@ final class LoadCommand extends ToolCommand {
         long totalBytes = totalInputBytes();
         BulkLoad.Built built = null;
         Inspection before = null;
-        Inspection after;
+        Loaded after;
         long loaded;
         if (create) {
             try {
@@ -152,9 +165,7 @@ final class LoadCommand extends ToolCommand {
                 progress.finish();
             }
             loaded = nanoClock.getAsLong();
-            try (HashIndex idx = HashIndex.openReadOnly(file)) {
-                after = idx.inspect();
-            }
+            after = built.loaded(); // from the builder: a summary need not read a file it just wrote
         } else {
             try (HashIndex idx = HashIndex.open(file)) {
                 checkWidthsMatch(idx);
@@ -162,7 +173,7 @@ final class LoadCommand extends ToolCommand {
                 putAll(idx, progress, -1, totalBytes);
                 idx.finishGrowth();
                 loaded = nanoClock.getAsLong();
-                after = idx.inspect();
+                after = Loaded.of(idx.inspect());
             } finally {
                 progress.finish();
             }
@@ -304,7 +315,7 @@ final class LoadCommand extends ToolCommand {
         return new InputDataException("cannot read input " + input + ": " + why, e);
     }
 
-    private void printText(BulkLoad.Built built, Inspection after, long doublings, long sameSize, double seconds) {
+    private void printText(BulkLoad.Built built, Loaded after, long doublings, long sameSize, double seconds) {
         PrintWriter out = out();
         if (built != null) {
             out.println("created " + file + ": key width " + after.keyWidth() + " bytes, value width "
@@ -336,7 +347,7 @@ final class LoadCommand extends ToolCommand {
         out.printf("%-18s%s%n", label, value);
     }
 
-    private void printJson(boolean create, Inspection after, long doublings, long sameSize, double seconds) {
+    private void printJson(boolean create, Loaded after, long doublings, long sameSize, double seconds) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("path", file.toString());
         o.put("created", create);
