@@ -60,7 +60,7 @@ import picocli.CommandLine.Parameters;
             "",
             "Examples:",
             "  hashidx load demo.hidx data-samples/unicode-names.tsv",
-            "  hashidx gen big.tsv --count 100000000 --key-size 16 --value-size 16 --keys uniform --seed 1",
+            "  hashidx gen big.tsv --count 100000000 --keys uniform --seed 1",
             "  hashidx load --memory 2g big.hidx big.tsv",
             "  hashidx load --format jsonl copy.hidx demo.jsonl",
             "  hashidx load --format csv --key-column email --value-column name u.hidx u.csv",
@@ -108,8 +108,8 @@ final class LoadCommand extends ToolCommand {
     String valueColumn;
 
     @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256m",
-            description = "memory for building a new FILE, e.g. 512m or 2g (default: ${DEFAULT-VALUE}, at least 4m); "
-                    + "more memory means fewer temporary runs")
+            description = "memory for building a new FILE, e.g. 512m or 2g (default: ${DEFAULT-VALUE}, at least 4m), "
+                    + "outside the Java heap; more memory means fewer temporary runs")
     String memory;
 
     @Option(names = "--skip-bad", description = "skip bad lines instead of stopping; they are counted as rejected")
