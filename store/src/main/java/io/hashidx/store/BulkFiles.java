@@ -66,7 +66,7 @@ final class BulkFiles {
         String start = target.getFileName() + MARK;
         List<Path> temps = new ArrayList<>();
         List<Path> runFiles = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, start + "*")) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, f -> f.getFileName().toString().startsWith(start))) {
             for (Path f : files) {
                 String name = f.getFileName().toString();
                 if (name.endsWith(TEMP_SUFFIX)) {

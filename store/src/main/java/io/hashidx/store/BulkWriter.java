@@ -6,6 +6,11 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Writes a new index file front to back through its channel, never through a mapping and never
@@ -15,9 +20,9 @@ import java.nio.file.Path;
  * the header page. Cells are encoded by {@link BucketLayout}; the file is the same a presized
  * {@link HashIndex#create} followed by puts describes (FORMAT.md, "Presizing").
  *
- * <p>Every {@value #SYNC_INTERVAL} bytes the file is forced to the disk, so the disk writes while
- * the next buckets are prepared instead of all at the end, and dirty pages never pile up: a build
- * runs at the disk's speed also when the file is much larger than the memory.
+ * <p>Every {@value #SYNC_INTERVAL} bytes a third thread forces the file to the disk while the
+ * writer goes on, so the disk writes during the build instead of all at the end, and dirty pages
+ * never pile up: a build runs at the disk's speed also when the file is much larger than the memory.
  */
 final class BulkWriter implements AutoCloseable {
     private final Path path;
@@ -30,6 +35,12 @@ final class BulkWriter implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private long unsynced;
+    private final ExecutorService syncer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "hashidx-bulk-sync");
+        t.setDaemon(true);
+        return t;
+    });
+    private Future<?> syncing;
     private final RunFormat.Cursor record = new RunFormat.Cursor();
     private long nextOverflowCell;
     private long entries;
@@ -104,6 +115,7 @@ final class BulkWriter implements AutoCloseable {
         }
         buckets.flush();
         overflow.flush();
+        awaitSync();
         h.count = entries;
         MemorySegment page = arena.allocate(MappedFile.DATA_START, 64);
         Header.setLiveCount(page, entries);
@@ -125,8 +137,34 @@ final class BulkWriter implements AutoCloseable {
         }
     }
 
+    /** Waits for the background sync, if one runs, and reports its failure. */
+    private void awaitSync() {
+        if (syncing == null) {
+            return;
+        }
+        try {
+            syncing.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw BulkFiles.writeFailed(path, "forcing the index to the disk", io);
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while forcing " + path + " to the disk", e);
+        } finally {
+            syncing = null;
+        }
+    }
+
     @Override
     public void close() {
+        syncer.shutdown();
+        try {
+            syncer.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         arena.close();
     }
 
@@ -170,8 +208,12 @@ final class BulkWriter implements AutoCloseable {
             try {
                 write(buffer, filled, position);
                 unsynced += filled;
-                if (unsynced >= SYNC_INTERVAL) {
-                    channel.force(false);
+                if (unsynced >= SYNC_INTERVAL && (syncing == null || syncing.isDone())) {
+                    awaitSync();
+                    syncing = syncer.submit(() -> {
+                        channel.force(false);
+                        return null;
+                    });
                     unsynced = 0;
                 }
             } catch (IOException e) {

@@ -362,6 +362,15 @@ class BulkBuilderTest {
         }
     }
 
+    @Test
+    void namesWithGlobCharactersAreMatchedLiterally() throws IOException {
+        Path path = dir.resolve("a[1]*.hidx");
+        Files.writeString(dir.resolve("a[1]*.hidx.bulk-dead.tmp"), "stale");
+        Files.writeString(dir.resolve("a1x.hidx.bulk-dead.tmp"), "another target's, which the glob a[1]* would match");
+        bulk(path, Options.widths(4, 4), BulkBuilder.MIN_MEMORY, entries(10, 9, 4, 4));
+        assertThat(leftovers()).containsExactly("a1x.hidx.bulk-dead.tmp");
+    }
+
     private static Path tempOf(BulkBuilder b) {
         return b.temporaryFile();
     }
