@@ -189,7 +189,13 @@ final class Header {
 
         /** Why the copy is unusable, or null when it is valid. */
         String problem() {
-            return !magicOk() ? "magic bytes do not match" : !checksumOk ? "checksum mismatch" : fieldProblem;
+            if (!magicOk()) {
+                return "magic bytes do not match";
+            }
+            if (!checksumOk) {
+                return fieldProblem == null ? "checksum mismatch" : "checksum mismatch, and " + fieldProblem;
+            }
+            return fieldProblem;
         }
     }
 
