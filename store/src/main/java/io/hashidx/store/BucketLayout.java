@@ -175,6 +175,14 @@ final class BucketLayout {
     }
 
     /**
+     * The next page's cell as stored, or NONE, without the range check of {@link #overflow(long)}: for
+     * walks that check every cell themselves and report a bad link instead of throwing (verify).
+     */
+    long overflowUnchecked(long cell) {
+        return seg(cell).get(LONG, base(cell) + OVERFLOW_OFFSET) - 1;
+    }
+
+    /**
      * The page after {@code cell}, which is page number {@code pages} of its chain (the bucket is page
      * 0). A chain with more pages than there are cells runs in a cycle: reported instead of followed forever.
      */

@@ -111,7 +111,7 @@ final class Inspector {
                         + " allocated cells: its overflow links form a cycle; stopped");
                 break;
             }
-            long next = layout.overflow(c);
+            long next = layout.overflowUnchecked(c);
             List<BucketView.Slot> slots = new ArrayList<>(SLOTS);
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);

@@ -108,7 +108,7 @@ final class Invariants {
         long pages = 0;
         boolean rest = false;
         Set<ByteBuffer> keys = new HashSet<>();
-        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.overflow(c)) {
+        for (long prev = NONE, c = bucket; c != NONE; prev = c, c = layout.overflowUnchecked(c)) {
             if (prev != NONE) { // every page after the first, also a link back to the primary page
                 pages++;
                 if (!claim(c, (old ? "old " : "") + "bucket " + index + " overflow page linked from " + at(prev))) {
@@ -205,7 +205,7 @@ final class Invariants {
                     return;
                 }
                 free++;
-                for (long x = layout.overflow(c); x != NONE; x = layout.overflow(x)) {
+                for (long x = layout.overflowUnchecked(c); x != NONE; x = layout.overflowUnchecked(x)) {
                     if (!claim(x, "freed chain page")) {
                         return;
                     }

@@ -460,7 +460,7 @@ public final class Salvage implements AutoCloseable {
             for (int i = 0; i < SLOTS; i++) {
                 readSlot(c, i, index, old, bucket, keys);
             }
-            long next = layout.overflow(c);
+            long next = layout.overflowUnchecked(c);
             if (next == NONE) {
                 return;
             }
@@ -571,7 +571,7 @@ public final class Salvage implements AutoCloseable {
 
     private boolean chainHolds(long first, byte[] key, int top, boolean old) {
         Set<Long> seen = new HashSet<>();
-        for (long c = first; readable(c) && seen.add(c); c = layout.overflow(c)) {
+        for (long c = first; readable(c) && seen.add(c); c = layout.overflowUnchecked(c)) {
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
                 if ((th == top || (old && (th == EVACUATED_X || th == EVACUATED_Y)))
