@@ -51,6 +51,11 @@ final class Progress {
      * @param fraction the part done, 0..1, or NaN when the total is unknown (no percent, no ETA)
      */
     void update(String phase, long count, String unit, double fraction) {
+        update(phase, count, unit, fraction, null);
+    }
+
+    /** Like {@link #update(String, long, String, double)}, with {@code detail} (or nothing, when null) at the end. */
+    void update(String phase, long count, String unit, double fraction, String detail) {
         long now = nanoClock.getAsLong();
         if (now - lastShown < interval) {
             return;
@@ -65,6 +70,9 @@ final class Progress {
             double eta = seconds * (1 - fraction) / fraction;
             s.append(terminal ? "  " : ", ").append(Figures.decimal(100 * Math.min(1, fraction), 1)).append('%')
                     .append(terminal ? "  " : ", ").append("ETA ").append(Figures.duration(eta));
+        }
+        if (detail != null) {
+            s.append(terminal ? "  " : ", ").append(detail);
         }
         if (terminal) {
             String text = s.toString();

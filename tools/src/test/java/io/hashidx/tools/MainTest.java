@@ -20,7 +20,7 @@ class MainTest {
         assertThat(help.exitCode()).isZero();
         assertThat(help.err()).isEmpty();
         assertThat(help.out()).startsWith("Usage: hashidx [-hV] [--verbose] [COMMAND]");
-        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify", "recover"}) {
+        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify", "recover", "torture"}) {
             assertThat(help.out()).containsPattern("\n  " + command + " +\\S");
         }
         assertThat(help.out()).contains("Exit codes:", "  0   success",
@@ -31,7 +31,7 @@ class MainTest {
 
     @Test
     void everyCommandHasHelpWithItsExitCodes() {
-        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify", "recover"}) {
+        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify", "recover", "torture"}) {
             Cli help = Cli.run(command, "--help");
             assertThat(help.exitCode()).isZero();
             assertThat(help.out()).startsWith("Usage: hashidx " + command).contains("Exit codes:", "  2   error: usage")
