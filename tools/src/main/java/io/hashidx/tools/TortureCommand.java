@@ -23,8 +23,9 @@ import picocli.CommandLine.Parameters;
                     + "read-only exactly as the kill left it and checks that every key ever used has its last "
                     + "acknowledged value (removed keys stay removed), that the operation in flight is either done "
                     + "or not, that size() is exact, that an iteration returns each entry once, and that verify "
-                    + "finds nothing but the cells a kill may leak (at most 2 per kill). The next child recovers the "
-                    + "file and carries on, also in the middle of a growth.",
+                    + "finds nothing but the cells a kill may leak (at most 2 per kill), and that 'hashidx recover' "
+                    + "would salvage exactly the live entries. The next child recovers the file and carries on, also "
+                    + "in the middle of a growth.",
             "",
             "A --growth-share of the kills is aimed at growth: half right after a growth starts, half at a "
                     + "random point of its evacuation (each acknowledgement carries the growth state); the others "

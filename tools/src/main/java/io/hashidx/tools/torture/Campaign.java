@@ -24,8 +24,9 @@ import java.util.function.Consumer;
  * A kill -9 campaign: a child JVM ({@link TortureChild}) runs a seeded random workload on one file
  * and acknowledges every operation that returned; this parent kills it with SIGKILL, reopens the
  * file read-only exactly as the kill left it, checks every acknowledged operation against its
- * {@link Model} and every invariant ({@code HashIndex.verify()}), and starts the next child on the
- * same file, which recovers it and carries on (also in the middle of a growth).
+ * {@link Model} and every invariant ({@code HashIndex.verify()}), checks that a salvage of the file
+ * ({@code hashidx recover}) finds exactly the same entries, and starts the next child on the same
+ * file, which recovers it and carries on (also in the middle of a growth).
  *
  * <p>Where the kills land: a share of them ({@link Settings#growthShare()}) is aimed at growth, half
  * at its start (at the announcement of the insert that will start it, or at the first
@@ -394,8 +395,11 @@ public final class Campaign {
     private void check() {
         killsOnFile++;
         Model.Check c;
-        try (HashIndex idx = HashIndex.openReadOnly(s.file())) {
-            c = model.check(idx, rnd.nextLong(), 2 * killsOnFile);
+        try {
+            try (HashIndex idx = HashIndex.openReadOnly(s.file())) {
+                c = model.check(idx, rnd.nextLong(), 2 * killsOnFile);
+            }
+            model.checkSalvage(s.file(), c);
         } catch (HashIndexException e) {
             fail("kill " + (kills + 1) + ": reopening or reading the file failed: " + e.getMessage());
             return;

@@ -2,6 +2,8 @@ package io.hashidx.tools.torture;
 
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Inspection;
+import io.hashidx.store.Salvage;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -154,6 +156,43 @@ final class Model {
                     + leakAllowance + " on this file");
         }
         return c;
+    }
+
+    /**
+     * Salvages the file as the kill left it (what {@code hashidx recover} would copy) and checks that
+     * this is exactly what the model holds, with nothing reported but a torn header copy. Call after
+     * {@link #check}, which settles the operation in flight.
+     */
+    void checkSalvage(Path file, Check c) {
+        Map<Long, byte[]> salvaged = new HashMap<>();
+        Salvage.Report report;
+        try (Salvage salvage = Salvage.open(file)) {
+            report = salvage.copyTo((key, value) -> {
+                long id = workload.id(key);
+                if (id < 0 || salvaged.put(id, value) != null) {
+                    c.invariant("salvage handed over " + (id < 0 ? "a foreign key " + hex(key) : "key " + id + " twice"));
+                }
+            });
+        }
+        for (Salvage.Problem p : report.problems()) {
+            if (!p.kind().equals("header_copy")) {
+                c.invariant("salvage reports " + p.kind() + " at offset " + p.fileOffset() + ": " + p.description());
+            }
+        }
+        if (!report.complete()) {
+            c.invariant("salvage recovered " + report.recoveredEntries() + " of " + report.expectedEntries()
+                    + " entries, " + report.unreadableSlots() + " slots unreadable");
+        }
+        for (Map.Entry<Long, Long> e : live.entrySet()) {
+            byte[] expected = workload.value(e.getKey(), e.getValue());
+            byte[] found = salvaged.remove(e.getKey());
+            if (!Arrays.equals(found, expected)) {
+                c.invariant("salvage: key " + e.getKey() + " has " + hex(found) + ", expected " + hex(expected));
+            }
+        }
+        for (long id : salvaged.keySet()) {
+            c.invariant("salvage: key " + id + " was removed (or never put) but was salvaged");
+        }
     }
 
     private void resolvePending(HashIndex idx, Check c) {
