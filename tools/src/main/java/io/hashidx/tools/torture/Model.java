@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -183,16 +184,7 @@ final class Model {
             c.invariant("salvage recovered " + report.recoveredEntries() + " of " + report.expectedEntries()
                     + " entries, " + report.unreadableSlots() + " slots unreadable");
         }
-        for (Map.Entry<Long, Long> e : live.entrySet()) {
-            byte[] expected = workload.value(e.getKey(), e.getValue());
-            byte[] found = salvaged.remove(e.getKey());
-            if (!Arrays.equals(found, expected)) {
-                c.invariant("salvage: key " + e.getKey() + " has " + hex(found) + ", expected " + hex(expected));
-            }
-        }
-        for (long id : salvaged.keySet()) {
-            c.invariant("salvage: key " + id + " was removed (or never put) but was salvaged");
-        }
+        compareWithLive(salvaged, "salvage", c::invariant);
     }
 
     private void resolvePending(HashIndex idx, Check c) {
@@ -228,16 +220,21 @@ final class Model {
                 c.invariant("iteration returned key " + id + " twice");
             }
         }
+        compareWithLive(seen, "iteration", c::loss);
+    }
+
+    /** Reports every difference between {@code found} (key id to value, consumed) and the live keys. */
+    private void compareWithLive(Map<Long, byte[]> found, String source, Consumer<String> report) {
         for (Map.Entry<Long, Long> e : live.entrySet()) {
             byte[] expected = workload.value(e.getKey(), e.getValue());
-            byte[] found = seen.remove(e.getKey());
-            if (!Arrays.equals(found, expected)) {
-                c.loss("key " + e.getKey() + ": iteration returned " + hex(found) + ", expected " + hex(expected)
-                        + " (put by operation " + e.getValue() + ")");
+            byte[] actual = found.remove(e.getKey());
+            if (!Arrays.equals(actual, expected)) {
+                report.accept("key " + e.getKey() + ": " + source + " returned " + hex(actual) + ", expected "
+                        + hex(expected) + " (put by operation " + e.getValue() + ")");
             }
         }
-        for (long id : seen.keySet()) {
-            c.loss("key " + id + ": iteration returned it, but it was removed (or never put)");
+        for (long id : found.keySet()) {
+            report.accept("key " + id + ": " + source + " returned it, but it was removed (or never put)");
         }
     }
 
