@@ -120,6 +120,21 @@ final class BucketLayout {
         return MappedFile.DATA_START + chunk * file.chunkSize() + (cell - chunk * cellsPerChunk) * stride;
     }
 
+    /** File offset of the first byte (the key length) of a slot. */
+    long slotOffset(long cell, int slot) {
+        return cellOffset(cell) + SLOTS_OFFSET + (long) slot * slotSize;
+    }
+
+    /** How many whole cells a file of {@code fileSize} bytes holds (cells are never split across chunks). */
+    long cellsIn(long fileSize) {
+        if (fileSize <= MappedFile.DATA_START) {
+            return 0;
+        }
+        long data = fileSize - MappedFile.DATA_START;
+        long chunkSize = file.chunkSize();
+        return data / chunkSize * cellsPerChunk + Math.min(cellsPerChunk, data % chunkSize / stride);
+    }
+
     /** File size needed to hold cells 0..cells-1 (the end of the last one). */
     long endOfCells(long cells) {
         return endOfCells(cells, stride, file.chunkSize());
@@ -358,7 +373,7 @@ final class BucketLayout {
 
     private void checkStoredLength(int len, int width, long cell, int slot, String what) {
         if (len < 0 || len > width) {
-            throw HashIndexException.corrupt(file.path(), cellOffset(cell) + SLOTS_OFFSET + (long) slot * slotSize,
+            throw HashIndexException.corrupt(file.path(), slotOffset(cell, slot),
                     "stored " + what + " length " + len + " exceeds the " + what + " width " + width);
         }
     }
