@@ -4,7 +4,7 @@ import io.hashidx.store.BulkBuilder;
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Options;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +39,7 @@ final class BulkLoad {
         this.memory = memory;
     }
 
-    Built run(long totalBytes) {
+    Built run(List<LoadCommand.Input> sources, long totalBytes) {
         int keyLimit = load.keySize != null ? load.keySize : Options.MAX_KEY_WIDTH;
         int valueLimit = load.valueSize != null ? load.valueSize : Options.MAX_VALUE_WIDTH;
         Options options = Options.widths(keyLimit, valueLimit).expectedEntries(load.expected == null ? 0 : load.expected);
@@ -56,7 +56,7 @@ final class BulkLoad {
                             total > 0 ? (double) done / total : Double.NaN);
                 })) {
             progress.startPhase();
-            readAll(builder, keyLimit, valueLimit, totalBytes);
+            readAll(builder, sources, keyLimit, valueLimit, totalBytes);
             BulkBuilder.Result r = builder.build();
             load.inserted = r.entries();
             load.replaced = r.replaced();
@@ -68,8 +68,9 @@ final class BulkLoad {
      * Adds every good record of the inputs, in order. A second thread parses the inputs (the costly
      * part) while this one checks the records and adds them, which hashes and partitions them.
      */
-    private void readAll(BulkBuilder builder, int keyLimit, int valueLimit, long totalBytes) {
-        Parser parser = new Parser();
+    private void readAll(BulkBuilder builder, List<LoadCommand.Input> sources, int keyLimit, int valueLimit,
+                         long totalBytes) {
+        Parser parser = new Parser(sources);
         Thread thread = Thread.ofPlatform().daemon().name("hashidx-parse").start(parser::run);
         try {
             for (Chunk c = parser.take(); c != Parser.END; c = parser.take()) {
@@ -84,7 +85,7 @@ final class BulkLoad {
                                     + (load.valueSize != null ? "value width of " : "largest value width of ") + valueLimit + " bytes"
                             : null;
                     if (bad != null) {
-                        LoadCommand.BadLine line = new LoadCommand.BadLine(c.input, c.lines[i], bad);
+                        LoadCommand.BadLine line = new LoadCommand.BadLine(c.input.name(), c.lines[i], bad);
                         if (!load.skipBad) {
                             throw new InputDataException("bad " + line.describe() + "; nothing was loaded: "
                                     + load.file + " was not created; fix the line, or pass --skip-bad to skip bad lines");
@@ -110,7 +111,7 @@ final class BulkLoad {
     /** Parsed records of one input, in input order; {@code problems[i]} is null for an entry. */
     private static final class Chunk {
         static final int SIZE = 1024;
-        final Path input;
+        final LoadCommand.Input input;
         final byte[][] keys = new byte[SIZE][];
         final byte[][] values = new byte[SIZE][];
         final long[] lines = new long[SIZE];
@@ -120,7 +121,7 @@ final class BulkLoad {
         long bytesRead;
         RuntimeException failure;
 
-        Chunk(Path input) {
+        Chunk(LoadCommand.Input input) {
             this.input = input;
         }
     }
@@ -129,12 +130,17 @@ final class BulkLoad {
     private final class Parser {
         static final Chunk END = new Chunk(null);
         private final ArrayBlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(8);
+        private final List<LoadCommand.Input> sources;
         volatile boolean stopped;
+
+        Parser(List<LoadCommand.Input> sources) {
+            this.sources = sources;
+        }
 
         void run() {
             long before = 0;
             try {
-                for (Path input : load.inputs) {
+                for (LoadCommand.Input input : sources) {
                     try (EntryReader r = load.openReader(input)) {
                         Chunk c = new Chunk(input);
                         while (r.next()) {

@@ -3,7 +3,9 @@ package io.hashidx.tools;
 import io.hashidx.store.BulkBuilder;
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Inspection;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -54,15 +56,19 @@ import picocli.CommandLine.Parameters;
                     + "counted as rejected and the first " + LoadCommand.SHOWN_BAD_LINES
                     + " are listed in the summary.",
             "",
-            "Progress goes to stderr, with the phases of a new FILE: reading (the inputs, partitioned as "
-                    + "they are read), partitioning (the last run finished) and writing (buckets); the "
-                    + "summary goes to stdout.",
+            "Progress goes to stderr: on a terminal a bar with the phase (for a new FILE: reading the "
+                    + "inputs, which are partitioned as they are read, partitioning the last run, writing the "
+                    + "buckets), the percentage, the rate and the time left, redrawn in place; otherwise (a log, "
+                    + "a pipe) a plain line every 10 seconds. The summary goes to stdout: entries read, inserted, "
+                    + "replaced and rejected (with the first bad lines and why), the growths performed, seconds, "
+                    + "entries/s, file bytes and bytes per entry.",
             "",
             "Examples:",
             "  hashidx load demo.hidx data-samples/unicode-names.tsv",
             "  hashidx gen big.tsv --count 100000000 --keys uniform --seed 1",
             "  hashidx load --memory 2g big.hidx big.tsv",
             "  hashidx load --format jsonl copy.hidx demo.jsonl",
+            "  hashidx dump demo.hidx | hashidx load copy.hidx -",
             "  hashidx load --format csv --key-column email --value-column name u.hidx u.csv",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
@@ -76,7 +82,8 @@ final class LoadCommand extends ToolCommand {
     Path file;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "INPUT",
-            description = "input files in FORMAT; stdin as '-' is not supported, /dev/stdin works")
+            description = "input files in FORMAT; '-' is standard input (e.g. 'hashidx dump a.hidx | hashidx load "
+                    + "b.hidx -'); each input is read once")
     List<Path> inputs;
 
     @Option(names = "--key-size", paramLabel = "K",
@@ -120,10 +127,20 @@ final class LoadCommand extends ToolCommand {
 
     private final LongSupplier nanoClock = System::nanoTime;
 
-    /** A line that was not loaded, and why. */
-    record BadLine(Path input, long line, String reason) {
+    /** What '-' stands for among the inputs. */
+    static final String STANDARD_INPUT = "-";
+
+    /** A line that was not loaded, and why; {@code input} as messages name it. */
+    record BadLine(String input, long line, String reason) {
         String describe() {
             return "line " + line + " of " + input + ": " + reason;
+        }
+    }
+
+    /** One input: {@code name} for messages, and where to read it: {@code path}, or standard input when null. */
+    record Input(String name, Path path) {
+        boolean regularFile() {
+            return path != null && Files.isRegularFile(path);
         }
     }
 
@@ -145,39 +162,64 @@ final class LoadCommand extends ToolCommand {
     long replaced;
     private long rejected;
     private final List<BadLine> shownBadLines = new ArrayList<>();
+    /** Set once FILE is open, for the message of an interrupted load. */
+    private volatile boolean opened;
 
     @Override
     public Integer call() {
         long started = nanoClock.getAsLong();
         checkFormatOptions();
-        checkInputs();
+        List<Input> sources = checkInputs();
         boolean create = !Files.exists(file);
+        if (!create && expected != null) {
+            err().println("hashidx: note: " + file + " exists, so --expected (which presizes a new file) is ignored; "
+                    + "the file grows as needed");
+        }
         Progress progress = new Progress(err(), Boolean.getBoolean("hashidx.stderr.tty"), nanoClock);
-        long totalBytes = totalInputBytes();
+        Thread interrupted = new Thread(() -> {
+            progress.finish();
+            err().println(!opened ? "hashidx: load interrupted before " + file + " was " + (create ? "created" : "opened")
+                    + "; nothing was loaded" + (create ? " (the next load of " + file + " deletes the temporary "
+                    + file.getFileName() + ".bulk-* files)" : "")
+                    : "hashidx: load interrupted; what was loaded into " + file + " before stays in it (the entry "
+                    + "being put is either there or not)");
+            err().flush();
+        }, "hashidx-load-interrupted");
+        Runtime.getRuntime().addShutdownHook(interrupted); // Ctrl-C: a clean line and a word on what is left
+        try {
+            return load(sources, create, progress, started);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down (Ctrl-C): the hook is saying its word
+            }
+            progress.finish();
+        }
+    }
+
+    private int load(List<Input> sources, boolean create, Progress progress, long started) {
+        long totalBytes = totalInputBytes(sources);
         BulkLoad.Built built = null;
         Inspection before = null;
         Loaded after;
         long loaded;
         if (create) {
-            try {
-                built = new BulkLoad(this, progress, memoryBytes()).run(totalBytes);
-            } finally {
-                progress.finish();
-            }
+            built = new BulkLoad(this, progress, memoryBytes()).run(sources, totalBytes);
             loaded = nanoClock.getAsLong();
             after = built.loaded(); // from the builder: a summary need not read a file it just wrote
         } else {
             try (HashIndex idx = HashIndex.open(file)) {
+                opened = true;
                 checkWidthsMatch(idx);
                 before = idx.inspect();
-                putAll(idx, progress, -1, totalBytes);
+                putAll(idx, sources, progress, -1, totalBytes);
                 idx.finishGrowth();
                 loaded = nanoClock.getAsLong();
                 after = Loaded.of(idx.inspect());
-            } finally {
-                progress.finish();
             }
         }
+        progress.finish();
         double seconds = Math.max(1e-9, (loaded - started) / 1e9);
         long doublings = after.doublings() - (before == null ? 0 : before.doublings());
         long sameSize = after.sameSizeGrowths() - (before == null ? 0 : before.sameSizeGrowths());
@@ -215,15 +257,32 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    EntryReader openReader(Path input) throws IOException {
-        return EntryReader.open(Files.newInputStream(input), format, hex, keyColumn, valueColumn);
+    EntryReader openReader(Input input) throws IOException {
+        InputStream in = input.path() != null ? Files.newInputStream(input.path()) : standardInput();
+        return EntryReader.open(in, format, hex, keyColumn, valueColumn);
     }
 
-    private void checkInputs() {
+    /** Standard input, which closing the reader leaves open. */
+    private static InputStream standardInput() {
+        return new FilterInputStream(System.in) {
+            @Override
+            public void close() {
+                // System.in belongs to the process
+            }
+        };
+    }
+
+    private List<Input> checkInputs() {
+        List<Input> checked = new ArrayList<>();
+        boolean standardInput = false;
         for (Path input : inputs) {
-            if (input.toString().equals("-")) {
-                throw usageError("reading standard input as '-' is not supported; pass a file, or /dev/stdin "
-                        + "(for a new FILE together with --key-size, --value-size and --expected)");
+            if (input.toString().equals(STANDARD_INPUT)) {
+                if (standardInput) {
+                    throw usageError("'-' (standard input) is given twice; it can be read only once");
+                }
+                standardInput = true;
+                checked.add(new Input("standard input", null));
+                continue;
             }
             if (!Files.exists(input)) {
                 throw new InputDataException("cannot read input " + input + ": no such file");
@@ -234,7 +293,9 @@ final class LoadCommand extends ToolCommand {
             if (!Files.isReadable(input)) {
                 throw new InputDataException("cannot read input " + input + ": permission denied");
             }
+            checked.add(new Input(input.toString(), input));
         }
+        return checked;
     }
 
     private void checkWidthsMatch(HashIndex idx) {
@@ -245,14 +306,14 @@ final class LoadCommand extends ToolCommand {
     }
 
     /** Sum of the inputs' sizes, or -1 when one is not a regular file (its size is unknown). */
-    private long totalInputBytes() {
+    private static long totalInputBytes(List<Input> sources) {
         long total = 0;
-        for (Path input : inputs) {
-            if (!Files.isRegularFile(input)) {
+        for (Input input : sources) {
+            if (!input.regularFile()) {
                 return -1;
             }
             try {
-                total += Files.size(input);
+                total += Files.size(input.path());
             } catch (IOException e) {
                 throw cannotRead(input, e);
             }
@@ -260,12 +321,12 @@ final class LoadCommand extends ToolCommand {
         return total;
     }
 
-    private void putAll(HashIndex idx, Progress progress, long totalLines, long totalBytes) {
+    private void putAll(HashIndex idx, List<Input> sources, Progress progress, long totalLines, long totalBytes) {
         progress.startPhase();
         int keyWidth = idx.keyWidth();
         int valueWidth = idx.valueWidth();
         long bytesBefore = 0;
-        for (Path input : inputs) {
+        for (Input input : sources) {
             try (EntryReader r = openReader(input)) {
                 while (r.next()) {
                     read++;
@@ -276,7 +337,7 @@ final class LoadCommand extends ToolCommand {
                                     + " bytes is longer than the value width of " + valueWidth + " bytes"
                             : null;
                     if (bad != null) {
-                        reject(new BadLine(input, r.lineNumber(), bad));
+                        reject(new BadLine(input.name(), r.lineNumber(), bad));
                     } else if (idx.put(r.key(), r.value())) {
                         replaced++;
                     } else {
@@ -308,11 +369,11 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    static InputDataException cannotRead(Path input, IOException e) {
+    static InputDataException cannotRead(Input input, IOException e) {
         String why = e instanceof NoSuchFileException ? "no such file"
                 : e instanceof AccessDeniedException ? "permission denied"
                 : e.getMessage();
-        return new InputDataException("cannot read input " + input + ": " + why, e);
+        return new InputDataException("cannot read input " + input.name() + ": " + why, e);
     }
 
     private void printText(BulkLoad.Built built, Loaded after, long doublings, long sameSize, double seconds) {
@@ -361,7 +422,7 @@ final class LoadCommand extends ToolCommand {
         List<Object> bad = new ArrayList<>();
         for (BadLine b : shownBadLines) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("input", b.input().toString());
+            m.put("input", b.input());
             m.put("line", b.line());
             m.put("reason", b.reason());
             bad.add(m);
