@@ -48,6 +48,9 @@ final class BulkLoad {
                 .memory(memory)
                 .fitWidths(load.keySize == null, load.valueSize == null)
                 .progress((p, done, total) -> {
+                    if (p.equals("partitioning") && done == total) {
+                        return; // no run left to finish: nothing to show
+                    }
                     if (!p.equals(phase[0])) {
                         phase[0] = p;
                         progress.startPhase();
