@@ -53,9 +53,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * puts describes: same bucket count and seed, same entries, the same free pages set aside; only the
  * order of entries within a bucket and the cells their overflow pages take may differ.
  *
- * <p>Measured on a shared 2-core machine (16-byte keys and values): 10 million entries in 6-10 s
- * where puts into a presized file and a sync took 20-27 s; 100 million entries from a TSV file
- * through {@code hashidx load --memory 2g} in 212 s (disk-bound), 2.2 GiB peak RSS, verify clean.
+ * <p>Measured on a shared, busy 2-core machine with 16-byte keys and values ({@code BulkLoadBenchmark},
+ * both results forced to the disk): 10 million entries in 4.1 s with 512 MiB, where puts into a
+ * presized file took 7.9-10.3 s; 100 million entries from a TSV file through
+ * {@code hashidx load --memory 2g} in 212 s (bound by the shared disk), 2.2 GiB peak RSS, verify clean.
  *
  * <p>The memory budget covers the runs and buffers, outside the Java heap. Not thread-safe: one
  * thread adds and builds. The builder holds the lock of its temporary file until {@link #build} or
