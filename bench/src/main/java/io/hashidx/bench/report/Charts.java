@@ -79,7 +79,7 @@ final class Charts {
     /** A latency series per peer: x = entries inserted, y = the window's maximum put latency. */
     record Series(Peer peer, String label, double[] x, double[] y, Color color) {
         Series(Peer peer, String label, double[] x, double[] y) {
-            this(peer, label, x, y, color(peer));
+            this(peer, label, x, y, Charts.color(peer));
         }
     }
 
