@@ -55,9 +55,11 @@ final class Budget {
             case BULK_LOAD -> perFork += (profile.loadWarmups() + profile.loadIterations()) * (n / bulkRate(p) + 0.5);
             case OPEN -> perFork += (profile.openWarmups() + profile.openIterations()) * 0.1 + 0.5;
             case COLD_GET -> {
-                // evict + three residency scans + the gets, ~0.3 ms each from a virtual disk
-                double scan = 0.3 * n / 1e6;
-                perFork += (profile.coldWarmups() + profile.coldIterations()) * (0.5 + scan + profile.coldGets() * 0.0003);
+                // 200k warm-up gets, then per iteration: close, evict, reopen, three residency scans, the gets
+                // (a read-ahead window of up to 8 MiB each here)
+                double scan = 0.02 * n / 1e6;
+                perFork += 200_000 / bulkRate(p) + (profile.coldWarmups() + profile.coldIterations())
+                        * (0.08 + scan + profile.coldGets() * 0.02);
             }
         }
         return profile.forks() * perFork;

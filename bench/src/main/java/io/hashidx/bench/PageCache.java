@@ -24,8 +24,10 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@link #evict}: {@code fsync}, then {@code posix_fadvise(POSIX_FADV_DONTNEED)} on each file:
- *       drops that file's clean pages and nothing else (pages mapped by a live mapping stay, so the
- *       store is closed first). Works unprivileged.
+ *       drops that file's clean pages and nothing else. Pages that a live mapping maps stay, so a store
+ *       that keeps its file mapped first has its mappings emptied with {@code madvise(MADV_DONTNEED)}
+ *       ({@link #evictUnder}): the store keeps its mapping, and its next access faults the page in from
+ *       the file again. Works unprivileged.
  *   <li>{@link #dropAll}: {@code echo 3 > /proc/sys/vm/drop_caches}: every clean page of the machine;
  *       needs root and a kernel that lets the container write it.
  *   <li>{@link #adviseMappings}: finds the store's mappings in {@code /proc/self/maps} and calls
@@ -36,6 +38,8 @@ import java.util.List;
 public final class PageCache {
     public static final int MADV_NORMAL = 0;
     public static final int MADV_RANDOM = 1;
+    /** On a shared file mapping: drops this process's page table entries; the pages stay in the page cache. */
+    public static final int MADV_DONTNEED = 4;
     private static final int POSIX_FADV_DONTNEED = 4;
     private static final int O_RDONLY = 0;
     private static final long PAGE = 4096;
@@ -97,6 +101,16 @@ public final class PageCache {
     }
 
     /**
+     * Evicts the files in {@code dir} while a store in this process keeps them mapped: empties its
+     * mappings ({@code MADV_DONTNEED}, which on a shared file mapping loses nothing), then {@link #evict}.
+     * The mappings keep their other advice (MADV_RANDOM).
+     */
+    public static void evictUnder(Path dir) {
+        adviseMappings(dir, MADV_DONTNEED);
+        evict(dir);
+    }
+
+    /**
      * Drops every clean page of the machine ({@code sync; echo 3 > /proc/sys/vm/drop_caches}).
      * Returns false, without throwing, where that is not permitted.
      */
@@ -113,8 +127,8 @@ public final class PageCache {
         }
     }
 
-    /** Fraction of the pages of the files in {@code dir} that are in the page cache (mincore). */
-    public static double residentFraction(Path dir) {
+    /** {@code [pages in the page cache, pages]} of the files in {@code dir} (mincore). */
+    public static long[] residentPages(Path dir) {
         long resident = 0;
         long pages = 0;
         for (Path file : Fixtures.files(dir)) {
@@ -122,7 +136,7 @@ public final class PageCache {
             resident += r[0];
             pages += r[1];
         }
-        return pages == 0 ? 0 : (double) resident / pages;
+        return new long[] {resident, pages};
     }
 
     /** {@code [resident pages, pages]} of one file. */

@@ -19,7 +19,7 @@ package io.hashidx.bench;
  * @param openIterations  measured opens
  * @param coldWarmups     warm-up iterations of the cold-read workload
  * @param coldIterations  measured iterations of the cold-read workload
- * @param coldGets        gets per cold iteration
+ * @param coldGets        gets per cold iteration (1: every measured get meets a freshly evicted file)
  * @param bigOpenBytes    hashidx is also opened on a file of at least this many bytes (0: not)
  * @param budgetSeconds   the time the run should stay under (0: none)
  */
@@ -35,7 +35,7 @@ public record Profile(String name, int entries, int forks,
             1, 0.5, 3, 0.5,
             1, 2,
             3, 10,
-            1, 3, 500,
+            2, 10, 1,
             0, 600);
 
     /** The quick profile: 1M entries, one fork, under 20 minutes. */
@@ -43,7 +43,7 @@ public record Profile(String name, int entries, int forks,
             2, 1, 5, 1,
             1, 3,
             5, 20,
-            1, 5, 2000,
+            5, 40, 1,
             1L << 30, 1200);
 
     /** The measurement: 10M entries, 3 forks. */
@@ -51,7 +51,7 @@ public record Profile(String name, int entries, int forks,
             3, 2, 5, 2,
             1, 3,
             5, 20,
-            1, 5, 2000,
+            5, 40, 1,
             1L << 30, 0);
 
     public static Profile byName(String name) {

@@ -272,6 +272,7 @@ public final class Suite {
             m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
             m.put("java_home", System.getProperty("java.home"));
             m.put("loadavg_start", loadAverage());
+            m.put("read_ahead_kb", readAhead());
             m.put("versions", Versions.all());
             return m;
         }
@@ -282,6 +283,23 @@ public final class Suite {
             } catch (IOException e) {
                 return "";
             }
+        }
+
+        /** read_ahead_kb of each block device, e.g. "vda 8192". */
+        static String readAhead() {
+            StringBuilder sb = new StringBuilder();
+            try (var devices = Files.list(Path.of("/sys/block"))) {
+                for (Path d : devices.sorted().toList()) {
+                    Path ra = d.resolve("queue/read_ahead_kb");
+                    String name = d.getFileName().toString();
+                    if (Files.exists(ra) && !name.startsWith("loop") && !name.startsWith("ram")) {
+                        sb.append(sb.isEmpty() ? "" : ", ").append(name).append(' ').append(Files.readString(ra).trim()).append(" KiB");
+                    }
+                }
+            } catch (IOException e) {
+                return "";
+            }
+            return sb.toString();
         }
 
         static String cpuModel() {

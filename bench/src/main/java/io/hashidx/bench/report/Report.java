@@ -483,24 +483,30 @@ public final class Report {
     private void cold() {
         line("## " + Workload.COLD_GET.title);
         line("");
-        String evict = r.runString("evict");
-        line("Before each iteration the store is closed, its files are written back and dropped from the page cache ("
-                + (evict.equals("system") ? "`echo 3 > /proc/sys/vm/drop_caches`" : "`posix_fadvise(POSIX_FADV_DONTNEED)` on each file")
-                + "; the residency columns, read with `mincore`, show it worked), the store is reopened and "
-                + human(intOf(r.profile(), "coldGets")) + " random hits are timed. So few gets touch a small part of "
-                + "the file, so each one pays its own page faults, as when the file is far larger than the page "
-                + "cache (this machine's memory holds every file of the run; a file larger than the page cache "
-                + "cannot be built here in the time). `random`: `madvise(MADV_RANDOM)` on the store's mappings, "
-                + "found in /proc/self/maps and advised through an FFM downcall without changing the store "
-                + "(LMDB: its own `MDB_NORDAHEAD`); RocksDB reads with `pread` and already advises random access on open.");
-        line("");
         if (r.scores.stream().noneMatch(s -> s.workload() == Workload.COLD_GET)) {
             line("Not run in this run.");
             line("");
             return;
         }
-        line("| peer | advice | µs per cold get | hashidx/peer | verdict | resident after eviction | after open | after the gets |");
-        line("|---|---|---|---|---|---|---|---|");
+        String evict = r.runString("evict");
+        int gets = intOf(r.profile(), "coldGets");
+        line("The store is opened once and warmed up (200,000 gets on the warm file, so the JIT has compiled the "
+                + "get path). Before each iteration its files are written back and dropped from the page cache under it "
+                + "(`madvise(MADV_DONTNEED)` on its mappings, then "
+                + (evict.equals("system") ? "`echo 3 > /proc/sys/vm/drop_caches`" : "`posix_fadvise(POSIX_FADV_DONTNEED)` on each file")
+                + "; `mincore` confirms it: the residency after eviction is shown; RocksDB, which reads through its own "
+                + "block cache, is closed and reopened instead), then "
+                + (gets == 1 ? "one random hit is" : human(gets) + " random hits are") + " timed, so every measured get "
+                + "meets a cold file — the regime of a file far larger than the page cache, where nearly every get "
+                + "misses (this machine's memory holds every file of the run, so no such file is built). The store's "
+                + "header page is evicted too, which such a file would keep cached. `random`: `madvise(MADV_RANDOM)` on the store's "
+                + "mappings, found in /proc/self/maps and advised through an FFM downcall without changing the store "
+                + "(LMDB: its own `MDB_NORDAHEAD`); RocksDB reads with `pread` and advises random access on open by "
+                + "default. \"Read per get\" is what the get brought into the page cache: what a miss costs, in "
+                + "disk reads and in cache evicted, when the file does not fit." + readAhead());
+        line("");
+        line("| peer | advice | µs per cold get | hashidx/peer | verdict | resident after eviction | KiB read per get |");
+        line("|---|---|---|---|---|---|---|");
         Optional<Figure> h = figure(Peer.HASHIDX, Workload.COLD_GET, "");
         Optional<Figure> hr = figure(Peer.HASHIDX, Workload.COLD_GET, "random");
         List<Charts.Bar> bars = new ArrayList<>();
@@ -518,30 +524,41 @@ public final class Report {
                 bars.add(new Charts.Bar(p, p.label + (variant.isEmpty() ? "" : " +random"), f.value(),
                         f.hasBounds() ? (f.high() - f.low()) / 2 : Double.NaN));
                 double[] res = residency(p, advice);
-                String resEvict = res == null ? "" : percent(res[0]);
-                String resOpen = res == null ? "" : percent(res[1]);
-                String resGets = res == null ? "" : percent(res[2]);
+                String resEvict = res == null ? "" : String.format(Locale.ROOT, "%.2f%%", res[0]);
+                String readGet = res == null ? "" : human(res[1]);
                 Optional<Figure> base = variant.isEmpty() ? h : hr;
                 if (p == Peer.HASHIDX || base.isEmpty()) {
-                    row("**" + p.label + "**", advice, f.format(), "", "", resEvict, resOpen, resGets);
+                    row("**" + p.label + "**", advice, f.format(), "", "", resEvict, readGet);
                 } else {
                     Figure.Ratio ratio = Figure.ratio(base.get(), f);
-                    row(p.label, advice, f.format(), ratio.format(), ratio.verdict(), resEvict, resOpen, resGets);
+                    row(p.label, advice, f.format(), ratio.format(), ratio.verdict(), resEvict, readGet);
                 }
             }
         }
         line("");
         if (h.isPresent() && hr.isPresent()) {
             Figure.Ratio ratio = Figure.ratio(hr.get(), h.get());
-            String verdict = !ratio.hasBounds() ? "cannot be judged (no error bound)"
-                    : ratio.high() < 1 ? "**pays off**: cold gets with MADV_RANDOM take " + ratio.format() + " of the time without"
-                    : ratio.low() > 1 ? "**costs**: cold gets with MADV_RANDOM take " + ratio.format() + " of the time without"
-                    : "makes no difference this run can see (" + ratio.format() + ")";
-            line("**Does `MADV_RANDOM` pay off for hashidx?** " + verdict + ". Hashidx compared with each peer above "
-                    + "uses the same advice as the peer's row.");
+            String verdict = !ratio.hasBounds() ? "cannot be judged (no error bound): with/without = " + ratio.format()
+                    : ratio.high() < 1 ? "**yes**: a cold get with MADV_RANDOM takes " + ratio.format() + " of the time it takes without"
+                    : ratio.low() > 1 ? "**no**: a cold get with MADV_RANDOM takes " + ratio.format() + " of the time it takes without"
+                    : "this run cannot tell (with/without = " + ratio.format() + ")";
+            double[] none = residency(Peer.HASHIDX, "none");
+            double[] random = residency(Peer.HASHIDX, "random");
+            String volume = none == null || random == null ? "" : " In disk reads: a cold get reads " + human(random[1])
+                    + " KiB with MADV_RANDOM and " + human(none[1]) + " KiB without (" + human(none[1] / Math.max(random[1], 0.001))
+                    + "× as much); when the file is larger than the page cache, that read-ahead also evicts as many "
+                    + "cached pages, so this ratio, not the latency of one get on an otherwise idle disk, is what decides.";
+            line("**Does `MADV_RANDOM` pay off for hashidx?** By time per cold get: " + verdict + "." + volume
+                    + " Each peer's row is compared with hashidx under the same advice.");
             line("");
         }
         chart("coldGet", "9. cold random get", "microseconds per get (lower is better)", bars);
+    }
+
+    private String readAhead() {
+        String ra = r.runString("read_ahead_kb");
+        return ra.isEmpty() ? "" : " The block devices' read-ahead (`read_ahead_kb`) was " + ra
+                + ": a page fault without MADV_RANDOM reads up to that much around the page.";
     }
 
     private void failures() {
@@ -640,22 +657,24 @@ public final class Report {
         return human(entries) + " entries";
     }
 
-    /** Mean residency {after eviction, after open, after the gets} of the cold iterations, or null. */
+    /** Mean {% resident after eviction, KiB read per get} of the cold iterations, or null. */
     private double[] residency(Peer p, String advice) {
-        double[] sum = new double[3];
+        double[] sum = new double[2];
         int n = 0;
         for (JsonObject m : r.metrics("cold")) {
             if (m.get("peer").getAsString().equals(p.id()) && m.get("advice").getAsString().equals(advice)) {
-                sum[0] += m.get("resident_after_evict").getAsDouble();
-                sum[1] += m.get("resident_after_open").getAsDouble();
-                sum[2] += m.get("resident_after_gets").getAsDouble();
+                double pages = m.get("file_pages").getAsDouble();
+                double evicted = m.get("resident_pages_after_evict").getAsDouble();
+                double got = m.get("resident_pages_after_gets").getAsDouble();
+                sum[0] += pages == 0 ? 0 : 100 * evicted / pages;
+                sum[1] += (got - evicted) * 4 / m.get("gets").getAsDouble();
                 n++;
             }
         }
         if (n == 0) {
             return null;
         }
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < sum.length; i++) {
             sum[i] /= n;
         }
         return sum;
@@ -748,7 +767,4 @@ public final class Report {
         return us >= 1000 ? String.format(Locale.ROOT, "%.2f ms", us / 1e3) : String.format(Locale.ROOT, "%.1f µs", us);
     }
 
-    private static String percent(double f) {
-        return String.format(Locale.ROOT, "%.1f%%", f * 100);
-    }
 }
