@@ -197,9 +197,15 @@ public final class Suite {
                     .warmupTime(seconds(profile.warmupSeconds()))
                     .measurementIterations(profile.iterations())
                     .measurementTime(seconds(profile.iterationSeconds()));
-            case INSERT, INSERT_LATENCY, BULK_LOAD -> o
+            case INSERT, BULK_LOAD -> o
                     .warmupIterations(profile.loadWarmups())
                     .measurementIterations(profile.loadIterations())
+                    .timeout(TimeValue.minutes(30))
+                    .shouldDoGC(true);
+            case INSERT_LATENCY -> o
+                    .warmupIterations(Math.max(1, profile.loadWarmups()))
+                    .measurementIterations(profile.latencyIterations())
+                    .timeout(TimeValue.minutes(30))
                     .shouldDoGC(true);
             case OPEN -> o
                     .warmupIterations(profile.openWarmups())
