@@ -735,10 +735,11 @@ public final class Report {
             return "∞";
         }
         double a = Math.abs(v);
-        if (a >= 1e9) {
+        // thresholds just below the powers, so that 999,999.7 prints as "1.00 M", not "1.00e+03 k"
+        if (a >= 999.5e6) {
             return String.format(Locale.ROOT, "%.3g G", v / 1e9);
         }
-        if (a >= 1e6) {
+        if (a >= 999.5e3) {
             return String.format(Locale.ROOT, "%.3g M", v / 1e6);
         }
         if (a >= 1e4) {
