@@ -23,6 +23,16 @@ import java.nio.ByteOrder;
  * word for the next free run and the first slot's first 8 bytes for the run length; its overflow word
  * keeps pointing at the rest of a freed chain, which the allocator frees page by page.
  *
+ * <p>The journal cell stages an overwrite's new slot image in slot 0, and keeps the <em>chain record</em>
+ * in its first three words: the one change of an overflow chain in flight, so that opening after a
+ * crash can finish or undo it (FORMAT.md section 3, "Journal cell"):
+ * <pre>
+ *  offset 0   op u8 (1 link a new page, 2 unlink a chain; 0 none), then the header copy it goes with:
+ *             the low 24 bits of its generation, and its crc32c in the high 32 bits
+ *  offset 8   page + 1: the page being linked, or the first page of the chain being unlinked
+ *  offset 16  parent + 1: the cell whose overflow word changes
+ * </pre>
+ *
  * <p>Cells are numbered from 0; cell c lives in mapping chunk {@code c / cellsPerChunk} at
  * {@code (c % cellsPerChunk) * stride}, so no cell crosses a chunk and every aligned field stays aligned.
  */
@@ -44,6 +54,12 @@ final class BucketLayout {
     static final int FREE_RUN_NEXT_OFFSET = RESERVED_OFFSET;
     static final int FREE_RUN_LENGTH_OFFSET = SLOTS_OFFSET;
     static final int ALIGNMENT = 64;
+    // the chain record in the journal cell (words that a bucket uses for tophash, overflow and reserved)
+    static final int RECORD_OP_OFFSET = 0;
+    static final int RECORD_PAGE_OFFSET = RECORD_OP_OFFSET + 8;
+    static final int RECORD_PARENT_OFFSET = RECORD_PAGE_OFFSET + 8;
+    static final int RECORD_LINK = 1;
+    static final int RECORD_UNLINK = 2;
 
     static final long NONE = -1;
 
@@ -104,6 +120,21 @@ final class BucketLayout {
         return MappedFile.DATA_START + chunk * file.chunkSize() + (cell - chunk * cellsPerChunk) * stride;
     }
 
+    /** File offset of the first byte (the key length) of a slot. */
+    long slotOffset(long cell, int slot) {
+        return cellOffset(cell) + SLOTS_OFFSET + (long) slot * slotSize;
+    }
+
+    /** How many whole cells a file of {@code fileSize} bytes holds (cells are never split across chunks). */
+    long cellsIn(long fileSize) {
+        if (fileSize <= MappedFile.DATA_START) {
+            return 0;
+        }
+        long data = fileSize - MappedFile.DATA_START;
+        long chunkSize = file.chunkSize();
+        return data / chunkSize * cellsPerChunk + Math.min(cellsPerChunk, data % chunkSize / stride);
+    }
+
     /** File size needed to hold cells 0..cells-1 (the end of the last one). */
     long endOfCells(long cells) {
         return endOfCells(cells, stride, file.chunkSize());
@@ -121,6 +152,16 @@ final class BucketLayout {
         long last = cells - 1;
         long chunk = last / cellsPerChunk;
         return MappedFile.DATA_START + chunk * chunkSize + (last - chunk * cellsPerChunk) * stride + stride;
+    }
+
+    /** How many whole cells a file of {@code size} bytes holds: the inverse of {@link #endOfCells(long)}. */
+    long cellsWithin(long size) {
+        if (size <= MappedFile.DATA_START) {
+            return 0;
+        }
+        long bytes = size - MappedFile.DATA_START;
+        long chunkSize = file.chunkSize();
+        return bytes / chunkSize * cellsPerChunk + Math.min(cellsPerChunk, bytes % chunkSize / stride);
     }
 
     private MemorySegment seg(long cell) {
@@ -192,6 +233,14 @@ final class BucketLayout {
         return seg(cell).get(LONG, base(cell) + RESERVED_OFFSET);
     }
 
+    /**
+     * Writes the reserved word. Only for cells that no lookup treats as a bucket in use: a retired
+     * array's cells, which record the retired arrays the header has no room for (see {@link Space}).
+     */
+    void setReservedWord(long cell, long value) {
+        seg(cell).set(LONG, base(cell) + RESERVED_OFFSET, value);
+    }
+
     /** Resets the tophash bytes and the overflow link: the bucket becomes an empty, unchained bucket. */
     void clearBucketHead(long cell) {
         MemorySegment s = seg(cell);
@@ -221,8 +270,50 @@ final class BucketLayout {
         s.set(LONG, b + FREE_RUN_NEXT_OFFSET, next + 1);
     }
 
-    void setFreeRunLength(long cell, long length) {
-        seg(cell).set(LONG_U, base(cell) + FREE_RUN_LENGTH_OFFSET, length);
+    // ---- the chain record (journal cell only) ----
+
+    /**
+     * Records a chain change about to happen: the op word goes to zero first and is written last, so a
+     * crash in between leaves no record rather than a mix of two.
+     */
+    void writeChainRecord(long journal, int op, long headerTag, long page, long parent) {
+        MemorySegment s = seg(journal);
+        long b = base(journal);
+        s.set(LONG, b + RECORD_OP_OFFSET, 0);
+        s.set(LONG, b + RECORD_PAGE_OFFSET, page + 1);
+        s.set(LONG, b + RECORD_PARENT_OFFSET, parent + 1);
+        VarHandle.storeStoreFence();
+        s.set(LONG, b + RECORD_OP_OFFSET, headerTag | op);
+    }
+
+    /**
+     * Names one header copy in a chain record: its CRC32C in the high 32 bits and the low 24 bits of its
+     * generation above the op byte. A record applies only while the header in effect is that copy.
+     */
+    static long headerTag(long generation, int crc) {
+        return ((long) crc << 32) | ((generation & 0xFF_FFFFL) << 8);
+    }
+
+    /** The record's op (0 when there is none). */
+    int chainRecordOp(long journal) {
+        return (int) (seg(journal).get(LONG, base(journal) + RECORD_OP_OFFSET) & 0xFF);
+    }
+
+    /** The header tag the record was written for (see {@link #headerTag}). */
+    long chainRecordHeaderTag(long journal) {
+        return seg(journal).get(LONG, base(journal) + RECORD_OP_OFFSET) & ~0xFFL;
+    }
+
+    long chainRecordPage(long journal) {
+        return seg(journal).get(LONG, base(journal) + RECORD_PAGE_OFFSET) - 1;
+    }
+
+    long chainRecordParent(long journal) {
+        return seg(journal).get(LONG, base(journal) + RECORD_PARENT_OFFSET) - 1;
+    }
+
+    void clearChainRecord(long journal) {
+        seg(journal).set(LONG, base(journal) + RECORD_OP_OFFSET, 0);
     }
 
     // ---- slots ----
@@ -282,7 +373,7 @@ final class BucketLayout {
 
     private void checkStoredLength(int len, int width, long cell, int slot, String what) {
         if (len < 0 || len > width) {
-            throw HashIndexException.corrupt(file.path(), cellOffset(cell) + SLOTS_OFFSET + (long) slot * slotSize,
+            throw HashIndexException.corrupt(file.path(), slotOffset(cell, slot),
                     "stored " + what + " length " + len + " exceeds the " + what + " width " + width);
         }
     }

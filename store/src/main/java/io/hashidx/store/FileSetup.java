@@ -34,7 +34,14 @@ final class FileSetup {
         h.allocatedCells = 1 + buckets + reserve;
         BucketLayout layout = new BucketLayout(h.keyWidth, h.valueWidth, file);
         long end = layout.endOfCells(h.allocatedCells);
-        file.extendTo(end);
+        try {
+            file.extendTo(end, "for a new file");
+        } catch (HashIndexException.Storage e) {
+            if (e.code() == HashIndexException.Code.DISK_FULL) {
+                throw HashIndexException.diskFullCreating(path, end, e.getCause());
+            }
+            throw e;
+        }
         file.ensureMapped(end);
         if (reserve > 0) {
             layout.setFreeRun(1 + buckets, BucketLayout.NONE, reserve);

@@ -234,6 +234,15 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     }
 
     /**
+     * The growth under way, as {@code inspect().growth()} reports it but without scanning the file:
+     * cheap enough to call after every operation (the first call after an open counts the evacuated
+     * old buckets once, one byte per old bucket).
+     */
+    public Inspection.Growth growth() {
+        return read(table::growth);
+    }
+
+    /**
      * Bucket {@code bucket} of the current array with every page of its overflow chain, slot by slot,
      * and, while growing, the old bucket its entries come from when that one is not yet evacuated.
      */

@@ -146,9 +146,16 @@ public abstract sealed class HashIndexException extends RuntimeException
                 + " bytes; create a file with a larger value width (Options.valueWidth / hashidx create --value-size)");
     }
 
-    static Storage diskFull(Path file, long wanted, Throwable cause) {
-        return new Storage(Code.DISK_FULL, file, "disk full: could not reserve " + wanted
-                + " more bytes; nothing was changed and the index stays open; free disk space and retry", cause);
+    static Storage diskFull(Path file, long from, long to, String purpose, Throwable cause) {
+        return new Storage(Code.DISK_FULL, file, "could not extend the file from " + from + " to " + to
+                + " bytes " + purpose + " (" + cause.getMessage() + "); nothing was changed and the index stays open: "
+                + "gets, overwrites and removes still work; free disk space and retry", cause);
+    }
+
+    static Storage diskFullCreating(Path file, long size, Throwable cause) {
+        return new Storage(Code.DISK_FULL, file, "a new index file of " + size + " bytes does not fit ("
+                + cause.getMessage() + "); nothing was created; free disk space, or create the file with fewer "
+                + "expected entries (Options.expectedEntries / hashidx create --expected)", cause);
     }
 
     static Storage io(Path file, String doing, Throwable cause) {

@@ -8,7 +8,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Builds an {@link Inspection} by scanning every bucket, old and new. Read-only. */
+/**
+ * Builds an {@link Inspection} by scanning every bucket, old and new. Read-only. A diagnostic: an
+ * overflow link outside the file or a chain that cycles ends that chain's scan instead of failing
+ * ({@link #inspectBucket} names the link, verify lists it); operations throw CORRUPT for them.
+ */
 final class Inspector {
     private final Table t;
     private final Header h;

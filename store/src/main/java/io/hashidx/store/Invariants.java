@@ -77,7 +77,8 @@ final class Invariants {
             entries += r.entries;
         }
         if (entries != t.count()) {
-            problem("count is " + t.count() + " but " + entries + " entries are reachable");
+            problem("count is " + t.count() + " but " + entries + " entries are reachable (live_count at file offset "
+                    + Header.LIVE_COUNT_OFFSET + ")");
         }
         if (overflow != h.overflowPages) {
             problem("header counts " + h.overflowPages + " overflow pages in the bucket array, found " + overflow);
@@ -86,7 +87,29 @@ final class Invariants {
             problem("header counts " + h.oldOverflowPages + " overflow pages in the old array, found " + oldOverflow);
         }
         checkFreeList();
+        checkRetiredArrays();
         return problems;
+    }
+
+    /** Retired arrays (listed in the header or linked, FORMAT.md section 7): their cells and chains, and their counts. */
+    private void checkRetiredArrays() {
+        for (long[] r : t.space.retiredArraysView()) {
+            claimRange(r[0], r[1], "retired array at cell " + r[0]);
+            long pages = 0;
+            chains:
+            for (long b = r[0]; b < r[0] + r[1] && b < h.allocatedCells; b++) {
+                for (long prev = b, c = layout.overflowUnchecked(b); c != NONE; prev = c, c = layout.overflowUnchecked(c)) {
+                    pages++;
+                    if (!claim(c, "overflow page of the retired array at cell " + r[0] + ", linked from " + at(prev))) {
+                        break chains;
+                    }
+                }
+            }
+            if (pages != r[2]) {
+                problem("the retired array at " + at(r[0]) + " is recorded with " + r[2] + " overflow pages, its chains hold "
+                        + pages);
+            }
+        }
     }
 
     private void checkHeaderCopy(String name, long offset, Header.CopyState copy) {

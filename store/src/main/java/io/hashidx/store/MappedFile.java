@@ -46,7 +46,12 @@ final class MappedFile implements AutoCloseable {
         try {
             this.size = channel.size();
             if (creating) {
-                extendTo(DATA_START);
+                try {
+                    extendTo(DATA_START, "for the header page of a new file");
+                } catch (HashIndexException.Storage e) {
+                    throw e.code() == HashIndexException.Code.DISK_FULL
+                            ? HashIndexException.diskFullCreating(path, DATA_START, e.getCause()) : e;
+                }
             } else if (size < DATA_START) {
                 refuseShortFile();
             }
@@ -99,8 +104,13 @@ final class MappedFile implements AutoCloseable {
         return chunks[index];
     }
 
-    /** Makes sure the file is at least {@code end} bytes, writing zeros (never a sparse hole). */
-    void extendTo(long end) {
+    /**
+     * Makes sure the file is at least {@code end} bytes, writing zeros through the channel (never a
+     * sparse hole), before any mapping covers the new range. On failure the file is cut back to its
+     * old size and the error (DISK_FULL when the disk or quota is full) names {@code purpose}, e.g.
+     * "for an overflow page".
+     */
+    void extendTo(long end, String purpose) {
         if (end <= size) {
             return;
         }
@@ -122,9 +132,9 @@ final class MappedFile implements AutoCloseable {
                 // the size stays as it was recorded; the partial tail is unused zeros
             }
             if (isDiskFull(e)) {
-                throw HashIndexException.diskFull(path, end - start, e);
+                throw HashIndexException.diskFull(path, start, end, purpose, e);
             }
-            throw HashIndexException.io(path, "extending the file to " + end + " bytes", e);
+            throw HashIndexException.io(path, "extending the file from " + start + " to " + end + " bytes " + purpose, e);
         }
     }
 

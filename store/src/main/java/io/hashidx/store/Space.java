@@ -1,13 +1,17 @@
 package io.hashidx.store;
 
+import static io.hashidx.store.BucketLayout.NONE;
+
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 /**
- * Where cells come from and go back to.
+ * Where cells come from and go back to, and how much of the disk the index may count on.
  *
  * <p>Cells are handed out from the free list first, then from the high-water mark
  * ({@code allocatedCells}), extending the file with real zeros as needed. The free list is a stack
@@ -16,15 +20,43 @@ import java.util.List;
  * out, the rest of its chain is pushed as a run of one, so freeing a whole old bucket array with all
  * its overflow chains costs one header update, not a walk.
  *
- * <p>An old array is retired when its growth completes. Iterators that started before that may still
+ * <h2>Chain changes and crashes</h2>
+ * Taking a cell for an overflow page and linking it are two stores: the header update, then the
+ * link. Unlinking a chain and recording it as free are two stores the other way round. Before either
+ * pair, the journal cell's chain record names the page, its parent and the header copy the change
+ * goes with; opening the file after a crash between the two stores finishes the change (the page goes
+ * back to the free list, or the unlinked chain onto it), so a crash leaks no cell and leaves no count
+ * that disagrees with the chains. The header update is the one store that takes a cell: the shortened
+ * free run is written into the run's next cell, which the header in effect does not name yet.
+ *
+ * <h2>Space on a full disk</h2>
+ * Each growth starts only once the file holds its new array plus a margin for the overflow pages its
+ * evacuation may take: at most one per overflow page of the old array, since the entries of an old
+ * bucket's chain of {@code 1 + p} pages fill at most {@code p} overflow pages in their one or two
+ * destinations. While the growth runs, inserts leave that margin ({@link #evacuationReserve}) alone,
+ * so evacuation never meets a full disk half-way. When the file cannot be extended, an insert that
+ * needs a page fails with {@code DISK_FULL} before changing anything; gets, overwrites (they use the
+ * journal cell) and removes need no new space.
+ *
+ * <h2>Retired arrays</h2>
+ * An old array is retired when its growth completes. Iterators that started before that may still
  * read it, so it goes to the free list only once every such iterator is gone (reclaim by stamp). The
- * eight oldest retired arrays waiting are recorded in the header, so a crash does not leak them (only
- * an iterator kept open across more than eight growths can make a crash leak an array).
+ * header lists the eight oldest retired arrays; an array retired while eight are waiting is recorded
+ * in the retired arrays themselves: the reserved word of the first cell of the newest listed array
+ * links to it, and its overflow page count is in the reserved word of its own second cell. Iterators
+ * never read reserved words, so these words of a retired array are free for this. Opening the file
+ * read-write frees every retired array, listed or linked, so a crash leaks none.
  */
 final class Space {
     private static final long MIN_EXTENSION = 1 << 20;
     private static final long MAX_EXTENSION = 64L << 20;
     private static final long MIN_RESERVE_STEP = 256 << 10;
+    /** Inserts past the growth threshold within which a growth's space should be written, in bounded steps. */
+    static final long RESERVE_STEPS_PAST_THRESHOLD = 64;
+    /** After the n-th failure in a row to reserve growth space, 2^n - 1 attempts are skipped (n up to 10). */
+    private static final int MAX_BACKOFF_SHIFT = 10;
+    /** Set in a retired array's link when the linked array has twice its buckets (else the same count). */
+    static final long LINK_DOUBLED = 1L << 62;
 
     private final Header h;
     private final BucketLayout layout;
@@ -37,6 +69,10 @@ final class Space {
     private final ArrayDeque<Retired> retired = new ArrayDeque<>();
     private final List<WeakReference<Table.Cursor>> cursors = new ArrayList<>();
     private long stamp;
+    /** Cells the growth under way may still take for its evacuation; inserts leave at least this many spare. */
+    private long evacuationReserve;
+    private int reserveFailures;
+    private long reserveAttemptsToSkip;
 
     Space(Header h, BucketLayout layout, MappedFile file) {
         this.h = h;
@@ -44,86 +80,266 @@ final class Space {
         this.file = file;
         this.page = file.header();
         for (int i = 0; i < Header.RETIRED_SLOTS; i++) {
-            if (h.retiredCell[i] != BucketLayout.NONE) {
+            if (h.retiredCell[i] != NONE) {
                 retired.add(new Retired(h.retiredCell[i], h.retiredBuckets[i], h.retiredOverflow[i], 0));
             }
         }
+        if (retired.size() == Header.RETIRED_SLOTS) {
+            readLinkedRetiredArrays();
+        }
     }
 
-    /** Hands out one zeroed cell as a new overflow page of the current array, and records it in the header. */
-    long allocateOverflowPage() {
-        if (h.freeRoot == BucketLayout.NONE && !retired.isEmpty()) {
-            releaseRetired(false);
+    // ---------------------------------------------------------------- open-time recovery
+
+    /**
+     * Finishes the chain change that a crash cut short (the journal's chain record, see the class
+     * comment) before anything else writes the header. Read-only, it only corrects the overflow page
+     * count in memory. Returns true when header fields changed and the caller must store them.
+     */
+    boolean recoverChainChange(boolean writable) {
+        long journal = h.journalCell;
+        int op = layout.chainRecordOp(journal);
+        if (op == 0) {
+            return false;
         }
-        long cell;
-        if (h.freeRoot != BucketLayout.NONE) {
-            long root = h.freeRoot;
-            long length = layout.freeRunLength(root);
-            long next = layout.freeRunNext(root);
-            cell = root + length - 1;
-            long restOfChain = layout.overflow(cell);
-            long newRoot = root;
-            if (length == 1) {
-                newRoot = next;
-            } else {
-                layout.setFreeRunLength(root, length - 1);
+        boolean changed = false;
+        if (layout.chainRecordHeaderTag(journal) == BucketLayout.headerTag(h.generation, h.crc)) {
+            long pageCell = layout.chainRecordPage(journal);
+            long parent = layout.chainRecordParent(journal);
+            if ((op != BucketLayout.RECORD_LINK && op != BucketLayout.RECORD_UNLINK)
+                    || pageCell < 0 || pageCell >= h.allocatedCells || parent < 0 || parent >= h.allocatedCells) {
+                throw HashIndexException.corrupt(file.path(), layout.cellOffset(journal), "the chain record in the "
+                        + "journal cell names op " + op + ", page " + pageCell + " and parent " + parent
+                        + ", outside the " + h.allocatedCells + " allocated cells or unknown");
             }
-            if (restOfChain != BucketLayout.NONE) {
-                layout.setFreeRun(restOfChain, newRoot, 1);
+            if (layout.overflow(parent) != pageCell) {
+                if (op == BucketLayout.RECORD_LINK) {
+                    // the header took the page; the crash came before the link: give the page back
+                    if (writable) {
+                        layout.zeroCell(pageCell);
+                        pushRun(pageCell, 1, 0);
+                    }
+                    h.overflowPages--;
+                } else {
+                    // the chain was unlinked; the crash came before the header recorded it as free
+                    long pages = chainLength(pageCell);
+                    if (writable) {
+                        freeChain(pageCell, pages);
+                    }
+                    h.overflowPages -= pages;
+                }
+                changed = true;
+            }
+        }
+        if (writable) {
+            layout.clearChainRecord(journal);
+        }
+        return changed && writable;
+    }
+
+    /**
+     * After open: a growth under way keeps the margin its evacuation may still need. The margin once
+     * reserved is unknown after a restart; what is left of it is at most the old array's overflow page
+     * count, and at most what the file holds spare (the margin was there when the file was closed).
+     */
+    void opened() {
+        evacuationReserve = h.growing() ? Math.min(h.oldOverflowPages, spareCells()) : 0;
+    }
+
+    // ---------------------------------------------------------------- taking and returning cells
+
+    /**
+     * Takes one zeroed cell as a new overflow page, records it in the header and links it after
+     * {@code parent}, the last page of its chain. An insert's page must leave the evacuation reserve
+     * spare; evacuation itself draws on that reserve. Throws {@code DISK_FULL} before changing anything
+     * when the file cannot be extended.
+     */
+    long linkNewOverflowPage(long parent, boolean forEvacuation) {
+        ensureSpare(forEvacuation ? 1 : evacuationReserve + 1);
+        long cell;
+        long runLength = 0;
+        long runNext = NONE;
+        long restOfChain = NONE;
+        long restNext = NONE;
+        if (h.freeRoot != NONE) {
+            // hand out the run's first cell; the shortened run starts at the next cell
+            cell = h.freeRoot;
+            long length = layout.freeRunLength(cell);
+            long next = layout.freeRunNext(cell);
+            if (length < 1 || cell + length > h.allocatedCells) {
+                throw HashIndexException.corrupt(file.path(), layout.cellOffset(cell), "free run at cell " + cell
+                        + " has length " + length + ", outside the " + h.allocatedCells + " allocated cells");
+            }
+            long newRoot = next;
+            if (length > 1) {
+                runLength = length - 1;
+                runNext = next;
+                newRoot = cell + 1;
+            }
+            restOfChain = layout.overflow(cell);
+            if (restOfChain != NONE) {
+                restNext = newRoot;
                 newRoot = restOfChain;
             }
             h.freeRoot = newRoot;
             h.freeCells--;
         } else {
             cell = h.allocatedCells;
-            long need = layout.endOfCells(cell + 1);
-            if (file.size() < need) {
-                long step = Math.clamp(file.size() / 8, MIN_EXTENSION, MAX_EXTENSION);
-                try {
-                    file.extendTo(need + step);
-                } catch (HashIndexException.Storage e) {
-                    file.extendTo(need);
-                }
-            }
-            file.ensureMapped(need);
+            file.ensureMapped(layout.endOfCells(cell + 1));
             h.allocatedCells = cell + 1;
         }
         h.overflowPages++;
-        h.store(page);
+        byte[] copy = h.prepare();
+        layout.writeChainRecord(h.journalCell, BucketLayout.RECORD_LINK,
+                BucketLayout.headerTag(h.generation, Header.crcOf(copy)), cell, parent);
+        // only cells that the header in effect does not name as a run are written before it changes
+        if (runLength > 0) {
+            layout.setFreeRun(cell + 1, runNext, runLength);
+        }
+        if (restOfChain != NONE) {
+            layout.setFreeRun(restOfChain, restNext, 1);
+        }
+        VarHandle.storeStoreFence();
+        h.write(page, copy);
         layout.zeroCell(cell);
+        VarHandle.storeStoreFence();
+        layout.setOverflow(parent, cell);
+        if (forEvacuation) {
+            evacuationReserve = Math.max(0, evacuationReserve - 1);
+        }
         return cell;
     }
 
     /**
-     * Reserves and maps {@code n} consecutive cells at the high-water mark for a new bucket array and
-     * returns the first; the caller records them in the header together with the new geometry.
+     * Empties a bucket of the current array that holds an interrupted evacuation copy: unlinks its
+     * chain and puts the chain on the free list, with the chain record covering the step in between.
      */
-    long reserveArray(long n) {
-        long first = h.allocatedCells;
-        long need = layout.endOfCells(first + n);
-        file.extendTo(need);
-        file.ensureMapped(need);
-        return first;
+    void clearBucket(long bucket) {
+        long chain = layout.overflow(bucket);
+        if (chain == NONE) {
+            layout.clearBucketHead(bucket);
+            return;
+        }
+        long pages = chainLength(chain);
+        layout.writeChainRecord(h.journalCell, BucketLayout.RECORD_UNLINK,
+                BucketLayout.headerTag(h.generation, h.crc), chain, bucket);
+        VarHandle.storeStoreFence();
+        layout.clearBucketHead(bucket);
+        VarHandle.storeStoreFence();
+        freeChain(chain, pages);
+        h.overflowPages -= pages;
+        // these pages were taken by evacuation, which will take as many again
+        evacuationReserve += pages;
+        h.store(page);
+    }
+
+    /** Cells in the chain that starts at {@code first}, stopping at a cycle. */
+    private long chainLength(long first) {
+        long pages = 0;
+        for (long c = first; c != NONE; c = layout.overflow(c, pages)) {
+            pages++;
+        }
+        return pages;
+    }
+
+    /** Cells that can be taken without extending the file: the free list and the written tail of the file. */
+    long spareCells() {
+        return h.freeCells + layout.cellsWithin(file.size()) - h.allocatedCells;
+    }
+
+    /** Makes at least {@code cells} cells spare, extending the file if it must; DISK_FULL if it cannot. */
+    private void ensureSpare(long cells) {
+        if (spareCells() >= cells) {
+            return;
+        }
+        if (!retired.isEmpty()) {
+            releaseRetired(false);
+            if (spareCells() >= cells) {
+                return;
+            }
+        }
+        long need = layout.endOfCells(h.allocatedCells + cells - h.freeCells);
+        long step = Math.clamp(file.size() / 8, MIN_EXTENSION, MAX_EXTENSION);
+        try {
+            file.extendTo(need + step, "for an overflow page");
+        } catch (HashIndexException.Storage e) {
+            file.extendTo(need, "for an overflow page");
+        }
+    }
+
+    // ---------------------------------------------------------------- growth space
+
+    /**
+     * File size a growth to {@code newBuckets} buckets needs before it starts: the new array at the
+     * high-water mark, and room for as many overflow pages as the current array has (what its
+     * evacuation may take) beyond the free list.
+     */
+    long growthEnd(long newBuckets) {
+        long margin = Math.max(0, h.overflowPages - h.freeCells);
+        return layout.endOfCells(h.allocatedCells + newBuckets + margin);
     }
 
     /**
-     * Extends the file a bounded step toward {@code targetEnd} (the end of the next bucket array), so
-     * that when growth starts its space is already written. {@code opsLeft} is how many inserts remain
-     * before growth: the step is sized to finish in time. A full disk here is not an error yet: growth
-     * reports it when it cannot start.
+     * Whether a growth to {@code newBuckets} buckets may start now. If its space is not written yet,
+     * writes one bounded step of it first (see {@link #reserveAhead}), so a large array is written over
+     * several inserts while the table takes them at a higher load.
+     */
+    boolean reserveForGrowth(long newBuckets) {
+        long end = growthEnd(newBuckets);
+        if (file.size() < end) {
+            reserveAhead(end, RESERVE_STEPS_PAST_THRESHOLD);
+        }
+        return file.size() >= end;
+    }
+
+    /**
+     * Extends the file one bounded step (at most 64 MiB) toward {@code targetEnd}, sized so that the
+     * remaining {@code opsLeft} inserts finish it. A full disk here is not an error: the insert goes on,
+     * and after n failures in a row the next 2^n - 1 attempts are skipped, so a nearly full disk is
+     * not written to and truncated again on every insert.
      */
     void reserveAhead(long targetEnd, long opsLeft) {
         long missing = targetEnd - file.size();
         if (missing <= 0) {
             return;
         }
-        long step = Math.max(MIN_RESERVE_STEP, (missing + opsLeft - 1) / Math.max(1, opsLeft));
+        if (reserveAttemptsToSkip > 0) {
+            reserveAttemptsToSkip--;
+            return;
+        }
+        long step = Math.clamp(Math.ceilDiv(missing, Math.max(1, opsLeft)), MIN_RESERVE_STEP, MAX_EXTENSION);
         try {
-            file.extendTo(file.size() + Math.min(missing, step));
+            file.extendTo(file.size() + Math.min(missing, step), "for the next growth");
+            reserveFailures = 0;
         } catch (HashIndexException.Storage e) {
-            // retried by the next insert; growth itself fails clearly if the space never comes
+            reserveFailures = Math.min(reserveFailures + 1, MAX_BACKOFF_SHIFT);
+            reserveAttemptsToSkip = (1L << reserveFailures) - 1;
         }
     }
+
+    /**
+     * Takes {@code n} consecutive cells at the high-water mark for a new bucket array and returns the
+     * first; the caller records them in the header together with the new geometry. Their space is
+     * written already when {@link #reserveForGrowth} said yes.
+     */
+    long reserveArray(long n) {
+        long first = h.allocatedCells;
+        long need = layout.endOfCells(first + n);
+        file.extendTo(need, "for a new bucket array");
+        file.ensureMapped(need);
+        return first;
+    }
+
+    /** A growth started: its evacuation may take up to one cell per overflow page of the old array. */
+    void startEvacuation(long oldOverflowPages) {
+        evacuationReserve = oldOverflowPages;
+    }
+
+    long evacuationReserve() {
+        return evacuationReserve;
+    }
+
+    // ---------------------------------------------------------------- free list
 
     /** Puts {@code length} cells from {@code cell} (and {@code chained} pages hanging off them) on the free list. */
     void pushRun(long cell, long length, long chained) {
@@ -137,13 +353,74 @@ final class Space {
         pushRun(first, 1, pages - 1);
     }
 
+    // ---------------------------------------------------------------- retired arrays
+
     /** Records a finished growth's old array as retired; it becomes free once no older iterator remains. */
     void retireArray(long cell, long buckets, long overflow) {
+        evacuationReserve = 0;
         stamp++;
+        if (retired.size() >= Header.RETIRED_SLOTS) {
+            // no header slot left: link it from the newest retired array (see the class comment)
+            Retired last = retired.peekLast();
+            if (buckets != last.buckets() && buckets != 2 * last.buckets()) {
+                throw new IllegalStateException("retired array of " + buckets + " buckets follows one of "
+                        + last.buckets());
+            }
+            if (buckets > 1) {
+                layout.setReservedWord(cell + 1, overflow);
+            }
+            VarHandle.storeStoreFence();
+            layout.setReservedWord(last.cell(), (cell + 1) | (buckets == last.buckets() ? 0 : LINK_DOUBLED));
+        }
         retired.add(new Retired(cell, buckets, overflow, stamp));
         mirrorRetired();
         h.store(page);
         releaseRetired(false);
+    }
+
+    /**
+     * Reads the retired arrays linked from the newest one the header lists. A link to the array that
+     * the header still names as the old array of the growth under way was written just before a crash
+     * that came ahead of the header update retiring it: the list ends there.
+     */
+    private void readLinkedRetiredArrays() {
+        Retired r = retired.peekLast();
+        for (long linked = 0; ; linked++) {
+            long link = layout.reservedWord(r.cell());
+            if (link == 0) {
+                return;
+            }
+            long next = (link & ~LINK_DOUBLED) - 1;
+            long buckets = (link & LINK_DOUBLED) != 0 ? 2 * r.buckets() : r.buckets();
+            if (h.growing() && next == h.oldBucketsCell) {
+                return;
+            }
+            if (next < 0 || next + buckets > h.allocatedCells || linked >= h.allocatedCells || overlapsInUse(next, buckets)) {
+                throw HashIndexException.corrupt(file.path(), layout.cellOffset(r.cell()) + BucketLayout.RESERVED_OFFSET,
+                        "the retired array at cell " + r.cell() + " links to " + buckets + " cells from cell " + next
+                                + ", which lie outside the " + h.allocatedCells + " allocated cells or are in use");
+            }
+            long overflow = buckets > 1 ? layout.reservedWord(next + 1) : chainLength(next) - 1;
+            r = new Retired(next, buckets, overflow, 0);
+            retired.add(r);
+        }
+    }
+
+    private boolean overlapsInUse(long first, long n) {
+        if (overlaps(first, n, h.bucketsCell, h.bucketCount) || overlaps(first, n, h.journalCell, 1)
+                || (h.growing() && overlaps(first, n, h.oldBucketsCell, h.oldBucketCount))) {
+            return true;
+        }
+        for (Retired r : retired) {
+            if (overlaps(first, n, r.cell(), r.buckets())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean overlaps(long a, long n, long b, long m) {
+        return a < b + m && b < a + n;
     }
 
     /** Moves retired arrays that no live iterator can still read onto the free list. */
@@ -165,6 +442,19 @@ final class Space {
         return !retired.isEmpty();
     }
 
+    int retiredArrays() {
+        return retired.size();
+    }
+
+    /** The retired arrays waiting, oldest first, as {first cell, buckets, overflow pages}: for verify. */
+    List<long[]> retiredArraysView() {
+        List<long[]> view = new ArrayList<>();
+        for (Retired r : retired) {
+            view.add(new long[] {r.cell(), r.buckets(), r.overflow()});
+        }
+        return view;
+    }
+
     long retiredCells() {
         long n = 0;
         for (Retired r : retired) {
@@ -175,10 +465,10 @@ final class Space {
 
     /** Copies the oldest retired arrays (as many as the header has slots for) into the header fields. */
     private void mirrorRetired() {
-        java.util.Iterator<Retired> it = retired.iterator();
+        Iterator<Retired> it = retired.iterator();
         for (int i = 0; i < Header.RETIRED_SLOTS; i++) {
             Retired r = it.hasNext() ? it.next() : null;
-            h.retiredCell[i] = r == null ? BucketLayout.NONE : r.cell();
+            h.retiredCell[i] = r == null ? NONE : r.cell();
             h.retiredBuckets[i] = r == null ? 0 : r.buckets();
             h.retiredOverflow[i] = r == null ? 0 : r.overflow();
         }
@@ -204,4 +494,3 @@ final class Space {
         return min;
     }
 }
-

@@ -44,7 +44,9 @@ import java.util.random.RandomGenerator;
  * <h2>Growth</h2>
  * When an insert would take the load above 6.5, a bucket array twice as large is reserved and the
  * table enters the growing state: the header records both arrays and how many old buckets have been
- * evacuated. Every write first evacuates the old bucket it maps to, plus the next unevacuated one
+ * evacuated. A growth starts only once the file holds the new array and a margin for the overflow
+ * pages its evacuation may take ({@link Space#growthEnd}); until then (a large array written in
+ * bounded steps, or a full disk) the table takes inserts at a higher load. Every write first evacuates the old bucket it maps to, plus the next unevacuated one
  * in order, so growth finishes after at most (old buckets) writes. Reads look in the old array for
  * buckets not yet evacuated. Old bucket b splits into new buckets 2b and 2b+1 (multiply-shift keeps
  * that true for any bucket count). Evacuation copies every entry first, publishes each copy with its
@@ -75,6 +77,11 @@ final class Table {
     private long pendingOverwrite = NONE;
     /** Counts writes, so an iterator can tell that an entry it looked ahead at may have changed. */
     private long writes;
+    /**
+     * Old buckets evacuated in the growth under way, above the mark too; -1 until first asked for after
+     * an open (then counted once), so opening stays free of scans.
+     */
+    private volatile long evacuatedCount = -1;
 
     Table(Header h, MappedFile file) {
         this.h = h;
@@ -107,13 +114,8 @@ final class Table {
                 throw HashIndexException.corrupt(file.path(), Header.INTENT_OP_OFFSET,
                         "intent record names slot " + ref + " outside the file or an unknown operation " + op);
             }
-            boolean live = layout.tophash(cell, slot) >= MIN_TOPHASH;
-            if (op == Header.INTENT_INSERT) {
-                count = live ? before + 1 : before;
-            } else if (op == Header.INTENT_REMOVE) {
-                count = live ? before : before - 1;
-            } else {
-                count = before;
+            count = Header.countAfterIntent(op, before, layout.tophash(cell, slot) >= MIN_TOPHASH);
+            if (op == Header.INTENT_OVERWRITE) {
                 if (writable) {
                     layout.copySlot(h.journalCell, 0, cell, slot);
                 } else {
@@ -127,12 +129,14 @@ final class Table {
             }
         }
         h.count = count;
+        boolean chainChanged = space.recoverChainChange(writable);
         if (writable) {
             space.releaseRetired(true);
-            if (!h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
+            if (chainChanged || !h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
                 h.store(page);
             }
         }
+        space.opened();
     }
 
     // ---------------------------------------------------------------- lookup
@@ -206,14 +210,17 @@ final class Table {
                 }
             }
             if (!h.growing() && (overLoaded(h.count + 1) || tooManyOverflowPages())) {
-                startGrowth(!overLoaded(h.count + 1));
-                growWork(hash);
-                continue;
+                boolean sameSize = !overLoaded(h.count + 1);
+                // a growth starts once its space is written; until then the table takes inserts at a
+                // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
+                if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
+                    startGrowth(sameSize);
+                    growWork(hash);
+                    continue;
+                }
             }
             if (free == NONE) {
-                long overflow = space.allocateOverflowPage();
-                layout.setOverflow(last, overflow);
-                free = overflow * SLOTS;
+                free = space.linkNewOverflowPage(last, false) * SLOTS;
             }
             insert(free, top, key, value);
             if (!h.growing()) {
@@ -336,8 +343,9 @@ final class Table {
 
     /**
      * Once a table that has doubled before is three quarters of the way to its next doubling, each
-     * insert writes a bounded share of the next array's zeros, so the doubling itself writes nothing
-     * big. A presized file that outgrows its size writes its first new array when that growth starts.
+     * insert writes a bounded share of the next growth's space (its array and evacuation margin, see
+     * {@link Space#growthEnd}), so the doubling itself writes nothing big. A presized file that outgrows
+     * its size writes that space in bounded steps after it passes the threshold, and grows when done.
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
@@ -346,13 +354,13 @@ final class Table {
             // growth, so it does not pay for the space in advance.
             return;
         }
-        long targetEnd = layout.endOfCells(h.allocatedCells + 2 * h.bucketCount);
-        space.reserveAhead(targetEnd, threshold - h.count + 1);
+        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - h.count + 1);
     }
 
     private void startGrowth(boolean sameSize) {
         long newCount = sameSize ? h.bucketCount : 2 * h.bucketCount;
         long first = space.reserveArray(newCount);
+        space.startEvacuation(h.overflowPages);
         h.oldBucketCount = h.bucketCount;
         h.oldBucketsCell = h.bucketsCell;
         h.oldOverflowPages = h.overflowPages;
@@ -361,6 +369,7 @@ final class Table {
         h.bucketsCell = first;
         h.overflowPages = 0;
         h.allocatedCells = first + newCount;
+        evacuatedCount = 0;
         if (sameSize) {
             h.sameSizeGrowths++;
         } else {
@@ -435,6 +444,28 @@ final class Table {
                 layout.setTophash(scratchPages[p], i, scratchMarks[p * SLOTS + i]);
             }
         }
+        if (evacuatedCount >= 0) {
+            evacuatedCount++;
+        }
+    }
+
+    /** The growth under way as {@link HashIndex#growth()} reports it: header fields and the evacuated count. */
+    Inspection.Growth growth() {
+        if (!h.growing()) {
+            return new Inspection.Growth(false, false, 0, h.evacuated, 0, h.oldOverflowPages);
+        }
+        long evacuatedNow = evacuatedCount;
+        if (evacuatedNow < 0) {
+            evacuatedNow = 0;
+            for (long b = 0; b < h.oldBucketCount; b++) {
+                if (isEvacuated(h.oldBucketsCell + b)) {
+                    evacuatedNow++;
+                }
+            }
+            evacuatedCount = evacuatedNow;
+        }
+        return new Inspection.Growth(true, h.oldBucketCount == h.bucketCount, h.oldBucketCount, h.evacuated,
+                evacuatedNow, h.oldOverflowPages);
     }
 
     /** Where evacuated entries go in one destination bucket: the next slot of its chain (Go's evacDst). */
@@ -448,9 +479,7 @@ final class Table {
 
         void append(long fromCell, int fromSlot, int top) {
             if (slot == SLOTS) {
-                long page = space.allocateOverflowPage();
-                layout.setOverflow(cell, page);
-                cell = page;
+                cell = space.linkNewOverflowPage(cell, true);
                 slot = 0;
             }
             layout.copySlot(fromCell, fromSlot, cell, slot);
@@ -460,21 +489,10 @@ final class Table {
 
     /** A destination of an unevacuated bucket holds only a crashed earlier copy: empty it. */
     private void clearDestination(long bucket) {
-        long chain = layout.overflow(bucket);
-        if (chain == NONE && layout.tophash(bucket, 0) == EMPTY_REST) {
+        if (layout.overflow(bucket) == NONE && layout.tophash(bucket, 0) == EMPTY_REST) {
             return;
         }
-        layout.clearBucketHead(bucket);
-        if (chain != NONE) {
-            long pages = 0;
-            for (long c = chain; c != NONE; c = layout.overflow(c, pages)) {
-                pages++;
-            }
-            VarHandle.storeStoreFence();
-            space.freeChain(chain, pages);
-            h.overflowPages -= pages;
-            h.store(page);
-        }
+        space.clearBucket(bucket);
     }
 
     private void advanceEvacuationMark() {

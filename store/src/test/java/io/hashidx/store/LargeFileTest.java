@@ -27,10 +27,12 @@ class LargeFileTest {
     private static final int KEYS_PER_BUCKET = 24; // 8 in the bucket itself, 16 in two overflow pages
 
     /**
-     * A presized 4.7 GiB file with 508 KiB cells. Overflow pages come from the end of the presized
-     * reserve, past 4 GiB: filling 200 buckets with 24 entries each puts 3,200 entries there. The test
-     * checks where each entry really lies rather than trusting that, then reads everything back after
-     * reopening. It needs about 5.2 GB of free disk and fails (never skips) without it.
+     * A presized 4.7 GiB file with 508 KiB cells. Overflow pages come from the presized reserve, which
+     * is handed out from its first cell; the reserve cells below 4 GiB go first to filler entries with
+     * empty values (nine in a bucket take one page), so that filling 200 buckets with 24 entries each
+     * puts 3,200 entries past 4 GiB. The test checks where each entry really lies rather than trusting
+     * that, then reads everything back after reopening. It needs about 5.2 GB of free disk and fails
+     * (never skips) without it.
      */
     @Test
     void entriesInCellsPastFourGibibytesSurviveCloseAndReopen(@TempDir Path dir) throws IOException {
@@ -51,19 +53,30 @@ class LargeFileTest {
         }
         try {
             List<byte[]> keys = new ArrayList<>();
+            long fillers = 0;
             try (HashIndex idx = HashIndex.create(path, Options.widths(KEY_WIDTH, VALUE_WIDTH)
                     .expectedEntries(EXPECTED_ENTRIES).seed(0x4614B))) {
                 assertThat(Files.size(path)).isEqualTo(fileSize);
                 Header h = idx.table().h;
                 assertThat(h.bucketCount).isEqualTo(buckets);
-                keys.addAll(keysForFirstBuckets(h.seed, h.bucketCount));
+                BucketLayout layout = idx.table().layout;
+                long firstPast = buckets + 1;
+                while (layout.cellOffset(firstPast) < FOUR_GIB) {
+                    firstPast++;
+                }
+                int fillerBuckets = (int) (firstPast - (1 + buckets));
+                for (byte[] k : keysForBuckets(h.seed, h.bucketCount, TARGET_BUCKETS, fillerBuckets, 9)) {
+                    assertThat(idx.put(k, new byte[0])).isFalse();
+                    fillers++;
+                }
+                assertThat(h.overflowPages).as("filler pages").isEqualTo(fillerBuckets);
+                keys.addAll(keysForBuckets(h.seed, h.bucketCount, 0, TARGET_BUCKETS, KEYS_PER_BUCKET));
                 for (int i = 0; i < keys.size(); i++) {
                     assertThat(idx.put(keys.get(i), value(i))).isFalse();
                 }
                 assertThat(h.doublings + h.sameSizeGrowths).as("growths").isZero();
-                assertThat(h.overflowPages).isEqualTo(TARGET_BUCKETS * 2L);
+                assertThat(h.overflowPages).isEqualTo(TARGET_BUCKETS * 2L + fillerBuckets);
 
-                BucketLayout layout = idx.table().layout;
                 int past = 0;
                 long highest = 0;
                 for (byte[] k : keys) {
@@ -81,14 +94,17 @@ class LargeFileTest {
                 assertAllReadable(idx, keys);
             }
             try (HashIndex idx = HashIndex.open(path)) {
-                assertThat(idx.size()).isEqualTo(keys.size());
+                assertThat(idx.size()).isEqualTo(keys.size() + fillers);
                 assertThat(idx.verify()).isEmpty();
                 assertAllReadable(idx, keys);
                 int seen = 0;
                 for (var it = idx.iterator(new Random(1)); it.hasNext(); ) {
                     Map.Entry<byte[], byte[]> e = it.next();
-                    assertThat(e.getValue()).hasSize(VALUE_WIDTH);
-                    seen++;
+                    if (e.getValue().length == VALUE_WIDTH) {
+                        seen++;
+                    } else {
+                        assertThat(e.getValue()).as("a filler's value").isEmpty();
+                    }
                 }
                 assertThat(seen).isEqualTo(keys.size());
                 // rewrite the entries past 4 GiB in place, then read them again after another reopen
@@ -122,19 +138,19 @@ class LargeFileTest {
         }
     }
 
-    /** 24 distinct keys for each of buckets 0..199, in bucket order. */
-    private static List<byte[]> keysForFirstBuckets(long seed, long bucketCount) {
+    /** {@code perBucket} distinct keys for each of buckets first..first+n-1, in bucket order. */
+    private static List<byte[]> keysForBuckets(long seed, long bucketCount, int first, int n, int perBucketKeys) {
         List<List<byte[]>> perBucket = new ArrayList<>();
-        for (int b = 0; b < TARGET_BUCKETS; b++) {
+        for (int b = 0; b < n; b++) {
             perBucket.add(new ArrayList<>());
         }
         int full = 0;
-        for (long i = 0; full < TARGET_BUCKETS; i++) {
+        for (long i = 0; full < n; i++) {
             byte[] k = ByteBuffer.allocate(KEY_WIDTH).order(ByteOrder.LITTLE_ENDIAN).putLong(i).putLong(~i).array();
-            long b = Hashing.bucketIndex(Hashing.hash(k, seed), bucketCount);
-            if (b < TARGET_BUCKETS && perBucket.get((int) b).size() < KEYS_PER_BUCKET) {
+            long b = Hashing.bucketIndex(Hashing.hash(k, seed), bucketCount) - first;
+            if (b >= 0 && b < n && perBucket.get((int) b).size() < perBucketKeys) {
                 perBucket.get((int) b).add(k);
-                if (perBucket.get((int) b).size() == KEYS_PER_BUCKET) {
+                if (perBucket.get((int) b).size() == perBucketKeys) {
                     full++;
                 }
             }

@@ -16,7 +16,15 @@ import picocli.CommandLine.Parameters;
         description = {
             "Creates an empty index file.",
             "",
-            "FILE gets keys of at most K bytes and values of at most V bytes; it must not exist yet.",
+            "FILE gets keys of at most K bytes and values of at most V bytes; it must not exist yet. "
+                    + "With --expected N the file is laid out for N entries at once (every byte reserved on "
+                    + "disk now), so that loading them performs no growth; without it the file starts with one "
+                    + "bucket and doubles as entries arrive. 'hashidx plan' shows the figures beforehand.",
+            "",
+            "Examples:",
+            "  hashidx create users.hidx --key-size 16 --value-size 64",
+            "  hashidx create big.hidx --key-size 16 --value-size 16 --expected 10000000",
+            "  hashidx create fixed.hidx --key-size 8 --value-size 8 --seed 0x9e3779b97f4a7c15",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -14,6 +14,10 @@ import picocli.CommandLine.Parameters;
             "",
             "Removes each KEY and prints 'deleted N of M'; each missing key is named on stderr as "
                     + "'not found: KEY'. Keys are UTF-8 text, or hex with --hex.",
+            "",
+            "Examples:",
+            "  hashidx delete demo.hidx F0000",
+            "  hashidx delete --hex bin.hidx 00ff10 00ff11",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

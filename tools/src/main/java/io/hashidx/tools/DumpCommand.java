@@ -31,9 +31,11 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:dumped",
-            "2:usage error",
-            "3:hashidx error (the message starts with its code, e.g. HIDX-004)"})
+            "2:error: usage, or a hashidx error (the message starts with its code, e.g. HIDX-004)"})
 final class DumpCommand extends ToolCommand {
+    /** Entries between checks that stdout still has a reader. */
+    static final int CHECK_EVERY = 4096;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
     Path file;
 
@@ -53,11 +55,15 @@ final class DumpCommand extends ToolCommand {
             throw usageError("--hex applies to --format tsv only; jsonl writes key_hex and value_hex as needed");
         }
         PrintWriter out = out();
-        try (HashIndex idx = HashIndex.openReadOnly(file)) {
+        try (HashIndex idx = openForReading(file)) {
+            long written = 0;
             for (Iterator<Map.Entry<byte[], byte[]>> it = idx.iterator(); it.hasNext(); ) {
                 Map.Entry<byte[], byte[]> e = it.next();
                 out.print(line(e.getKey(), e.getValue()));
                 out.print('\n');
+                if (++written % CHECK_EVERY == 0 && out.checkError()) {
+                    return 0; // the reader went away (e.g. 'hashidx dump FILE | head'): no use reading on
+                }
             }
         }
         out.flush();

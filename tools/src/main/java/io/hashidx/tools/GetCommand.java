@@ -21,6 +21,11 @@ import picocli.CommandLine.Parameters;
                     + "and values printed as hex (lower case, no prefix).",
             "",
             "Opens FILE read-only.",
+            "",
+            "Examples:",
+            "  hashidx get demo.hidx 1F600",
+            "  hashidx get demo.hidx 0041 0042 0043",
+            "  hashidx get --hex bin.hidx 00ff10",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -41,7 +46,7 @@ final class GetCommand extends ToolCommand {
     public Integer call() {
         byte[][] parsed = parseKeys(keys, hex);
         int missing = 0;
-        try (HashIndex idx = HashIndex.openReadOnly(file)) {
+        try (HashIndex idx = openForReading(file)) {
             for (int i = 0; i < parsed.length; i++) {
                 String shownKey = hex ? ByteStrings.hex(parsed[i]) : keys.get(i);
                 byte[] value = parsed[i].length > idx.keyWidth() ? null : idx.get(parsed[i]);

@@ -1,7 +1,7 @@
 package io.hashidx.tools;
 
-/** Bad input data: an input file that cannot be read, or a bad line in it. Exit code 4. */
-final class InputDataException extends RuntimeException {
+/** Bad load input: an input file that cannot be read, or a bad line in it. Exit code 2. */
+final class InputDataException extends ToolFailure {
     InputDataException(String message) {
         super(message);
     }

@@ -26,6 +26,16 @@ import picocli.CommandLine.Parameters;
             "With --bucket N, shows bucket N of the current array instead: each page of its overflow chain "
                     + "(cell, file offset, overflow link) and each slot (tophash and its meaning, key, value); "
                     + "while a growth is under way and the bucket's old bucket is not evacuated, the old bucket too.",
+            "",
+            "FILE is opened read-only with a shared lock, never the write lock: other readers may go on, and "
+                    + "a file that another process has open for writing is refused (HIDX-004) rather than read "
+                    + "while it changes. The --json keys are listed in the README.",
+            "",
+            "Examples:",
+            "  hashidx inspect demo.hidx",
+            "  hashidx inspect demo.hidx --histograms",
+            "  hashidx inspect demo.hidx --bucket 17",
+            "  hashidx inspect demo.hidx --json",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -39,6 +49,8 @@ final class InspectCommand extends ToolCommand {
     /** Below this many expected entries per tophash cell the chi-square test says little. */
     static final int MIN_EXPECTED_PER_CELL = 5;
     private static final int BAR_WIDTH = 40;
+    /** Chain-length histograms longer than this are shown by their non-zero rows only. */
+    static final int SHORT_HISTOGRAM = 16;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
     Path file;
@@ -54,7 +66,7 @@ final class InspectCommand extends ToolCommand {
 
     @Override
     public Integer call() {
-        try (HashIndex idx = HashIndex.openReadOnly(file)) {
+        try (HashIndex idx = openForReading(file)) {
             if (bucket != null) {
                 if (bucket < 0) {
                     throw usageError("--bucket " + bucket + " is negative; buckets are numbered from 0");
@@ -71,7 +83,7 @@ final class InspectCommand extends ToolCommand {
             if (json) {
                 out().println(Json.write(toJson(in)));
             } else {
-                printText(out(), in, histograms);
+                printText(out(), file, in, histograms);
             }
             return 0;
         }
@@ -109,9 +121,11 @@ final class InspectCommand extends ToolCommand {
             for (BucketView.Slot slot : page.slots()) {
                 StringBuilder sb = new StringBuilder();
                 sb.append(String.format("%s  slot %d  tophash %3d %-16s", indent, slot.index(), slot.tophash(),
-                        slot.state()));
+                        slot.state().equals("tophash") ? "entry" : slot.state()));
                 if (slot.key() != null) {
                     sb.append(" key ").append(printable(slot.key())).append("  value ").append(printable(slot.value()));
+                } else if (slot.state().equals("tophash")) {
+                    sb.append(" (damaged: its key or value length is out of range; see 'hashidx verify')");
                 }
                 out.println(sb.toString().stripTrailing());
             }
@@ -192,7 +206,7 @@ final class InspectCommand extends ToolCommand {
         return in.tophashChiSquare() <= chiSquareCriticalValue(TOPHASH_DEGREES_OF_FREEDOM, Z_999) ? "uniform" : "skewed";
     }
 
-    private static void printText(PrintWriter out, Inspection in, boolean histograms) {
+    private static void printText(PrintWriter out, Path file, Inspection in, boolean histograms) {
         line(out, "file", in.path());
         line(out, "format", "read version " + in.readVersion() + ", write version " + in.writeVersion());
         line(out, "widths", "key " + in.keyWidth() + " bytes, value " + in.valueWidth() + " bytes");
@@ -221,8 +235,7 @@ final class InspectCommand extends ToolCommand {
         line(out, "bytes per entry", Figures.decimal(in.bytesPerEntry(), 1));
         line(out, "overhead ratio", Figures.decimal(in.overheadRatio(), 2) + " file bytes per key+value byte ("
                 + Figures.count(in.rawKeyValueBytes()) + " key+value bytes)");
-        line(out, "growth slack", Figures.bytes(in.growthSlackBytes())
-                + (in.compactWouldPayOff() ? " - compact would pay off" : ""));
+        line(out, "growth slack", slack(file, in));
         line(out, "occupancy", occupancySummary(in.occupancy()));
         line(out, "chain lengths", chainSummary(in.chainLengths()));
         if (histograms) {
@@ -250,7 +263,23 @@ final class InspectCommand extends ToolCommand {
                 + tophashVerdict(in));
     }
 
-    /** "mean 6.1 entries; 3 empty, 120 full (8 entries)" from the occupancy histogram. */
+    /**
+     * The slack, its share of the file, and when compacting would pay off, the command that does it and
+     * what it gives back.
+     */
+    static String slack(Path file, Inspection in) {
+        long slack = in.growthSlackBytes();
+        if (slack <= 0) {
+            return "0 (the file is no bigger than one presized for its entries)";
+        }
+        String share = Figures.bytes(slack) + ", " + Figures.decimal(100.0 * slack / in.fileBytes(), 1)
+                + "% of the file";
+        return in.compactWouldPayOff()
+                ? share + ": 'hashidx compact " + file + "' would give it back"
+                : share + " (too little for compact to pay off)";
+    }
+
+    /** "8 51 193 ... 1762 buckets hold 0..8 entries (mean 6.03)" from the occupancy histogram. */
     static String occupancySummary(long[] occupancy) {
         long buckets = 0;
         long entries = 0;
@@ -259,20 +288,39 @@ final class InspectCommand extends ToolCommand {
             entries += k * occupancy[k];
         }
         double mean = buckets == 0 ? 0 : (double) entries / buckets;
-        return "mean " + Figures.decimal(mean, 2) + " entries in a primary page; " + Figures.count(occupancy[0])
-                + " empty, " + Figures.count(occupancy[occupancy.length - 1]) + " full"
-                + " (--histograms for all)";
+        return counts(occupancy) + " buckets hold 0.." + (occupancy.length - 1) + " entries in their primary page "
+                + "(mean " + Figures.decimal(mean, 2) + ")";
     }
 
-    /** "95.0% without overflow, longest chain 2" from the chain-length histogram. */
+    /** "4257 1109 1 buckets have 0..2 overflow pages (79.3% none)" from the chain-length histogram. */
     static String chainSummary(long[] chains) {
         long buckets = 0;
         for (long c : chains) {
             buckets += c;
         }
         double none = buckets == 0 ? 100 : 100.0 * chains[0] / buckets;
-        return Figures.decimal(none, 1) + "% of buckets without overflow, longest chain "
-                + (chains.length - 1) + " overflow page" + (chains.length == 2 ? "" : "s");
+        String share = " (" + Figures.decimal(none, 1) + "% none)";
+        if (chains.length > SHORT_HISTOGRAM) {
+            // only a damaged chain (a cycle) runs this long: name the lengths that occur
+            StringBuilder sb = new StringBuilder();
+            for (int k = 0; k < chains.length; k++) {
+                if (chains[k] > 0) {
+                    sb.append(sb.isEmpty() ? "" : ", ").append(chains[k]).append(" with ").append(k);
+                }
+            }
+            return "buckets by overflow pages: " + sb + share + "; run 'hashidx verify'";
+        }
+        String range = chains.length == 1 ? "0" : "0.." + (chains.length - 1);
+        return counts(chains) + " buckets have " + range + " overflow pages" + share;
+    }
+
+    /** A histogram's counts on one line, separated by spaces, without digit grouping. */
+    private static String counts(long[] histogram) {
+        StringBuilder sb = new StringBuilder();
+        for (long c : histogram) {
+            sb.append(sb.isEmpty() ? "" : " ").append(c);
+        }
+        return sb.toString();
     }
 
     private static String headerCopy(Inspection.HeaderCopy copy) {
@@ -290,6 +338,9 @@ final class InspectCommand extends ToolCommand {
         }
         int labelWidth = String.valueOf(counts.length - 1).length();
         for (int k = 0; k < counts.length; k++) {
+            if (k >= SHORT_HISTOGRAM && counts[k] == 0) {
+                continue; // the empty rows of a long (damaged) chain histogram
+            }
             int bar = (int) Math.round((double) counts[k] * BAR_WIDTH / max);
             if (bar == 0 && counts[k] > 0) {
                 bar = 1;

@@ -3,7 +3,10 @@ package io.hashidx.tools;
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Inspection;
 import io.hashidx.store.Options;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -41,15 +44,19 @@ import picocli.CommandLine.Parameters;
                     + "load never grows the table. An existing FILE keeps its widths and grows as needed.",
             "",
             "A bad line (no tab, a bad escape, or a key or value longer than the width) stops the load with "
-                    + "exit code 4 and a message naming the input and the line; the entries loaded before it "
+                    + "exit code 2 and a message naming the input and the line; the entries loaded before it "
                     + "stay. With --skip-bad, bad lines are counted as rejected and the first "
                     + LoadCommand.SHOWN_BAD_LINES + " are listed in the summary.",
             "",
-            "Progress goes to stderr; the summary to stdout.",
+            "Progress goes to stderr: on a terminal a bar with the percentage, entries/s and the time left, "
+                    + "redrawn in place; otherwise (a log, a pipe) a plain line every 10 seconds. The summary "
+                    + "goes to stdout: entries read, inserted, replaced and rejected (with the first bad lines and "
+                    + "why), the growths performed, seconds, entries/s, file bytes and bytes per entry.",
             "",
             "Examples:",
             "  hashidx load demo.hidx data-samples/unicode-names.tsv",
             "  hashidx load --format jsonl copy.hidx demo.jsonl",
+            "  hashidx dump demo.hidx | hashidx load copy.hidx -",
             "  hashidx load --format csv --key-column email --value-column name u.hidx u.csv",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
@@ -63,8 +70,9 @@ final class LoadCommand extends ToolCommand {
     Path file;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "INPUT",
-            description = "input files in FORMAT; stdin as '-' is not supported, /dev/stdin works when no "
-                    + "first pass is needed (FILE exists, or all of --key-size, --value-size and --expected are given)")
+            description = "input files in FORMAT; '-' is standard input (e.g. 'hashidx dump a.hidx | hashidx load "
+                    + "b.hidx -'). A pipe that needs a first pass (a new FILE without all of --key-size, "
+                    + "--value-size and --expected) is first copied to a temporary file beside FILE")
     List<Path> inputs;
 
     @Option(names = "--key-size", paramLabel = "K",
@@ -102,10 +110,23 @@ final class LoadCommand extends ToolCommand {
 
     private final LongSupplier nanoClock = System::nanoTime;
 
-    /** A line that was not loaded, and why. */
-    record BadLine(Path input, long line, String reason) {
+    /** What '-' stands for among the inputs. */
+    static final String STANDARD_INPUT = "-";
+
+    /** A line that was not loaded, and why; {@code input} as messages name it. */
+    record BadLine(String input, long line, String reason) {
         String describe() {
             return "line " + line + " of " + input + ": " + reason;
+        }
+    }
+
+    /**
+     * One input: {@code name} for messages, and where to read it: {@code path}, or standard input when
+     * {@code path} is null. A pipe read twice is replaced by a temporary copy ({@code temporary}).
+     */
+    private record Input(String name, Path path, boolean temporary) {
+        boolean regularFile() {
+            return path != null && Files.isRegularFile(path);
         }
     }
 
@@ -118,36 +139,65 @@ final class LoadCommand extends ToolCommand {
     private long replaced;
     private long rejected;
     private final List<BadLine> shownBadLines = new ArrayList<>();
+    /** Set once FILE is open, for the message of an interrupted load. */
+    private volatile boolean opened;
 
     @Override
     public Integer call() {
         long started = nanoClock.getAsLong();
         checkFormatOptions();
-        checkInputs();
+        List<Input> sources = checkInputs();
         boolean create = !Files.exists(file);
+        if (!create && expected != null) {
+            err().println("hashidx: note: " + file + " exists, so --expected (which presizes a new file) is ignored; "
+                    + "the file grows as needed");
+        }
         Progress progress = new Progress(err(), Boolean.getBoolean("hashidx.stderr.tty"), nanoClock);
-        long totalBytes = totalInputBytes();
+        Thread interrupted = new Thread(() -> {
+            progress.finish();
+            err().println(!opened ? "hashidx: load interrupted before " + file + " was " + (create ? "created" : "opened")
+                    + "; nothing was loaded"
+                    : "hashidx: load interrupted; what was loaded into " + file + " before stays in it (the entry "
+                    + "being put is either there or not)");
+            err().flush();
+        }, "hashidx-load-interrupted");
+        Runtime.getRuntime().addShutdownHook(interrupted); // Ctrl-C: a clean line and a word on what is left
+        try {
+            return load(sources, create, progress, started);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down (Ctrl-C): the hook is saying its word
+            }
+            progress.finish();
+            deleteTemporaryCopies(sources);
+        }
+    }
+
+    private int load(List<Input> sources, boolean create, Progress progress, long started) {
         Measured measured = null;
         if (create && (keySize == null || valueSize == null || expected == null)) {
-            requireReadableTwice();
-            measured = measure(progress, totalBytes);
+            copyPipes(sources, progress); // the first pass reads every input once more
+            measured = measure(sources, progress, totalInputBytes(sources));
         }
+        long totalBytes = totalInputBytes(sources);
         Inspection before = null;
         Inspection after;
         long loaded;
         HashIndex idx = create ? HashIndex.create(file, newFileOptions(measured)) : HashIndex.open(file);
+        opened = true;
         try (idx) {
             if (!create) {
                 checkWidthsMatch(idx);
                 before = idx.inspect();
             }
-            putAll(idx, progress, measured == null ? -1 : measured.lines(), totalBytes);
+            putAll(idx, sources, progress, measured == null ? -1 : measured.lines(), totalBytes);
             idx.finishGrowth();
             loaded = nanoClock.getAsLong();
             after = idx.inspect();
-        } finally {
-            progress.finish();
         }
+        progress.finish();
         double seconds = Math.max(1e-9, (loaded - started) / 1e9);
         long doublings = after.doublings() - (before == null ? 0 : before.doublings());
         long sameSize = after.sameSizeGrowths() - (before == null ? 0 : before.sameSizeGrowths());
@@ -179,15 +229,32 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    private EntryReader openReader(Path input) throws IOException {
-        return EntryReader.open(Files.newInputStream(input), format, hex, keyColumn, valueColumn);
+    private EntryReader openReader(Input input) throws IOException {
+        InputStream in = input.path() != null ? Files.newInputStream(input.path()) : standardInput();
+        return EntryReader.open(in, format, hex, keyColumn, valueColumn);
     }
 
-    private void checkInputs() {
+    /** Standard input, which closing the reader leaves open. */
+    private static InputStream standardInput() {
+        return new FilterInputStream(System.in) {
+            @Override
+            public void close() {
+                // System.in belongs to the process
+            }
+        };
+    }
+
+    private List<Input> checkInputs() {
+        List<Input> checked = new ArrayList<>();
+        boolean standardInput = false;
         for (Path input : inputs) {
-            if (input.toString().equals("-")) {
-                throw usageError("reading standard input as '-' is not supported; pass a file, or /dev/stdin "
-                        + "(for a new FILE together with --key-size, --value-size and --expected)");
+            if (input.toString().equals(STANDARD_INPUT)) {
+                if (standardInput) {
+                    throw usageError("'-' (standard input) is given twice; it can be read only once");
+                }
+                standardInput = true;
+                checked.add(new Input("standard input", null, false));
+                continue;
             }
             if (!Files.exists(input)) {
                 throw new InputDataException("cannot read input " + input + ": no such file");
@@ -198,16 +265,59 @@ final class LoadCommand extends ToolCommand {
             if (!Files.isReadable(input)) {
                 throw new InputDataException("cannot read input " + input + ": permission denied");
             }
+            checked.add(new Input(input.toString(), input, false));
+        }
+        return checked;
+    }
+
+    /**
+     * A new FILE needs a first pass over the inputs (to measure widths and count lines), which a pipe
+     * cannot give: each input that is not a regular file is copied to a temporary file beside FILE,
+     * which is read twice instead and deleted at the end.
+     */
+    private void copyPipes(List<Input> sources, Progress progress) {
+        Path directory = file.toAbsolutePath().getParent();
+        for (int i = 0; i < sources.size(); i++) {
+            Input input = sources.get(i);
+            if (input.regularFile()) {
+                continue;
+            }
+            Path copy;
+            try {
+                copy = Files.createTempFile(directory, "." + file.getFileName() + ".", ".load-input");
+            } catch (IOException e) {
+                throw new ToolFailure("cannot create a temporary file in " + directory + " to hold " + input.name()
+                        + " for the first pass (" + e.getMessage() + "); make the directory writable, or give "
+                        + "--key-size, --value-size and --expected so that the input is read only once", e);
+            }
+            copy.toFile().deleteOnExit(); // also when the load is interrupted
+            sources.set(i, new Input(input.name(), copy, true));
+            progress.startPhase();
+            try (InputStream in = input.path() != null ? Files.newInputStream(input.path()) : standardInput();
+                 OutputStream out = Files.newOutputStream(copy)) {
+                byte[] buffer = new byte[1 << 16];
+                long copied = 0;
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    out.write(buffer, 0, n);
+                    copied += n;
+                    progress.update("reading " + input.name(), copied, "bytes", Double.NaN);
+                }
+            } catch (IOException e) {
+                throw new ToolFailure("cannot copy " + input.name() + " to the temporary file " + copy
+                        + " for the first pass (" + e.getMessage() + "); free disk space, or give --key-size, "
+                        + "--value-size and --expected so that the input is read only once", e);
+            }
         }
     }
 
-    /** The first pass reads the inputs once more, which a pipe cannot do. */
-    private void requireReadableTwice() {
-        for (Path input : inputs) {
-            if (!Files.isRegularFile(input)) {
-                throw usageError("input " + input + " is not a regular file and can be read only once, but a new "
-                        + "FILE needs a first pass to measure the widths and count the lines; give --key-size, "
-                        + "--value-size and --expected, or load from a regular file");
+    private static void deleteTemporaryCopies(List<Input> sources) {
+        for (Input input : sources) {
+            if (input.temporary()) {
+                try {
+                    Files.deleteIfExists(input.path());
+                } catch (IOException e) {
+                    // deleteOnExit tries once more
+                }
             }
         }
     }
@@ -220,14 +330,14 @@ final class LoadCommand extends ToolCommand {
     }
 
     /** Sum of the inputs' sizes, or -1 when one is not a regular file (its size is unknown). */
-    private long totalInputBytes() {
+    private static long totalInputBytes(List<Input> sources) {
         long total = 0;
-        for (Path input : inputs) {
-            if (!Files.isRegularFile(input)) {
+        for (Input input : sources) {
+            if (!input.regularFile()) {
                 return -1;
             }
             try {
-                total += Files.size(input);
+                total += Files.size(input.path());
             } catch (IOException e) {
                 throw cannotRead(input, e);
             }
@@ -235,12 +345,13 @@ final class LoadCommand extends ToolCommand {
         return total;
     }
 
-    private Measured measure(Progress progress, long totalBytes) {
+    private Measured measure(List<Input> sources, Progress progress, long totalBytes) {
         long lines = 0;
         int longestKey = 0;
         int longestValue = 0;
         long bytesBefore = 0;
-        for (Path input : inputs) {
+        progress.startPhase();
+        for (Input input : sources) {
             try (EntryReader r = openReader(input)) {
                 while (r.next()) {
                     lines++;
@@ -264,12 +375,12 @@ final class LoadCommand extends ToolCommand {
         return new Measured(lines, longestKey, longestValue);
     }
 
-    private void putAll(HashIndex idx, Progress progress, long totalLines, long totalBytes) {
+    private void putAll(HashIndex idx, List<Input> sources, Progress progress, long totalLines, long totalBytes) {
         progress.startPhase();
         int keyWidth = idx.keyWidth();
         int valueWidth = idx.valueWidth();
         long bytesBefore = 0;
-        for (Path input : inputs) {
+        for (Input input : sources) {
             try (EntryReader r = openReader(input)) {
                 while (r.next()) {
                     read++;
@@ -280,7 +391,7 @@ final class LoadCommand extends ToolCommand {
                                     + " bytes is longer than the value width of " + valueWidth + " bytes"
                             : null;
                     if (bad != null) {
-                        reject(new BadLine(input, r.lineNumber(), bad));
+                        reject(new BadLine(input.name(), r.lineNumber(), bad));
                     } else if (idx.put(r.key(), r.value())) {
                         replaced++;
                     } else {
@@ -312,11 +423,11 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    private static InputDataException cannotRead(Path input, IOException e) {
+    private static InputDataException cannotRead(Input input, IOException e) {
         String why = e instanceof NoSuchFileException ? "no such file"
                 : e instanceof AccessDeniedException ? "permission denied"
                 : e.getMessage();
-        return new InputDataException("cannot read input " + input + ": " + why, e);
+        return new InputDataException("cannot read input " + input.name() + ": " + why, e);
     }
 
     private void printText(boolean create, Measured measured, Inspection after, long doublings, long sameSize,
@@ -367,7 +478,7 @@ final class LoadCommand extends ToolCommand {
         List<Object> bad = new ArrayList<>();
         for (BadLine b : shownBadLines) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("input", b.input().toString());
+            m.put("input", b.input());
             m.put("line", b.line());
             m.put("reason", b.reason());
             bad.add(m);

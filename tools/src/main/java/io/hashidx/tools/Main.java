@@ -36,12 +36,14 @@ import picocli.CommandLine.ParseResult;
             VerifyCommand.class,
             PlanCommand.class,
             CompactCommand.class,
+            RecoverCommand.class,
+            TortureCommand.class,
             HelpCommand.class},
         commandListHeading = "Commands:%n",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
-            "1:a key was not found (get, delete) or verify found problems",
+            "1:a key was not found (get, delete) or verify found problems; recover lost entries; torture found a loss",
             "2:error: a usage error, a hashidx error (the message starts with its stable code, e.g. "
                     + "'HIDX-004 locked: ...'), or bad load input (a bad line, an input that cannot be read)"},
         footer = {"", "Errors are one line on stderr naming the file and what to do; --verbose (or "
@@ -49,7 +51,7 @@ import picocli.CommandLine.ParseResult;
             "Run 'hashidx COMMAND --help' for a command's options."})
 public final class Main {
     public static final int OK = 0;
-    /** A key was not found (get, delete), or verify found problems. */
+    /** A key was not found (get, delete), verify found problems, recover lost entries, torture found a loss. */
     public static final int NOT_FOUND_OR_PROBLEMS = 1;
     /** Every error: usage, an error from the index (with its stable HIDX code), bad load input. */
     public static final int ERROR = 2;
@@ -82,11 +84,23 @@ public final class Main {
         cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler(Main::failure);
+        giveEveryCommandTheVersion(cl);
         try {
             return cl.execute(args);
         } finally {
             out.flush();
             err.flush();
+        }
+    }
+
+    /** So that {@code hashidx COMMAND --version} prints the version too, not an empty line. */
+    private static void giveEveryCommandTheVersion(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            if (spec.versionProvider() == null && spec.version().length == 0) {
+                spec.versionProvider(new Version());
+            }
+            giveEveryCommandTheVersion(sub);
         }
     }
 
@@ -106,7 +120,7 @@ public final class Main {
             err.println("hashidx: " + e.getMessage());
             return HASHIDX_ERROR;
         }
-        if (e instanceof InputDataException) {
+        if (e instanceof ToolFailure) {
             err.println("hashidx: " + e.getMessage());
             return INPUT_DATA_ERROR;
         }

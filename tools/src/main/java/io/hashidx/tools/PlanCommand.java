@@ -27,8 +27,7 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:planned",
-            "2:usage error",
-            "3:hashidx error (the message starts with its code, e.g. HIDX-011)"})
+            "2:error: usage (e.g. a width out of range)"})
 final class PlanCommand extends ToolCommand {
     @Option(names = "--expected", paramLabel = "N", required = true, description = "entries to presize for")
     long expected;

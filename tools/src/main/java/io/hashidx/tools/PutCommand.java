@@ -12,7 +12,13 @@ import picocli.CommandLine.Parameters;
             "Stores one entry.",
             "",
             "Stores VALUE under KEY and prints 'inserted' or 'replaced'. KEY and VALUE are taken as UTF-8 "
-                    + "text, or as hex with --hex.",
+                    + "text, or as hex with --hex. Either may be empty (\"\"). A KEY or VALUE longer than "
+                    + "the file's widths is refused (HIDX-005, HIDX-006): the widths are fixed when the file "
+                    + "is created.",
+            "",
+            "Examples:",
+            "  hashidx put demo.hidx F0000 \"MY PRIVATE GLYPH\"",
+            "  hashidx put --hex bin.hidx 00ff10 deadbeef",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -1,7 +1,9 @@
 package io.hashidx.tools;
 
 import io.hashidx.store.HashIndex;
+import io.hashidx.store.HashIndexException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,6 +31,22 @@ abstract class ToolCommand implements Callable<Integer> {
     /** A usage error found after parsing (a bad hex string, widths that contradict the file, ...). */
     ParameterException usageError(String message) {
         return new ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * Opens {@code file} read-only (a shared lock: no writer can start meanwhile). A file that another
+     * process has open for writing is refused, because reading it could see a change half made; the
+     * message says so and what to do, instead of the store's advice to "open the file read-only",
+     * which is what this command just did.
+     */
+    HashIndex openForReading(Path file) {
+        try {
+            return HashIndex.openReadOnly(file);
+        } catch (HashIndexException.Locked e) {
+            throw new ToolFailure(e.code().id() + " locked: " + file + ": another process has the file open for "
+                    + "writing, and '" + spec.qualifiedName() + "' reads a file only while nobody writes it (so "
+                    + "that it never sees a change half made); run it again once the writer has closed the file", e);
+        }
     }
 
     /** Parses KEY arguments as UTF-8 text or hex; a bad one is a usage error. */

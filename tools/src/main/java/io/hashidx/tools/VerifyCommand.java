@@ -14,14 +14,21 @@ import picocli.CommandLine.Parameters;
         description = {
             "Checks every invariant of a file.",
             "",
-            "Checks every invariant of FILE (headers, bucket chains, counts, free space) and prints 'ok' "
-                    + "or one line per problem found. Opens FILE read-only.",
+            "Checks every invariant of FILE that FORMAT.md lists: both header copies and their checksums, "
+                    + "every bucket and overflow page, every key in its hash's bucket, the entry count, no page "
+                    + "used twice, the free list. Prints 'ok', or one line per problem found, with the file "
+                    + "offset of the page concerned. Opens FILE read-only and changes nothing.",
+            "",
+            "Examples:",
+            "  hashidx verify demo.hidx",
+            "  hashidx verify demo.hidx --json",
             ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
             "1:problems were found",
-            "2:error: usage, or FILE cannot be read at all (the message starts with its code, e.g. HIDX-003)"})
+            "2:error: usage, or FILE cannot be read at all (the message starts with its code, e.g. HIDX-003 "
+                    + "when both header copies are damaged)"})
 final class VerifyCommand extends ToolCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file")
     Path file;
@@ -32,7 +39,7 @@ final class VerifyCommand extends ToolCommand {
     @Override
     public Integer call() {
         List<String> problems;
-        try (HashIndex idx = HashIndex.openReadOnly(file)) {
+        try (HashIndex idx = openForReading(file)) {
             problems = idx.verify();
         }
         if (json) {

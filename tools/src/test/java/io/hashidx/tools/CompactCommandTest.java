@@ -8,10 +8,14 @@ import io.hashidx.store.Inspection;
 import io.hashidx.store.Options;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,10 +154,75 @@ class CompactCommandTest {
     }
 
     @Test
+    void aReadOnlyFileIsRefusedInPlaceButCompactsWithTo() throws Exception {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+        byte[] original = Files.readAllBytes(file);
+
+        Cli inPlace = Cli.run("compact", file.toString());
+        Cli elsewhere = Cli.run("compact", file.toString(), "--to", dir.resolve("out.hidx").toString());
+
+        assertThat(inPlace.exitCode()).isEqualTo(2);
+        assertThat(inPlace.err()).isEqualTo("hashidx: HIDX-009 read only: " + file + ": the file is "
+                + "read-only (its permissions allow no writing) and compact would replace it; make it writable "
+                + "(chmod u+w), or write the compacted copy elsewhere with --to OUT\n");
+        assertThat(Files.readAllBytes(file)).isEqualTo(original);
+        assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("r--r--r--"));
+        assertThat(dir.resolve("grown.hidx.compact-tmp")).doesNotExist();
+        assertThat(elsewhere.exitCode()).as(elsewhere.toString()).isZero();
+        assertThat(contents(dir.resolve("out.hidx"))).isEqualTo(model);
+    }
+
+    @Test
+    void theCompactedFileKeepsThePermissionsOfTheOriginal() throws Exception {
+        Set<PosixFilePermission> mode = PosixFilePermissions.fromString("rw-r-----");
+        Files.setPosixFilePermissions(file, mode);
+
+        Cli compact = Cli.run("compact", file.toString());
+
+        assertThat(compact.exitCode()).as(compact.toString()).isZero();
+        assertThat(Files.getPosixFilePermissions(file)).isEqualTo(mode);
+    }
+
+    @Test
+    void throughASymlinkTheFileItNamesIsCompactedAndTheLinkStays() throws Exception {
+        Path link = Files.createSymbolicLink(dir.resolve("link.hidx"), file.getFileName());
+        long before = Files.size(file);
+
+        Cli compact = Cli.run("compact", link.toString());
+
+        assertThat(compact.exitCode()).as(compact.toString()).isZero();
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(Files.size(file)).isLessThan(before);
+        assertThat(contents(link)).isEqualTo(model);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files).containsExactlyInAnyOrder(file, link);
+        }
+    }
+
+    @Test
+    void aReaderInAnotherProcessMayStayButAWriterIsRefused() throws Exception {
+        try (OtherProcess reader = OtherProcess.holding(file, false)) {
+            Cli compact = Cli.run("compact", file.toString());
+            assertThat(compact.exitCode()).as(compact.toString()).isZero();
+        }
+        assertThat(contents(file)).isEqualTo(model);
+        try (OtherProcess writer = OtherProcess.holding(file, true)) {
+            byte[] held = Files.readAllBytes(file); // as the writer's open left it
+            Cli compact = Cli.run("compact", file.toString());
+            assertThat(compact.exitCode()).isEqualTo(2);
+            assertThat(compact.err()).startsWith("hashidx: HIDX-004 locked: " + file + ": another process has the "
+                    + "file open for writing, and 'hashidx compact' reads a file only while nobody writes it");
+            assertThat(Files.readAllBytes(file)).as("the refused compact changed nothing").isEqualTo(held);
+        }
+        assertThat(contents(file)).isEqualTo(model);
+    }
+
+    @Test
     void helpHasAnExample() {
         Cli help = Cli.run("compact", "--help");
 
         assertThat(help.exitCode()).isZero();
-        assertThat(help.out()).contains("hashidx compact grown.hidx --to compacted.hidx");
+        assertThat(help.out()).contains("hashidx compact grown.hidx --to compacted.hidx")
+                .contains("  2   error: usage (e.g. OUT exists)").doesNotContain("  3   ");
     }
 }

@@ -57,6 +57,37 @@ class FileErrorsTest {
     }
 
     @Test
+    void aFileAnotherProcessWritesIsNotReadAndTheMessageSaysWhyAndWhatToDo() throws Exception {
+        Path file = index();
+        try (OtherProcess writer = OtherProcess.holding(file, true)) {
+            for (String command : new String[] {"inspect", "verify", "dump"}) {
+                Cli refused = Cli.run(command, file.toString());
+                assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(2);
+                assertThat(refused.err()).isEqualTo("hashidx: HIDX-004 locked: " + file + ": another process has the "
+                        + "file open for writing, and 'hashidx " + command + "' reads a file only while nobody writes "
+                        + "it (so that it never sees a change half made); run it again once the writer has closed "
+                        + "the file\n");
+            }
+            Cli put = Cli.run("put", file.toString(), "k", "v");
+            assertThat(put.exitCode()).isEqualTo(2);
+            assertThat(put.err()).isEqualTo("hashidx: HIDX-004 locked: " + file + ": another process has the file "
+                    + "open; close the other handle or stop the other process, or open the file read-only\n");
+        }
+        assertThat(Cli.run("verify", file.toString())).as("once the writer is gone").isEqualTo(new Cli(0, "ok\n", ""));
+    }
+
+    @Test
+    void inspectTakesNoWriteLockSoItRunsBesideAnotherReaderButKeepsWritersOut() throws Exception {
+        Path file = index();
+        try (OtherProcess reader = OtherProcess.holding(file, false)) {
+            Cli inspect = Cli.run("inspect", "--json", file.toString());
+            assertThat(inspect.exitCode()).as(inspect.toString()).isZero();
+            assertThat(inspect.json()).containsEntry("count", 0L);
+            assertThat(Cli.run("put", file.toString(), "k", "v").err()).startsWith("hashidx: HIDX-004 locked: ");
+        }
+    }
+
+    @Test
     void aReadOnlyFile() throws IOException {
         Path file = index();
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));

@@ -60,7 +60,7 @@ class InspectBucketCommandTest {
     void slotsShowTheKeyAndValueAsText() {
         Cli text = Cli.run("inspect", file.toString(), "--bucket", "0");
 
-        assertThat(text.out()).containsPattern("slot \\d  tophash +\\d+ tophash +key \"key-\\d+\"  value \"value-\\d+\"");
+        assertThat(text.out()).containsPattern("slot \\d  tophash +\\d+ entry +key \"key-\\d+\"  value \"value-\\d+\"");
         assertThat(text.out()).containsPattern("tophash +0 empty_rest\n");
     }
 
@@ -85,7 +85,8 @@ class InspectBucketCommandTest {
         Cli summary = Cli.run("inspect", file.toString());
         Cli full = Cli.run("inspect", "--histograms", file.toString());
 
-        assertThat(summary.out()).contains("occupancy           mean ").doesNotContain("tophash distribution");
+        assertThat(summary.out()).containsPattern("\noccupancy +(\\d+ ){9}buckets hold 0..8 entries in their primary "
+                + "page \\(mean \\d+\\.\\d\\d\\)\n").doesNotContain("tophash distribution");
         assertThat(full.out()).contains("tophash distribution", "\n    0- 15 ", "\n  240-255 ",
                 "occupancy (entries in a bucket's primary page: buckets)\n");
         assertThat(full.out().lines().filter(l -> l.matches(" +\\d+-\\s*\\d+( +\\d+){16}"))).hasSize(16);

@@ -99,6 +99,79 @@ class InspectCommandTest {
     }
 
     @Test
+    void textNamesEveryFigureOfTheIssueWithTheJsonValues() {
+        Map<String, Object> j = Cli.run("inspect", "--json", file.toString()).json();
+        long fileBytes = (Long) j.get("file_bytes");
+        long slack = (Long) j.get("growth_slack_bytes");
+
+        Cli inspect = Cli.run("inspect", file.toString());
+
+        assertThat(inspect.out()).contains(
+                "format              read version 1, write version 1\n",
+                "load factor         " + Figures.decimal((Double) j.get("load_factor"), 2) + " entries per bucket\n",
+                "overflow pages      " + Figures.count((Long) j.get("overflow_pages")) + " ("
+                        + Figures.decimal((Double) j.get("overflow_percent"), 1) + "% of buckets)\n",
+                "free pages          " + Figures.count((Long) j.get("free_pages")) + "\n",
+                "file bytes          " + Figures.bytes(fileBytes) + "\n",
+                "bytes per entry     " + Figures.decimal((Double) j.get("bytes_per_entry"), 1) + "\n",
+                "overhead ratio      " + Figures.decimal((Double) j.get("overhead_ratio"), 2)
+                        + " file bytes per key+value byte (66,000 key+value bytes)\n",
+                "chain lengths       ");
+        assertThat(slack).as("a file grown from one bucket").isPositive();
+        assertThat(j).containsEntry("compact_would_pay_off", slack * 4 >= fileBytes);
+        assertThat(inspect.out()).contains("growth slack        " + Figures.bytes(slack) + ", "
+                + Figures.decimal(100.0 * slack / fileBytes, 1) + "% of the file"
+                + ((Boolean) j.get("compact_would_pay_off") ? ": 'hashidx compact " + file + "' would give it back\n"
+                : " (too little for compact to pay off)\n"));
+        assertThat(inspect.out()).containsPattern("\noccupancy +" + counts(j.get("occupancy_histogram"))
+                + " buckets hold 0..8 entries in their primary page \\(mean \\d+\\.\\d\\d\\)\n");
+    }
+
+    @Test
+    void aCompactedFileHasNoSlackAndSaysSo() {
+        assertThat(Cli.run("compact", file.toString()).exitCode()).isZero();
+
+        assertThat(Cli.run("inspect", file.toString()).out())
+                .contains("growth slack        0 (the file is no bigger than one presized for its entries)\n");
+    }
+
+    @Test
+    void midGrowthTheTextShowsHowFarTheGrowthHasGot() throws IOException {
+        Path growing = InspectGoldenTest.midGrowthFile(dir);
+        Map<String, Object> j = Cli.run("inspect", "--json", growing.toString()).json();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> g = (Map<String, Object>) j.get("growth");
+
+        Cli inspect = Cli.run("inspect", growing.toString());
+
+        assertThat(g).containsEntry("growing", true).containsEntry("old_buckets", 8L);
+        assertThat(inspect.out()).contains("growth              growing (doubling): " + g.get("evacuated") + " of 8 old "
+                + "buckets evacuated (" + Figures.decimal((Double) g.get("percent"), 1) + "%), all below "
+                + g.get("evacuated_mark") + "\n");
+    }
+
+    private static String counts(Object histogram) {
+        StringBuilder sb = new StringBuilder();
+        for (Object c : (List<?>) histogram) {
+            sb.append(sb.isEmpty() ? "" : " ").append(c);
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void aChainHistogramThatADamagedChainMadeLongNamesOnlyTheLengthsThatOccur() {
+        long[] chains = new long[1_000_001];
+        chains[0] = 90;
+        chains[1] = 9;
+        chains[1_000_000] = 1;
+
+        assertThat(InspectCommand.chainSummary(new long[] {4236, 1129, 2}))
+                .isEqualTo("4236 1129 2 buckets have 0..2 overflow pages (78.9% none)");
+        assertThat(InspectCommand.chainSummary(chains)).isEqualTo("buckets by overflow pages: 90 with 0, 9 with 1, "
+                + "1 with 1000000 (90.0% none); run 'hashidx verify'");
+    }
+
+    @Test
     void wilsonHilfertyCriticalValueMatchesTables() {
         // chi-square 0.999 quantiles from statistical tables: 100 dof 149.449, 250 dof 324.832
         assertThat(InspectCommand.chiSquareCriticalValue(100, InspectCommand.Z_999)).isCloseTo(149.449, within(0.1));

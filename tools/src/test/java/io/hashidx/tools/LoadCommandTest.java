@@ -3,11 +3,14 @@ package io.hashidx.tools;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,7 +119,7 @@ class LoadCommandTest {
     }
 
     @Test
-    void badLineStopsTheLoadWithExit4NamingInputAndLineAndKeepsEarlierEntries() throws IOException {
+    void badLineStopsTheLoadWithExit2NamingInputAndLineAndKeepsEarlierEntries() throws IOException {
         Path input = tsv("in.tsv", "k1\tv1\nk2\tv2\n\nk3 has no tab\nk4\tv4\n");
         Path file = dir.resolve("x.hidx");
 
@@ -196,12 +199,78 @@ class LoadCommandTest {
         assertThat(file).doesNotExist();
     }
 
+    /** Runs a command line with {@code stdin} as standard input. */
+    private static Cli withStandardInput(String stdin, String... args) {
+        InputStream saved = System.in;
+        System.setIn(new ByteArrayInputStream(stdin.getBytes(UTF_8)));
+        try {
+            return Cli.run(args);
+        } finally {
+            System.setIn(saved);
+        }
+    }
+
     @Test
-    void dashForStandardInputIsAUsageError() {
-        Cli load = Cli.run("load", dir.resolve("x.hidx").toString(), "-");
+    void dashReadsStandardInputIntoANewFileThroughATemporaryCopyThatIsDeleted() throws IOException {
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = withStandardInput("k1\tv1\nkey2\tvalue2\n", "load", "--json", file.toString(), "-");
+
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        assertThat(load.json()).containsEntry("created", true).containsEntry("inputs", List.of("-"))
+                .containsEntry("key_size", 4L).containsEntry("value_size", 6L).containsEntry("inserted", 2L)
+                .containsEntry("doublings", 0L);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files).as("the temporary copy is gone").containsExactly(file);
+        }
+        assertThat(Cli.run("get", file.toString(), "key2").out()).isEqualTo("value2\n");
+    }
+
+    @Test
+    void dashWithAllSizesGivenIsReadOnceWithoutACopy() throws IOException {
+        Path file = dir.resolve("x.hidx");
+        Path other = numbered("a.tsv", 1, 3);
+
+        Cli load = withStandardInput("k1\tv1\n", "load", "--key-size", "9", "--value-size", "8", "--expected",
+                "10", file.toString(), other.toString(), "-");
+
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        assertThat(load.out()).containsPattern("inserted +4\n");
+        assertThat(Cli.run("get", file.toString(), "k1", "key000003").out()).isEqualTo("k1\tv1\nkey000003\tvalue-3\n");
+    }
+
+    @Test
+    void aBadLineOnStandardInputIsNamedSo() {
+        Path file = dir.resolve("x.hidx");
+
+        Cli load = withStandardInput("k1\tv1\nno tab here\n", "load", file.toString(), "-");
 
         assertThat(load.exitCode()).isEqualTo(2);
-        assertThat(load.err()).startsWith("hashidx load: reading standard input as '-' is not supported");
+        assertThat(load.err()).startsWith("hashidx: bad line 2 of standard input: no tab between key and value; "
+                + "the 1 entries before it were loaded and stay in " + file);
+    }
+
+    @Test
+    void dashTwiceIsAUsageError() {
+        Cli load = Cli.run("load", dir.resolve("x.hidx").toString(), "-", "-");
+
+        assertThat(load.exitCode()).isEqualTo(2);
+        assertThat(load.err()).isEqualTo("hashidx load: '-' (standard input) is given twice; it can be read only once "
+                + "(see 'hashidx load --help')\n");
+        assertThat(dir.resolve("x.hidx")).doesNotExist();
+    }
+
+    @Test
+    void expectedForAnExistingFileIsIgnoredWithANote() throws IOException {
+        Path file = dir.resolve("x.hidx");
+        Cli.run("create", file.toString(), "--key-size", "16", "--value-size", "16");
+
+        Cli load = Cli.run("load", "--expected", "1000000", file.toString(), numbered("a.tsv", 1, 3).toString());
+
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        assertThat(load.err()).isEqualTo("hashidx: note: " + file + " exists, so --expected (which presizes a new "
+                + "file) is ignored; the file grows as needed\n");
+        assertThat(load.out()).containsPattern("inserted +3\n");
     }
 
     @Test

@@ -6,8 +6,11 @@ import io.hashidx.store.HashIndex;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class MainTest {
     @TempDir
@@ -20,24 +23,44 @@ class MainTest {
         assertThat(help.exitCode()).isZero();
         assertThat(help.err()).isEmpty();
         assertThat(help.out()).startsWith("Usage: hashidx [-hV] [--verbose] [COMMAND]");
-        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify"}) {
+        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify", "recover", "torture"}) {
             assertThat(help.out()).containsPattern("\n  " + command + " +\\S");
         }
         assertThat(help.out()).contains("Exit codes:", "  0   success",
-                "  1   a key was not found (get, delete) or verify found problems", "  2   error: a usage error, a hashidx error",
+                "  1   a key was not found (get, delete) or verify found problems", "recover lost", "  2   error: a usage error, a hashidx error",
                 "bad load input", "--verbose", "HASHIDX_DEBUG=1");
         assertThat(help.out()).doesNotContain("  3   ", "  4   ");
     }
 
+    /** Every command registered in Main, except picocli's own 'help'. */
+    private static List<String> commands() {
+        List<String> names = new ArrayList<>(new CommandLine(Main.class).getSubcommands().keySet());
+        names.remove("help");
+        return names;
+    }
+
     @Test
-    void everyCommandHasHelpWithItsExitCodes() {
-        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify"}) {
+    void everyCommandHasHelpWithAnExampleAndItsExitCodes() {
+        List<String> commands = commands();
+        assertThat(commands).contains("create", "load", "dump", "get", "put", "delete", "inspect", "verify", "plan",
+                "compact", "recover", "torture");
+        for (String command : commands) {
             Cli help = Cli.run(command, "--help");
-            assertThat(help.exitCode()).isZero();
-            assertThat(help.out()).startsWith("Usage: hashidx " + command).contains("Exit codes:", "  2   error: usage")
-                    .doesNotContain("  3   ", "  4   ");
+            assertThat(help.exitCode()).as(command).isZero();
+            assertThat(help.out()).as(command).startsWith("Usage: hashidx " + command)
+                    .containsPattern("\nExamples?:\n  hashidx " + command + " ")
+                    .contains("Exit codes:", "  0   ", "  2   error")
+                    .doesNotContain("  3   ", "  4   ", "exit code 3", "exit code 4");
         }
         assertThat(Cli.run("help", "load").out()).isEqualTo(Cli.run("load", "--help").out());
+    }
+
+    @Test
+    void everyCommandPrintsTheVersion() {
+        String version = Cli.run("--version").out();
+        for (String command : commands()) {
+            assertThat(Cli.run(command, "--version")).as(command).isEqualTo(new Cli(0, version, ""));
+        }
     }
 
     @Test

@@ -13,27 +13,42 @@ class ProgressTest {
     private final StringWriter err = new StringWriter();
 
     @Test
-    void onATerminalOneLineOverwritesItselfAtMostEvery200ms() {
+    void onATerminalTheBarIsShownAtOnceThenRedrawnAtMostEvery200ms() {
         Progress p = new Progress(new PrintWriter(err), true, () -> now);
 
         now += 100_000_000L;
         p.update("loading", 500, "entries", 0.25);
-        assertThat(err.toString()).as("nothing before 200 ms").isEmpty();
+        String first = "\rloading [####............]  25.0% 500 entries 5,000/s ETA 0:00";
+        assertThat(err.toString()).as("the first update of a phase at once").isEqualTo(first);
 
         now += 100_000_000L;
         p.update("loading", 1_000, "entries", 0.5);
-        assertThat(err.toString()).isEqualTo("\rloading 1,000 entries  5,000/s  50.0%  ETA 0:00");
+        assertThat(err.toString()).as("100 ms later: not yet").isEqualTo(first);
 
-        now += 199_000_000L;
-        p.update("loading", 1_900, "entries", 0.95);
-        assertThat(err.toString()).as("199 ms later: not yet").isEqualTo("\rloading 1,000 entries  5,000/s  50.0%  ETA 0:00");
+        now += 100_000_000L;
+        p.update("loading", 1_500, "entries", 0.5);
+        String second = "\rloading [########........]  50.0% 1,500 entries 5,000/s ETA 0:00";
+        assertThat(err.toString()).isEqualTo(first + second);
 
-        now += 1_000_000L;
-        p.update("loading", 2_000, "entries", Double.NaN);
-        assertThat(err.toString()).endsWith("\rloading 2,000 entries  5,000/s" + " ".repeat(17));
+        now += 200_000_000L;
+        p.update("loading", 2_500, "entries", Double.NaN);
+        assertThat(err.toString()).as("no total: no bar, the old line blanked out")
+                .isEqualTo(first + second + "\rloading 2,500 entries 5,000/s" + " ".repeat(35));
 
         p.finish();
-        assertThat(err.toString()).endsWith("\r" + " ".repeat(30) + "\r");
+        assertThat(err.toString()).endsWith("\r" + " ".repeat(29) + "\r");
+    }
+
+    @Test
+    void theTerminalLineStaysUnder80ColumnsForABillionEntries() {
+        Progress p = new Progress(new PrintWriter(err), true, () -> now);
+
+        now += 100_000_000_000L;
+        p.update("scanning", 999_999_999, "entries", 0.999);
+
+        assertThat(err.toString()).isEqualTo(
+                "\rscanning [###############.]  99.9% 999,999,999 entries 10,000,000/s ETA 0:00");
+        assertThat(err.toString().length() - 1).isLessThan(80);
     }
 
     @Test
@@ -54,22 +69,20 @@ class ProgressTest {
     }
 
     @Test
-    void aNewPhaseTimesItsRateFromItsOwnStart() {
+    void aNewPhaseTimesItsRateFromItsOwnStartAndShowsAtOnce() {
         Progress p = new Progress(new PrintWriter(err), true, () -> now);
         now += 5_000_000_000L;
         p.update("scanning", 5_000_000, "lines", 0.99);
         String scanned = err.toString();
 
-        p.startPhase();
-        now += 199_000_000L;
-        p.update("loading", 1_000, "entries", 0.001);
-        assertThat(err.toString()).as("first update one interval into the phase").isEqualTo(scanned);
         now += 1_000_000L;
-        p.update("loading", 2_000, "entries", 0.002);
+        p.startPhase();
+        now += 10_000_000L;
+        p.update("loading", 1_000, "entries", 0.001);
 
-        assertThat(scanned).isEqualTo("\rscanning 5,000,000 lines  1,000,000/s  99.0%  ETA 0:00");
-        assertThat(err.toString()).isEqualTo(scanned + "\rloading 2,000 entries  10,000/s  0.2%  ETA 1:40"
-                + " ".repeat(7));
+        assertThat(scanned).isEqualTo("\rscanning [###############.]  99.0% 5,000,000 lines 1,000,000/s ETA 0:00");
+        assertThat(err.toString()).isEqualTo(scanned + "\rloading [................]   0.1% 1,000 entries 100,000/s ETA 0:10"
+                + " ".repeat(5));
     }
 
     @Test
@@ -80,5 +93,15 @@ class ProgressTest {
         p.update("scanning", 10, "lines", 0.01);
 
         assertThat(err.toString()).isEqualTo("hashidx: scanning 10 lines, 0/s, 1.0%, ETA 990:00:00\n");
+    }
+
+    @Test
+    void aDetailGoesAtTheEndOfTheLine() {
+        Progress p = new Progress(new PrintWriter(err), false, () -> now);
+
+        now += 10_000_000_000L;
+        p.update("torture", 20, "kills", 0.1, "5,000 ops, losses 0");
+
+        assertThat(err.toString()).isEqualTo("hashidx: torture 20 kills, 2/s, 10.0%, ETA 1:30, 5,000 ops, losses 0\n");
     }
 }
