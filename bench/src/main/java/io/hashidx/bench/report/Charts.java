@@ -54,11 +54,10 @@ final class Charts {
                 .xAxisTitle("error bars: JMH's 99.9% half-width, cut at zero").yAxisTitle(yTitle + unit).build();
         CategoryStyler st = chart.getStyler();
         st.setOverlapped(true);
-        st.setLabelsVisible(true);
-        st.setLabelsFont(FONT);
-        st.setLabelsRotation(0);
-        st.setLabelsPosition(0.85);
-        st.setXAxisLabelRotation(0);
+        // the figures are in the report's tables; a label per bar would also print the zeros of the
+        // overlapped series
+        st.setLabelsVisible(false);
+        st.setXAxisLabelRotation(bars.size() > 7 ? 25 : 0);
         st.setAvailableSpaceFill(0.6);
         st.setDecimalPattern("#,##0.##");
         st.setYAxisDecimalPattern("#,##0.##");
@@ -94,13 +93,19 @@ final class Charts {
         st.setLegendPosition(Styler.LegendPosition.InsideNW);
         st.setXAxisDecimalPattern("#,##0.##");
         st.setYAxisDecimalPattern("#,##0.###");
+        st.setXAxisMaxLabelCount(12);
         style(st);
-        for (Series s : series) {
+        // hashidx last, so that its line is drawn over the peers'
+        List<Series> ordered = new java.util.ArrayList<>(series.stream().filter(s -> s.peer != Peer.HASHIDX).toList());
+        ordered.addAll(series.stream().filter(s -> s.peer == Peer.HASHIDX).toList());
+        boolean comparing = series.stream().map(Series::peer).distinct().count() > 1;
+        for (Series s : ordered) {
             double[] x = java.util.Arrays.stream(s.x).map(v -> v / scale).toArray();
             XYSeries xy = chart.addSeries(s.label, x, s.y);
             xy.setMarker(SeriesMarkers.NONE);
-            xy.setLineColor(s.color);
-            xy.setLineStyle(new BasicStroke(s.peer == Peer.HASHIDX ? 1.6f : 1.0f));
+            boolean faded = comparing && s.peer != Peer.HASHIDX;
+            xy.setLineColor(faded ? new Color(s.color.getRed(), s.color.getGreen(), s.color.getBlue(), 110) : s.color);
+            xy.setLineStyle(new BasicStroke(faded ? 0.8f : 1.4f));
         }
         save(chart, file);
     }
