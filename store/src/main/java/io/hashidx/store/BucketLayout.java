@@ -77,6 +77,7 @@ final class BucketLayout {
     final int slotSize;
     final int stride;
     final long cellsPerChunk;
+    private final long chunkSize;
     private final int keyOffsetInSlot;
     private final int valueLengthOffsetInSlot;
     private final int valueOffsetInSlot;
@@ -89,6 +90,19 @@ final class BucketLayout {
     }
 
     BucketLayout(int keyWidth, int valueWidth, MappedFile file, Header h) {
+        this(keyWidth, valueWidth, file.chunkSize(), file, h);
+    }
+
+    /**
+     * A layout with no mapped file behind it, for encoding whole cells into a buffer that is then
+     * written through the channel ({@link BulkWriter}); only the {@code encode*} methods and the
+     * offset arithmetic may be used.
+     */
+    BucketLayout(int keyWidth, int valueWidth, long chunkSize) {
+        this(keyWidth, valueWidth, chunkSize, null, null);
+    }
+
+    private BucketLayout(int keyWidth, int valueWidth, long chunkSize, MappedFile file, Header h) {
         this.keyWidth = keyWidth;
         this.valueWidth = valueWidth;
         this.keyLengthBytes = lengthBytes(keyWidth);
@@ -100,7 +114,8 @@ final class BucketLayout {
         this.stride = strideFor(keyWidth, valueWidth);
         this.file = file;
         this.h = h;
-        this.cellsPerChunk = file.chunkSize() / stride;
+        this.chunkSize = chunkSize;
+        this.cellsPerChunk = chunkSize / stride;
     }
 
     /** Bytes used to store a length up to {@code width}: 1, 2 or 4. */
@@ -117,12 +132,27 @@ final class BucketLayout {
     /** File offset of the first byte of cell {@code cell}. */
     long cellOffset(long cell) {
         long chunk = cell / cellsPerChunk;
-        return MappedFile.DATA_START + chunk * file.chunkSize() + (cell - chunk * cellsPerChunk) * stride;
+        return MappedFile.DATA_START + chunk * chunkSize + (cell - chunk * cellsPerChunk) * stride;
+    }
+
+    /** File offset of the first byte (the key length) of a slot. */
+    long slotOffset(long cell, int slot) {
+        return cellOffset(cell) + SLOTS_OFFSET + (long) slot * slotSize;
+    }
+
+    /** How many whole cells a file of {@code fileSize} bytes holds (cells are never split across chunks). */
+    long cellsIn(long fileSize) {
+        if (fileSize <= MappedFile.DATA_START) {
+            return 0;
+        }
+        long data = fileSize - MappedFile.DATA_START;
+        long chunkSize = file.chunkSize();
+        return data / chunkSize * cellsPerChunk + Math.min(cellsPerChunk, data % chunkSize / stride);
     }
 
     /** File size needed to hold cells 0..cells-1 (the end of the last one). */
     long endOfCells(long cells) {
-        return endOfCells(cells, stride, file.chunkSize());
+        return endOfCells(cells, stride, chunkSize);
     }
 
     /**
@@ -365,7 +395,7 @@ final class BucketLayout {
 
     private void checkStoredLength(int len, int width, long cell, int slot, String what) {
         if (len < 0 || len > width) {
-            throw HashIndexException.corrupt(file.path(), cellOffset(cell) + SLOTS_OFFSET + (long) slot * slotSize,
+            throw HashIndexException.corrupt(file.path(), slotOffset(cell, slot),
                     "stored " + what + " length " + len + " exceeds the " + what + " width " + width);
         }
     }
@@ -440,6 +470,34 @@ final class BucketLayout {
             }
         }
         return NONE;
+    }
+
+    // ---- whole cells encoded into a buffer (the bulk builder writes them through the channel) ----
+
+    /**
+     * Encodes a live entry into slot {@code slot} of the cell that starts at {@code at} in {@code buf}:
+     * its tophash byte, lengths, key and value (copied from {@code src}). The cell's bytes must be zero
+     * before, so the unused key and value bytes stay zero as in a cell written by puts.
+     */
+    void encodeSlot(MemorySegment buf, long at, int slot, int top, MemorySegment src, long keyAt, int keyLength,
+                    long valueAt, int valueLength) {
+        buf.set(ValueLayout.JAVA_BYTE, at + TOPHASH_OFFSET + slot, (byte) top);
+        long s = at + SLOTS_OFFSET + (long) slot * slotSize;
+        writeLength(buf, s, keyLengthBytes, keyLength);
+        MemorySegment.copy(src, keyAt, buf, s + keyOffsetInSlot, keyLength);
+        writeLength(buf, s + valueLengthOffsetInSlot, valueLengthBytes, valueLength);
+        MemorySegment.copy(src, valueAt, buf, s + valueOffsetInSlot, valueLength);
+    }
+
+    /** Encodes the overflow link of the cell at {@code at} in {@code buf}: the next page is {@code next}. */
+    static void encodeOverflow(MemorySegment buf, long at, long next) {
+        buf.set(LONG_U, at + OVERFLOW_OFFSET, next + 1);
+    }
+
+    /** Encodes the cell at {@code at} in {@code buf} as the head of a free run (see {@link #setFreeRun}). */
+    static void encodeFreeRun(MemorySegment buf, long at, long next, long length) {
+        buf.set(LONG_U, at + FREE_RUN_LENGTH_OFFSET, length);
+        buf.set(LONG_U, at + FREE_RUN_NEXT_OFFSET, next + 1);
     }
 
     static boolean isEmpty(int tophash) {

@@ -13,23 +13,10 @@ final class FileSetup {
      * set aside as one free run. All of it is written as real zeros.
      */
     static Header newFile(Path path, MappedFile file, Options options, long seed) {
-        int stride = BucketLayout.strideFor(options.keyWidth(), options.valueWidth());
-        long chunkSize = options.chunkSize();
-        if (chunkSize < stride || chunkSize % 4096 != 0) {
-            throw HashIndexException.invalidArgument(path, "chunk size " + chunkSize
-                    + " must be a multiple of 4096 and hold at least one " + stride + "-byte bucket");
-        }
-        file.setChunkSize(chunkSize);
-        Header h = new Header();
-        h.keyWidth = options.keyWidth();
-        h.valueWidth = options.valueWidth();
-        h.seed = seed;
-        h.chunkSize = chunkSize;
-        h.stride = stride;
+        Header h = newHeader(path, options.keyWidth(), options.valueWidth(), options.chunkSize(), seed);
+        file.setChunkSize(h.chunkSize);
         long buckets = options.expectedEntries() > 0 ? Table.bucketsFor(options.expectedEntries()) : 1;
         long reserve = options.expectedEntries() > 0 ? Table.overflowReserveFor(buckets) : 0;
-        h.journalCell = 0;
-        h.bucketsCell = 1;
         h.bucketCount = buckets;
         h.allocatedCells = 1 + buckets + reserve;
         BucketLayout layout = new BucketLayout(h.keyWidth, h.valueWidth, file);
@@ -50,6 +37,27 @@ final class FileSetup {
         }
         Header.setLiveCount(file.header(), 0);
         h.store(file.header());
+        return h;
+    }
+
+    /**
+     * The header of a new file with these widths, before any cell: seed, chunk size, stride, the
+     * journal at cell 0 and the bucket array from cell 1. The caller sets the bucket count and space.
+     */
+    static Header newHeader(Path path, int keyWidth, int valueWidth, long chunkSize, long seed) {
+        int stride = BucketLayout.strideFor(keyWidth, valueWidth);
+        if (chunkSize < stride || chunkSize % 4096 != 0) {
+            throw HashIndexException.invalidArgument(path, "chunk size " + chunkSize
+                    + " must be a multiple of 4096 and hold at least one " + stride + "-byte bucket");
+        }
+        Header h = new Header();
+        h.keyWidth = keyWidth;
+        h.valueWidth = valueWidth;
+        h.seed = seed;
+        h.chunkSize = chunkSize;
+        h.stride = stride;
+        h.journalCell = 0;
+        h.bucketsCell = 1;
         return h;
     }
 

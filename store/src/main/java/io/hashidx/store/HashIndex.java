@@ -51,6 +51,16 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
                 file -> FileSetup.newFile(path, file, options, seed));
     }
 
+    /**
+     * A builder that writes a new index file from many entries at once: sequentially, using two
+     * threads and a bounded amount of memory, and much faster than puts once the file is larger than
+     * memory. The file appears at {@code path} only when it is complete; fails if it exists.
+     * See {@link BulkBuilder}.
+     */
+    public static BulkBuilder bulkBuilder(Path path, Options options) {
+        return new BulkBuilder(path, options);
+    }
+
     /** Opens an existing index for reading and writing; replays the operation a crash cut short. */
     public static HashIndex open(Path path) {
         return open(path, FileLocks.acquire(path, true, false), false, file -> FileSetup.existingFile(path, file, true));
@@ -231,6 +241,15 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     /** A snapshot of the file's geometry, growth state and space use; scans the whole file. */
     public Inspection inspect() {
         return read(() -> new Inspector(table).inspect());
+    }
+
+    /**
+     * The growth under way, as {@code inspect().growth()} reports it but without scanning the file:
+     * cheap enough to call after every operation (the first call after an open counts the evacuated
+     * old buckets once, one byte per old bucket).
+     */
+    public Inspection.Growth growth() {
+        return read(table::growth);
     }
 
     /**

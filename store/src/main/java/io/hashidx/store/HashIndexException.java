@@ -158,6 +158,13 @@ public abstract sealed class HashIndexException extends RuntimeException
                 + "expected entries (Options.expectedEntries / hashidx create --expected)", cause);
     }
 
+    /** A full disk stopped a bulk build; the target was not created. */
+    static Storage diskFullBuilding(Path file, String doing, Throwable cause) {
+        return new Storage(Code.DISK_FULL, file, "disk full while " + doing
+                + "; the file was not created and the temporary files were deleted; free disk space and build again",
+                cause);
+    }
+
     static Storage io(Path file, String doing, Throwable cause) {
         String why = cause == null ? "" : ": " + cause.getMessage();
         return new Storage(Code.IO, file, "I/O error while " + doing + why

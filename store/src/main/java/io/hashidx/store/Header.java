@@ -190,22 +190,52 @@ final class Header {
         return ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN).getInt(CRC_OFFSET);
     }
 
-    /** Result of checking one copy: either a decoded header or why it is unusable. */
-    private record Decoded(Header header, boolean magicOk, String problem) {
+    /**
+     * One header copy as read from the page: its fields (parsed whenever the magic bytes match, even
+     * when the checksum does not, so a salvage can judge them) and why it is unusable.
+     *
+     * @param fields      the parsed fields, or null when the magic bytes do not match
+     * @param checksumOk  whether the CRC32C matches
+     * @param fieldProblem why the fields are impossible (reserved bytes, slots, geometry), or null
+     */
+    record Copy(Header fields, boolean checksumOk, String fieldProblem) {
+        boolean magicOk() {
+            return fields != null;
+        }
+
+        boolean valid() {
+            return magicOk() && checksumOk && fieldProblem == null;
+        }
+
+        /** Why the copy is unusable, or null when it is valid. */
+        String problem() {
+            if (!magicOk()) {
+                return "magic bytes do not match";
+            }
+            if (!checksumOk) {
+                return fieldProblem == null ? "checksum mismatch" : "checksum mismatch, and " + fieldProblem;
+            }
+            return fieldProblem;
+        }
     }
 
-    private static Decoded decode(byte[] bytes) {
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    /** Reads copy A ({@code index} 0) or copy B (1) from the header page. */
+    static Copy readCopy(MemorySegment page, int index) {
+        byte[] bytes = new byte[COPY_SIZE];
+        MemorySegment.copy(page, ValueLayout.JAVA_BYTE, index == 0 ? COPY_A : COPY_B, bytes, 0, COPY_SIZE);
+        return decode(bytes);
+    }
+
+    private static Copy decode(byte[] bytes) {
         for (int i = 0; i < MAGIC.length; i++) {
             if (bytes[i] != MAGIC[i]) {
-                return new Decoded(null, false, "magic bytes do not match");
+                return new Copy(null, false, null);
             }
         }
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         CRC32C crc = new CRC32C();
         crc.update(bytes, 0, CRC_OFFSET);
-        if ((int) crc.getValue() != b.getInt(CRC_OFFSET)) {
-            return new Decoded(null, true, "checksum mismatch");
-        }
+        boolean checksumOk = (int) crc.getValue() == b.getInt(CRC_OFFSET);
         Header h = new Header();
         h.crc = crcOf(bytes);
         h.readVersion = b.getInt(READ_VERSION_OFFSET);
@@ -237,19 +267,21 @@ final class Header {
         h.doublings = b.getLong(DOUBLINGS_OFFSET);
         h.sameSizeGrowths = b.getLong(SAME_SIZE_GROWTHS_OFFSET);
         h.count = b.getLong(COUNT_OFFSET);
-        if (h.readVersion > READ_VERSION) {
-            return new Decoded(h, true, null); // version is checked by the caller with a precise message
-        }
+        return new Copy(h, checksumOk, h.readVersion > READ_VERSION
+                ? null // the version is checked by the caller with a precise message
+                : fieldProblem(bytes, slots, h));
+    }
+
+    private static String fieldProblem(byte[] bytes, int slots, Header h) {
         for (int i = RESERVED_OFFSET; i < CRC_OFFSET; i++) {
             if (bytes[i] != 0) {
-                return new Decoded(null, true, "reserved byte at " + i + " is not zero");
+                return "reserved byte at " + i + " is not zero";
             }
         }
         if (slots != BucketLayout.SLOTS) {
-            return new Decoded(null, true, "slots per bucket is " + slots + ", expected " + BucketLayout.SLOTS);
+            return "slots per bucket is " + slots + ", expected " + BucketLayout.SLOTS;
         }
-        String geometry = h.geometryProblem();
-        return geometry == null ? new Decoded(h, true, null) : new Decoded(null, true, geometry);
+        return h.geometryProblem();
     }
 
     /** Offset of retired entry {@code i}: the oldest in the fixed fields, the others after the count. */
@@ -291,7 +323,11 @@ final class Header {
         return first >= 0 && n >= 1 && n <= allocatedCells - first;
     }
 
-    private String geometryProblem() {
+    /**
+     * Why the widths, the stride and the chunk size cannot be used, or null. The stride is computed from
+     * the widths, so a damaged width is caught here even in a copy whose checksum failed.
+     */
+    String widthsProblem() {
         if (keyWidth < 0 || keyWidth > Options.MAX_KEY_WIDTH || valueWidth < 0 || valueWidth > Options.MAX_VALUE_WIDTH) {
             return "key width " + keyWidth + " or value width " + valueWidth + " out of range";
         }
@@ -300,6 +336,14 @@ final class Header {
         }
         if (chunkSize < stride || chunkSize % 4096 != 0) {
             return "chunk size " + chunkSize + " is not a multiple of 4096 holding at least one bucket";
+        }
+        return null;
+    }
+
+    private String geometryProblem() {
+        String widths = widthsProblem();
+        if (widths != null) {
+            return widths;
         }
         // while growing, at least old bucket `evacuated` is still to do: the growth ends when the mark reaches the end
         if (bucketCount < 1 || oldBucketCount < 0 || evacuated < 0
@@ -329,22 +373,12 @@ final class Header {
      * a newer version, or two bad copies.
      */
     static Header load(MemorySegment page, Path path, boolean forWriting) {
-        byte[] a = new byte[COPY_SIZE];
-        byte[] b = new byte[COPY_SIZE];
-        MemorySegment.copy(page, ValueLayout.JAVA_BYTE, COPY_A, a, 0, COPY_SIZE);
-        MemorySegment.copy(page, ValueLayout.JAVA_BYTE, COPY_B, b, 0, COPY_SIZE);
-        Decoded da = decode(a);
-        Decoded db = decode(b);
+        Copy da = readCopy(page, 0);
+        Copy db = readCopy(page, 1);
         if (!da.magicOk() && !db.magicOk()) {
             throw HashIndexException.notHashIndex(path, "no hashidx magic bytes at offset 0 or 512");
         }
-        Header best = null;
-        if (da.header() != null) {
-            best = da.header();
-        }
-        if (db.header() != null && (best == null || db.header().generation > best.generation)) {
-            best = db.header();
-        }
+        Header best = newestValid(da, db);
         if (best == null) {
             throw HashIndexException.corrupt(path, 0, "both header copies are damaged (copy A: "
                     + da.problem() + "; copy B: " + db.problem() + ")");
@@ -355,14 +389,43 @@ final class Header {
         if (forWriting && best.writeVersion > WRITE_VERSION) {
             throw HashIndexException.unsupportedVersion(path, best.writeVersion, WRITE_VERSION, true);
         }
-        best.copyA = new CopyState(da.header() == null ? -1 : da.header().generation, da.header() != null);
-        best.copyB = new CopyState(db.header() == null ? -1 : db.header().generation, db.header() != null);
         for (int i = LIVE_END; i < MappedFile.DATA_START; i++) {
             if (page.get(ValueLayout.JAVA_BYTE, i) != 0) {
                 throw HashIndexException.corrupt(path, i, "reserved byte in the header page is not zero");
             }
         }
         return best;
+    }
+
+    /**
+     * The valid copy with the larger generation, with both copies' states recorded in it for
+     * inspect; null when neither copy is valid.
+     */
+    static Header newestValid(Copy a, Copy b) {
+        Header best = a.valid() ? a.fields() : null;
+        if (b.valid() && (best == null || b.fields().generation > best.generation)) {
+            best = b.fields();
+        }
+        if (best != null) {
+            best.copyA = new CopyState(a.valid() ? a.fields().generation : -1, a.valid());
+            best.copyB = new CopyState(b.valid() ? b.fields().generation : -1, b.valid());
+        }
+        return best;
+    }
+
+    /**
+     * The entry count after replaying an intent record ({@link #INTENT_INSERT} or {@link #INTENT_REMOVE}
+     * change it; an overwrite does not): {@code slotLive} is whether the intent's slot holds a live
+     * entry now (FORMAT.md section 6, "Open read-write").
+     */
+    static long countAfterIntent(long op, long countBefore, boolean slotLive) {
+        if (op == INTENT_INSERT) {
+            return slotLive ? countBefore + 1 : countBefore;
+        }
+        if (op == INTENT_REMOVE) {
+            return slotLive ? countBefore : countBefore - 1;
+        }
+        return countBefore;
     }
 
     // ---- live area ----

@@ -77,6 +77,11 @@ final class Table {
     private long pendingOverwrite = NONE;
     /** Counts writes, so an iterator can tell that an entry it looked ahead at may have changed. */
     private long writes;
+    /**
+     * Old buckets evacuated in the growth under way, above the mark too; -1 until first asked for after
+     * an open (then counted once), so opening stays free of scans.
+     */
+    private volatile long evacuatedCount = -1;
 
     Table(Header h, MappedFile file) {
         this.h = h;
@@ -109,13 +114,8 @@ final class Table {
                 throw HashIndexException.corrupt(file.path(), Header.INTENT_OP_OFFSET,
                         "intent record names slot " + ref + " outside the file or an unknown operation " + op);
             }
-            boolean live = layout.tophash(cell, slot) >= MIN_TOPHASH;
-            if (op == Header.INTENT_INSERT) {
-                count = live ? before + 1 : before;
-            } else if (op == Header.INTENT_REMOVE) {
-                count = live ? before : before - 1;
-            } else {
-                count = before;
+            count = Header.countAfterIntent(op, before, layout.tophash(cell, slot) >= MIN_TOPHASH);
+            if (op == Header.INTENT_OVERWRITE) {
                 if (writable) {
                     layout.copySlot(h.journalCell, 0, cell, slot);
                 } else {
@@ -369,6 +369,7 @@ final class Table {
         h.bucketsCell = first;
         h.overflowPages = 0;
         h.allocatedCells = first + newCount;
+        evacuatedCount = 0;
         if (sameSize) {
             h.sameSizeGrowths++;
         } else {
@@ -448,6 +449,28 @@ final class Table {
                 layout.setTophash(scratchPages[p], i, scratchMarks[p * SLOTS + i]);
             }
         }
+        if (evacuatedCount >= 0) {
+            evacuatedCount++;
+        }
+    }
+
+    /** The growth under way as {@link HashIndex#growth()} reports it: header fields and the evacuated count. */
+    Inspection.Growth growth() {
+        if (!h.growing()) {
+            return new Inspection.Growth(false, false, 0, h.evacuated, 0, h.oldOverflowPages);
+        }
+        long evacuatedNow = evacuatedCount;
+        if (evacuatedNow < 0) {
+            evacuatedNow = 0;
+            for (long b = 0; b < h.oldBucketCount; b++) {
+                if (isEvacuated(h.oldBucketsCell + b)) {
+                    evacuatedNow++;
+                }
+            }
+            evacuatedCount = evacuatedNow;
+        }
+        return new Inspection.Growth(true, h.oldBucketCount == h.bucketCount, h.oldBucketCount, h.evacuated,
+                evacuatedNow, h.oldOverflowPages);
     }
 
     /** Where evacuated entries go in one destination bucket: the next slot of its chain (Go's evacDst). */

@@ -281,9 +281,9 @@ class CorruptFileFuzzTest {
     private static void writes(HashIndex idx, FuzzSeeds.Seed seed) {
         List<byte[]> keys = seed.keys();
         for (int i = 0; i < 6; i++) {
-            byte[] key = i < 3 && i < keys.size() ? keys.get(i * 5 % keys.size()) : CrashWorkload.key(100_000 + i);
+            byte[] key = i < 3 && i < keys.size() ? keys.get(i * 5 % keys.size()) : Fixtures.key8(100_000 + i);
             byte[] k = Arrays.copyOf(key, Math.min(key.length, idx.keyWidth()));
-            byte[] v = Arrays.copyOf(CrashWorkload.value(i, i), Math.min(16, idx.valueWidth()));
+            byte[] v = Arrays.copyOf(Fixtures.value16Varying(i, i), Math.min(16, idx.valueWidth()));
             attempt(() -> idx.put(k, v));
         }
         for (int i = 0; i < Math.min(4, keys.size()); i++) {

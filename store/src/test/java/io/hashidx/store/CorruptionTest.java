@@ -44,7 +44,7 @@ class CorruptionTest {
         path = dir.resolve("damaged.hidx");
         try (HashIndex idx = HashIndex.create(path, Options.widths(8, 16).seed(SEED))) {
             for (long id = 0; id < KEYS; id++) {
-                idx.put(CrashWorkload.key(id), CrashWorkload.value(id, id));
+                idx.put(Fixtures.key8(id), Fixtures.value16Varying(id, id));
             }
             idx.finishGrowth();
             Table t = idx.table();
@@ -68,7 +68,7 @@ class CorruptionTest {
         try (HashIndex idx = HashIndex.openReadOnly(path)) {
             Header h = idx.table().h;
             for (long id = KEYS; ; id++) {
-                byte[] k = CrashWorkload.key(id);
+                byte[] k = Fixtures.key8(id);
                 if (Hashing.bucketIndex(Hashing.hash(k, h.seed), h.bucketCount) == bucketIndex) {
                     return k;
                 }

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A crash while an old bucket's slots are being marked (FORMAT.md section 7, step 2: from the last
  * slot backwards, slot 0 last) leaves evacuated-empty marks in a bucket that still counts as not
- * evacuated, also after an empty-rest slot. Found by {@link KillNineTest}: verify reported such a
- * file as damaged ("unexpected mark 4").
+ * evacuated, also after an empty-rest slot. Found by the kill -9 campaign (now {@code hashidx torture}):
+ * verify reported such a file as damaged ("unexpected mark 4").
  */
 class CrashWhileMarkingTest {
     @Test
@@ -19,7 +19,7 @@ class CrashWhileMarkingTest {
             Header h = idx.table().h;
             long id = 0;
             while (!(h.growing() && h.oldBucketCount >= 64)) {
-                idx.put(CrashWorkload.key(id), CrashWorkload.value(id, id));
+                idx.put(Fixtures.key8(id), Fixtures.value16Varying(id, id));
                 id++;
             }
             BucketLayout layout = idx.table().layout;
@@ -35,7 +35,7 @@ class CrashWhileMarkingTest {
             assertThat(marked).isPositive();
             assertThat(idx.verify()).isEmpty();
             for (long k = 0; k < id; k++) {
-                assertThat(idx.get(CrashWorkload.key(k))).isEqualTo(CrashWorkload.value(k, k));
+                assertThat(idx.get(Fixtures.key8(k))).isEqualTo(Fixtures.value16Varying(k, k));
             }
             idx.finishGrowth();
             assertThat(idx.verify()).isEmpty();

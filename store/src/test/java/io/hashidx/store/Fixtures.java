@@ -28,6 +28,17 @@ final class Fixtures {
         ByteBuffer.wrap(dst).order(ByteOrder.LITTLE_ENDIAN).putLong(0, i).putLong(8, i * 0x9E3779B97F4A7C15L ^ 0x5DEECE66DL);
     }
 
+    /** The 8-byte key of {@code id} (little-endian), for files with 8-byte keys. */
+    static byte[] key8(long id) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(id).array();
+    }
+
+    /** A value of 0..16 bytes derived from a key id and an operation number, so overwrites are visible. */
+    static byte[] value16Varying(long id, long op) {
+        byte[] v = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(~id).putLong(op * 31 + id).array();
+        return java.util.Arrays.copyOf(v, (int) Math.floorMod(op * 7 + id, 17L));
+    }
+
     /** A 16-byte value derived from {@code i} and a version, so overwrites are visible. */
     static byte[] value16(long i, int version) {
         return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)

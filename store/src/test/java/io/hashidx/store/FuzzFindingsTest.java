@@ -47,7 +47,7 @@ class FuzzFindingsTest {
     @Test
     void aValueLengthBeyondTheWidthIsCorruptAlsoWhenReadIntoABuffer() throws IOException {
         Path path = dir.resolve("value-length.hidx");
-        byte[] key = CrashWorkload.key(1);
+        byte[] key = Fixtures.key8(1);
         long slot0;
         try (HashIndex idx = HashIndex.create(path, Options.widths(8, 16).seed(SEED))) {
             idx.put(key, new byte[] {1, 2, 3});
@@ -87,7 +87,7 @@ class FuzzFindingsTest {
         try (HashIndex idx = HashIndex.create(path, Options.widths(8, 16).seed(SEED))) {
             Header h = idx.table().h;
             for (long id = 0; !(h.growing() && h.oldBucketCount >= 16); id++) {
-                idx.put(CrashWorkload.key(id), CrashWorkload.value(id, id));
+                idx.put(Fixtures.key8(id), Fixtures.value16Varying(id, id));
             }
             // an unevacuated old bucket whose primary page is full: every walk over it copies 8 entries
             BucketLayout layout = idx.table().layout;
@@ -136,17 +136,17 @@ class FuzzFindingsTest {
             // nine keys of bucket 0: the ninth needs an overflow page, and no growth is due
             int n = 0;
             for (long id = 0; n < 8; id++) {
-                byte[] k = CrashWorkload.key(id);
+                byte[] k = Fixtures.key8(id);
                 if (Hashing.bucketIndex(Hashing.hash(k, SEED), h.bucketCount) == 0) {
                     idx.put(k, new byte[1]);
                     n++;
                 }
             }
             long ninth = 1_000_000;
-            while (Hashing.bucketIndex(Hashing.hash(CrashWorkload.key(ninth), SEED), h.bucketCount) != 0) {
+            while (Hashing.bucketIndex(Hashing.hash(Fixtures.key8(ninth), SEED), h.bucketCount) != 0) {
                 ninth++;
             }
-            byte[] k = CrashWorkload.key(ninth);
+            byte[] k = Fixtures.key8(ninth);
             assertCorrupt(() -> idx.put(k, new byte[1]), path, "corrupt at offset " + idx.table().layout.cellOffset(root)
                     + ": free run at cell " + root + " has length " + (allocated + 100));
         }
@@ -157,7 +157,7 @@ class FuzzFindingsTest {
         Header h = idx.table().h;
         int n = 0;
         for (long id = 0; n < 9; id++) {
-            byte[] k = CrashWorkload.key(id);
+            byte[] k = Fixtures.key8(id);
             if (Hashing.bucketIndex(Hashing.hash(k, SEED), h.bucketCount) == 0) {
                 idx.put(k, new byte[1]);
                 n++;
@@ -190,7 +190,7 @@ class FuzzFindingsTest {
         try (HashIndex idx = HashIndex.create(path, Options.widths(8, 16).seed(SEED))) {
             Header h = idx.table().h;
             for (long id = 0; !(h.growing() && h.oldBucketCount == 16 && h.evacuated > 2); id++) {
-                idx.put(CrashWorkload.key(id), CrashWorkload.value(id, id));
+                idx.put(Fixtures.key8(id), Fixtures.value16Varying(id, id));
             }
             damage.accept(h);
             h.store(idx.table().file.header());

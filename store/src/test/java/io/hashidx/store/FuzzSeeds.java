@@ -57,8 +57,8 @@ final class FuzzSeeds {
             for (long id = 0; id < 6; id++) {
                 put(idx, keys, id, id);
             }
-            idx.remove(CrashWorkload.key(2));
-            idx.put(CrashWorkload.key(4), CrashWorkload.value(4, 99));
+            idx.remove(Fixtures.key8(2));
+            idx.put(Fixtures.key8(4), Fixtures.value16Varying(4, 99));
         }));
         // 2: in the middle of a doubling, overflow chains in both arrays, 8 KiB chunks (32 cells each)
         seeds.add(seed(dir, "mid-growth", Options.widths(8, 16).seed(3).chunkSize(8192), (idx, keys) -> {
@@ -69,7 +69,7 @@ final class FuzzSeeds {
                 put(idx, keys, id, id);
                 id++;
             }
-            idx.remove(CrashWorkload.key(1));
+            idx.remove(Fixtures.key8(1));
             idx.closeLeavingGrowth();
         }));
         // 3: grown through several doublings, then thinned out: freed old arrays (free runs with chains hanging off)
@@ -78,7 +78,7 @@ final class FuzzSeeds {
                 put(idx, keys, id, id);
             }
             for (long id = 0; id < 300; id += 3) {
-                idx.remove(CrashWorkload.key(id));
+                idx.remove(Fixtures.key8(id));
             }
             idx.finishGrowth();
             idx.close();
@@ -93,7 +93,7 @@ final class FuzzSeeds {
         // 5: values up to 64 KiB: 4-byte value lengths
         seeds.add(seed(dir, "wide-values", Options.widths(4, 1 << 16).seed(6), (idx, keys) -> {
             for (long id = 0; id < 3; id++) {
-                byte[] k = Arrays.copyOf(CrashWorkload.key(id), 4);
+                byte[] k = Arrays.copyOf(Fixtures.key8(id), 4);
                 keys.add(k);
                 idx.put(k, new byte[(int) (id * 1000)]);
             }
@@ -106,9 +106,9 @@ final class FuzzSeeds {
     }
 
     private static void put(HashIndex idx, List<byte[]> keys, long id, long op) {
-        byte[] k = CrashWorkload.key(id);
+        byte[] k = Fixtures.key8(id);
         keys.add(k);
-        idx.put(k, CrashWorkload.value(id, op));
+        idx.put(k, Fixtures.value16Varying(id, op));
     }
 
     private static Seed seed(Path dir, String name, Options options, Filler filler) {

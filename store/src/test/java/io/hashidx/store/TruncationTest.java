@@ -35,10 +35,10 @@ class TruncationTest {
         long usedEnd;
         try (HashIndex idx = HashIndex.create(grown, Options.widths(8, 16).seed(SEED))) {
             for (long id = 0; id < KEYS; id++) {
-                idx.put(CrashWorkload.key(id), CrashWorkload.value(id, id));
+                idx.put(Fixtures.key8(id), Fixtures.value16Varying(id, id));
             }
             for (long id = 0; id < KEYS; id += 3) {
-                idx.remove(CrashWorkload.key(id));
+                idx.remove(Fixtures.key8(id));
             }
             idx.finishGrowth();
             Header h = idx.table().h;
@@ -84,8 +84,8 @@ class TruncationTest {
     private static String openAndCheck(Path copy, long cut) throws IOException {
         try (HashIndex idx = HashIndex.open(copy)) {
             for (long id = 0; id < KEYS; id++) {
-                byte[] expected = id % 3 == 0 ? null : CrashWorkload.value(id, id);
-                byte[] actual = idx.get(CrashWorkload.key(id));
+                byte[] expected = id % 3 == 0 ? null : Fixtures.value16Varying(id, id);
+                byte[] actual = idx.get(Fixtures.key8(id));
                 if (!java.util.Arrays.equals(expected, actual)) {
                     return "cut at " + cut + ": opened, but key " + id + " reads " + Bytes.hex(actual);
                 }

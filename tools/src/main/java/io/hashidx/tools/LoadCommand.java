@@ -1,12 +1,11 @@
 package io.hashidx.tools;
 
+import io.hashidx.store.BulkBuilder;
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Inspection;
-import io.hashidx.store.Options;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -39,22 +38,35 @@ import picocli.CommandLine.Parameters;
             "csv: RFC 4180 in UTF-8; --key-column and --value-column pick the columns by 1-based index "
                     + "(default 1 and 2) or by header name (then the first record is the header).",
             "",
-            "A new FILE gets the widths of the longest key and value in the inputs (in bytes) and is "
-                    + "presized for the number of records, both found by a first pass over the inputs, so the "
-                    + "load never grows the table. An existing FILE keeps its widths and grows as needed.",
+            "A new FILE is bulk built in one pass over the inputs: every record is hashed and partitioned "
+                    + "by bucket into temporary runs beside FILE (FILE.bulk-*) within the --memory budget, then "
+                    + "the file is written front to back, sequentially, on two threads. It gets the widths of "
+                    + "the longest key and value (in bytes) unless --key-size or --value-size are given, and is "
+                    + "presized for the records read, so it never grows. It appears only when it is complete "
+                    + "and synced: a failure or a kill leaves no FILE (temporary files left by a kill are "
+                    + "deleted by the next load of the same FILE).",
+            "",
+            "An existing FILE keeps its widths and takes the entries as puts, growing as needed.",
+            "",
+            "Duplicate keys: the last one wins (counted as replaced).",
             "",
             "A bad line (no tab, a bad escape, or a key or value longer than the width) stops the load with "
-                    + "exit code 2 and a message naming the input and the line; the entries loaded before it "
-                    + "stay. With --skip-bad, bad lines are counted as rejected and the first "
-                    + LoadCommand.SHOWN_BAD_LINES + " are listed in the summary.",
+                    + "exit code 2 and a message naming the input and the line: a new FILE is not created, an "
+                    + "existing FILE keeps the entries loaded before the line. With --skip-bad, bad lines are "
+                    + "counted as rejected and the first " + LoadCommand.SHOWN_BAD_LINES
+                    + " are listed in the summary.",
             "",
-            "Progress goes to stderr: on a terminal a bar with the percentage, entries/s and the time left, "
-                    + "redrawn in place; otherwise (a log, a pipe) a plain line every 10 seconds. The summary "
-                    + "goes to stdout: entries read, inserted, replaced and rejected (with the first bad lines and "
-                    + "why), the growths performed, seconds, entries/s, file bytes and bytes per entry.",
+            "Progress goes to stderr: on a terminal a bar with the phase (for a new FILE: reading the "
+                    + "inputs, which are partitioned as they are read, partitioning the last run, writing the "
+                    + "buckets), the percentage, the rate and the time left, redrawn in place; otherwise (a log, "
+                    + "a pipe) a plain line every 10 seconds. The summary goes to stdout: entries read, inserted, "
+                    + "replaced and rejected (with the first bad lines and why), the growths performed, seconds, "
+                    + "entries/s, file bytes and bytes per entry.",
             "",
             "Examples:",
             "  hashidx load demo.hidx data-samples/unicode-names.tsv",
+            "  hashidx gen big.tsv --count 100000000 --keys uniform --seed 1",
+            "  hashidx load --memory 2g big.hidx big.tsv",
             "  hashidx load --format jsonl copy.hidx demo.jsonl",
             "  hashidx dump demo.hidx | hashidx load copy.hidx -",
             "  hashidx load --format csv --key-column email --value-column name u.hidx u.csv",
@@ -71,8 +83,7 @@ final class LoadCommand extends ToolCommand {
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "INPUT",
             description = "input files in FORMAT; '-' is standard input (e.g. 'hashidx dump a.hidx | hashidx load "
-                    + "b.hidx -'). A pipe that needs a first pass (a new FILE without all of --key-size, "
-                    + "--value-size and --expected) is first copied to a temporary file beside FILE")
+                    + "b.hidx -'); each input is read once")
     List<Path> inputs;
 
     @Option(names = "--key-size", paramLabel = "K",
@@ -84,7 +95,8 @@ final class LoadCommand extends ToolCommand {
     Integer valueSize;
 
     @Option(names = "--expected", paramLabel = "N",
-            description = "entries to presize a new FILE for (default: the number of records in the inputs)")
+            description = "entries to presize a new FILE for, when more than the records in the inputs "
+                    + "(default: the number of records)")
     Long expected;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "tsv",
@@ -101,6 +113,11 @@ final class LoadCommand extends ToolCommand {
     @Option(names = "--value-column", paramLabel = "C", defaultValue = "2",
             description = "csv only: the value column, a 1-based index or a header name (default: ${DEFAULT-VALUE})")
     String valueColumn;
+
+    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256m",
+            description = "memory for building a new FILE, e.g. 512m or 2g (default: ${DEFAULT-VALUE}, at least 4m), "
+                    + "outside the Java heap; more memory means fewer temporary runs")
+    String memory;
 
     @Option(names = "--skip-bad", description = "skip bad lines instead of stopping; they are counted as rejected")
     boolean skipBad;
@@ -120,23 +137,29 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    /**
-     * One input: {@code name} for messages, and where to read it: {@code path}, or standard input when
-     * {@code path} is null. A pipe read twice is replaced by a temporary copy ({@code temporary}).
-     */
-    private record Input(String name, Path path, boolean temporary) {
+    /** One input: {@code name} for messages, and where to read it: {@code path}, or standard input when null. */
+    record Input(String name, Path path) {
         boolean regularFile() {
             return path != null && Files.isRegularFile(path);
         }
     }
 
-    /** What the first pass found. */
-    private record Measured(long lines, int longestKey, int longestValue) {
+    /** The figures of the summary about the file after the load. */
+    record Loaded(int keyWidth, int valueWidth, long entries, long buckets, long doublings, long sameSizeGrowths,
+                  long fileBytes) {
+        static Loaded of(Inspection i) {
+            return new Loaded(i.keyWidth(), i.valueWidth(), i.entries(), i.buckets(), i.doublings(),
+                    i.sameSizeGrowths(), i.fileBytes());
+        }
+
+        double bytesPerEntry() {
+            return entries == 0 ? 0 : (double) fileBytes / entries;
+        }
     }
 
-    private long read;
-    private long inserted;
-    private long replaced;
+    long read;
+    long inserted;
+    long replaced;
     private long rejected;
     private final List<BadLine> shownBadLines = new ArrayList<>();
     /** Set once FILE is open, for the message of an interrupted load. */
@@ -156,7 +179,8 @@ final class LoadCommand extends ToolCommand {
         Thread interrupted = new Thread(() -> {
             progress.finish();
             err().println(!opened ? "hashidx: load interrupted before " + file + " was " + (create ? "created" : "opened")
-                    + "; nothing was loaded"
+                    + "; nothing was loaded" + (create ? " (the next load of " + file + " deletes the temporary "
+                    + file.getFileName() + ".bulk-* files)" : "")
                     : "hashidx: load interrupted; what was loaded into " + file + " before stays in it (the entry "
                     + "being put is either there or not)");
             err().flush();
@@ -171,31 +195,29 @@ final class LoadCommand extends ToolCommand {
                 // the JVM is shutting down (Ctrl-C): the hook is saying its word
             }
             progress.finish();
-            deleteTemporaryCopies(sources);
         }
     }
 
     private int load(List<Input> sources, boolean create, Progress progress, long started) {
-        Measured measured = null;
-        if (create && (keySize == null || valueSize == null || expected == null)) {
-            copyPipes(sources, progress); // the first pass reads every input once more
-            measured = measure(sources, progress, totalInputBytes(sources));
-        }
         long totalBytes = totalInputBytes(sources);
+        BulkLoad.Built built = null;
         Inspection before = null;
-        Inspection after;
+        Loaded after;
         long loaded;
-        HashIndex idx = create ? HashIndex.create(file, newFileOptions(measured)) : HashIndex.open(file);
-        opened = true;
-        try (idx) {
-            if (!create) {
+        if (create) {
+            built = new BulkLoad(this, progress, memoryBytes()).run(sources, totalBytes);
+            loaded = nanoClock.getAsLong();
+            after = built.loaded(); // from the builder: a summary need not read a file it just wrote
+        } else {
+            try (HashIndex idx = HashIndex.open(file)) {
+                opened = true;
                 checkWidthsMatch(idx);
                 before = idx.inspect();
+                putAll(idx, sources, progress, -1, totalBytes);
+                idx.finishGrowth();
+                loaded = nanoClock.getAsLong();
+                after = Loaded.of(idx.inspect());
             }
-            putAll(idx, sources, progress, measured == null ? -1 : measured.lines(), totalBytes);
-            idx.finishGrowth();
-            loaded = nanoClock.getAsLong();
-            after = idx.inspect();
         }
         progress.finish();
         double seconds = Math.max(1e-9, (loaded - started) / 1e9);
@@ -204,16 +226,22 @@ final class LoadCommand extends ToolCommand {
         if (json) {
             printJson(create, after, doublings, sameSize, seconds);
         } else {
-            printText(create, measured, after, doublings, sameSize, seconds);
+            printText(built, after, doublings, sameSize, seconds);
         }
         return 0;
     }
 
-    private Options newFileOptions(Measured measured) {
-        int k = keySize != null ? keySize : measured.longestKey();
-        int v = valueSize != null ? valueSize : measured.longestValue();
-        long n = expected != null ? expected : measured.lines();
-        return Options.widths(k, v).expectedEntries(n);
+    private long memoryBytes() {
+        long bytes;
+        try {
+            bytes = BulkLoad.memoryBytes(memory);
+        } catch (IllegalArgumentException e) {
+            throw usageError(e.getMessage());
+        }
+        if (bytes < BulkBuilder.MIN_MEMORY) {
+            throw usageError("--memory " + memory + " is below the minimum of 4m");
+        }
+        return bytes;
     }
 
     private void checkFormatOptions() {
@@ -229,7 +257,7 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    private EntryReader openReader(Input input) throws IOException {
+    EntryReader openReader(Input input) throws IOException {
         InputStream in = input.path() != null ? Files.newInputStream(input.path()) : standardInput();
         return EntryReader.open(in, format, hex, keyColumn, valueColumn);
     }
@@ -253,7 +281,7 @@ final class LoadCommand extends ToolCommand {
                     throw usageError("'-' (standard input) is given twice; it can be read only once");
                 }
                 standardInput = true;
-                checked.add(new Input("standard input", null, false));
+                checked.add(new Input("standard input", null));
                 continue;
             }
             if (!Files.exists(input)) {
@@ -265,61 +293,9 @@ final class LoadCommand extends ToolCommand {
             if (!Files.isReadable(input)) {
                 throw new InputDataException("cannot read input " + input + ": permission denied");
             }
-            checked.add(new Input(input.toString(), input, false));
+            checked.add(new Input(input.toString(), input));
         }
         return checked;
-    }
-
-    /**
-     * A new FILE needs a first pass over the inputs (to measure widths and count lines), which a pipe
-     * cannot give: each input that is not a regular file is copied to a temporary file beside FILE,
-     * which is read twice instead and deleted at the end.
-     */
-    private void copyPipes(List<Input> sources, Progress progress) {
-        Path directory = file.toAbsolutePath().getParent();
-        for (int i = 0; i < sources.size(); i++) {
-            Input input = sources.get(i);
-            if (input.regularFile()) {
-                continue;
-            }
-            Path copy;
-            try {
-                copy = Files.createTempFile(directory, "." + file.getFileName() + ".", ".load-input");
-            } catch (IOException e) {
-                throw new ToolFailure("cannot create a temporary file in " + directory + " to hold " + input.name()
-                        + " for the first pass (" + e.getMessage() + "); make the directory writable, or give "
-                        + "--key-size, --value-size and --expected so that the input is read only once", e);
-            }
-            copy.toFile().deleteOnExit(); // also when the load is interrupted
-            sources.set(i, new Input(input.name(), copy, true));
-            progress.startPhase();
-            try (InputStream in = input.path() != null ? Files.newInputStream(input.path()) : standardInput();
-                 OutputStream out = Files.newOutputStream(copy)) {
-                byte[] buffer = new byte[1 << 16];
-                long copied = 0;
-                for (int n; (n = in.read(buffer)) >= 0; ) {
-                    out.write(buffer, 0, n);
-                    copied += n;
-                    progress.update("reading " + input.name(), copied, "bytes", Double.NaN);
-                }
-            } catch (IOException e) {
-                throw new ToolFailure("cannot copy " + input.name() + " to the temporary file " + copy
-                        + " for the first pass (" + e.getMessage() + "); free disk space, or give --key-size, "
-                        + "--value-size and --expected so that the input is read only once", e);
-            }
-        }
-    }
-
-    private static void deleteTemporaryCopies(List<Input> sources) {
-        for (Input input : sources) {
-            if (input.temporary()) {
-                try {
-                    Files.deleteIfExists(input.path());
-                } catch (IOException e) {
-                    // deleteOnExit tries once more
-                }
-            }
-        }
     }
 
     private void checkWidthsMatch(HashIndex idx) {
@@ -343,36 +319,6 @@ final class LoadCommand extends ToolCommand {
             }
         }
         return total;
-    }
-
-    private Measured measure(List<Input> sources, Progress progress, long totalBytes) {
-        long lines = 0;
-        int longestKey = 0;
-        int longestValue = 0;
-        long bytesBefore = 0;
-        progress.startPhase();
-        for (Input input : sources) {
-            try (EntryReader r = openReader(input)) {
-                while (r.next()) {
-                    lines++;
-                    // bad records and over-long keys and values are left out: the load reports them as bad lines
-                    if (r.problem() == null && r.key().length <= Options.MAX_KEY_WIDTH) {
-                        longestKey = Math.max(longestKey, r.key().length);
-                    }
-                    if (r.problem() == null && r.value().length <= Options.MAX_VALUE_WIDTH) {
-                        longestValue = Math.max(longestValue, r.value().length);
-                    }
-                    if ((lines & 1023) == 0) {
-                        progress.update("scanning", lines, "lines",
-                                (double) (bytesBefore + r.bytesConsumed()) / totalBytes);
-                    }
-                }
-                bytesBefore += r.bytesConsumed();
-            } catch (IOException e) {
-                throw cannotRead(input, e);
-            }
-        }
-        return new Measured(lines, longestKey, longestValue);
     }
 
     private void putAll(HashIndex idx, List<Input> sources, Progress progress, long totalLines, long totalBytes) {
@@ -411,7 +357,7 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    private void reject(BadLine bad) {
+    void reject(BadLine bad) {
         if (!skipBad) {
             throw new InputDataException("bad " + bad.describe() + "; the " + Figures.count(inserted + replaced)
                     + " entries before it were loaded and stay in " + file
@@ -423,20 +369,18 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
-    private static InputDataException cannotRead(Input input, IOException e) {
+    static InputDataException cannotRead(Input input, IOException e) {
         String why = e instanceof NoSuchFileException ? "no such file"
                 : e instanceof AccessDeniedException ? "permission denied"
                 : e.getMessage();
         return new InputDataException("cannot read input " + input.name() + ": " + why, e);
     }
 
-    private void printText(boolean create, Measured measured, Inspection after, long doublings, long sameSize,
-                           double seconds) {
+    private void printText(BulkLoad.Built built, Loaded after, long doublings, long sameSize, double seconds) {
         PrintWriter out = out();
-        if (create) {
+        if (built != null) {
             out.println("created " + file + ": key width " + after.keyWidth() + " bytes, value width "
-                    + after.valueWidth() + " bytes, presized for "
-                    + Figures.count(expected != null ? expected : measured.lines()) + " entries");
+                    + after.valueWidth() + " bytes, presized for " + Figures.count(built.presizedFor()) + " entries");
         } else {
             out.println("loaded into " + file + ": key width " + after.keyWidth() + " bytes, value width "
                     + after.valueWidth() + " bytes");
@@ -464,7 +408,7 @@ final class LoadCommand extends ToolCommand {
         out.printf("%-18s%s%n", label, value);
     }
 
-    private void printJson(boolean create, Inspection after, long doublings, long sameSize, double seconds) {
+    private void printJson(boolean create, Loaded after, long doublings, long sameSize, double seconds) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("path", file.toString());
         o.put("created", create);

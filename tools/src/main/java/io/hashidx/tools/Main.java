@@ -36,12 +36,15 @@ import picocli.CommandLine.ParseResult;
             VerifyCommand.class,
             PlanCommand.class,
             CompactCommand.class,
+            RecoverCommand.class,
+            TortureCommand.class,
+            GenCommand.class,
             HelpCommand.class},
         commandListHeading = "Commands:%n",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
-            "1:a key was not found (get, delete) or verify found problems",
+            "1:a key was not found (get, delete) or verify found problems; recover lost entries; torture found a loss",
             "2:error: a usage error, a hashidx error (the message starts with its stable code, e.g. "
                     + "'HIDX-004 locked: ...'), or bad load input (a bad line, an input that cannot be read)"},
         footer = {"", "Errors are one line on stderr naming the file and what to do; --verbose (or "
@@ -49,7 +52,7 @@ import picocli.CommandLine.ParseResult;
             "Run 'hashidx COMMAND --help' for a command's options."})
 public final class Main {
     public static final int OK = 0;
-    /** A key was not found (get, delete), or verify found problems. */
+    /** A key was not found (get, delete), verify found problems, recover lost entries, torture found a loss. */
     public static final int NOT_FOUND_OR_PROBLEMS = 1;
     /** Every error: usage, an error from the index (with its stable HIDX code), bad load input. */
     public static final int ERROR = 2;

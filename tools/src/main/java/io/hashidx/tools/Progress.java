@@ -59,7 +59,12 @@ final class Progress {
      * @param unit     what {@code count} counts, e.g. "entries"
      * @param fraction the part done, 0..1, or NaN when the total is unknown (no bar, no percent, no ETA)
      */
-    synchronized void update(String phase, long count, String unit, double fraction) {
+    void update(String phase, long count, String unit, double fraction) {
+        update(phase, count, unit, fraction, null);
+    }
+
+    /** Like {@link #update(String, long, String, double)}, with {@code detail} (or nothing, when null) at the end. */
+    synchronized void update(String phase, long count, String unit, double fraction, String detail) {
         long now = nanoClock.getAsLong();
         boolean firstOnTerminal = terminal && !shownInPhase;
         if (!firstOnTerminal && now - lastShown < interval) {
@@ -84,6 +89,9 @@ final class Progress {
             if (known) {
                 s.append(' ').append(eta);
             }
+            if (detail != null) {
+                s.append("  ").append(detail);
+            }
             String text = s.toString();
             err.print('\r' + text + " ".repeat(Math.max(0, shownWidth - text.length())));
             shownWidth = text.length();
@@ -92,6 +100,9 @@ final class Progress {
                     .append(' ').append(unit).append(", ").append(rate);
             if (known) {
                 s.append(", ").append(percent).append(", ").append(eta);
+            }
+            if (detail != null) {
+                s.append(", ").append(detail);
             }
             err.println(s);
         }

@@ -53,10 +53,10 @@ class LauncherEndToEndTest {
                 .isEqualTo(run(clone, 300, 0, "bash", "-c", sorted.formatted("demo.hidx")).out())
                 .hasLineCount(34_884);
 
-        // on a terminal ([ -t 2 ] in the launcher) the load draws a bar in place
+        // on a terminal ([ -t 2 ] in the launcher) the load draws a bar in place, phase by phase
         Result terminal = run(clone, 300, 0, "script", "-q", "-e", "-c",
                 "./hashidx load tty.hidx data-samples/unicode-names.tsv", "/dev/null");
-        assertThat(terminal.out()).contains("\rscanning [", "\rloading [", "% ", " entries ", "/s ETA ")
+        assertThat(terminal.out()).contains("\rreading [", "\rwriting ", "% ", " records ", "/s ETA ")
                 .contains("inserted          34,884");
     }
 

@@ -119,9 +119,28 @@ class LoadCommandTest {
     }
 
     @Test
-    void badLineStopsTheLoadWithExit2NamingInputAndLineAndKeepsEarlierEntries() throws IOException {
+    void badLineStopsTheLoadOfANewFileWithExit2NamingInputAndLineAndCreatesNoFile() throws IOException {
         Path input = tsv("in.tsv", "k1\tv1\nk2\tv2\n\nk3 has no tab\nk4\tv4\n");
         Path file = dir.resolve("x.hidx");
+
+        Cli load = Cli.run("load", file.toString(), input.toString());
+
+        assertThat(load.exitCode()).isEqualTo(2);
+        assertThat(load.out()).isEmpty();
+        assertThat(load.err()).isEqualTo("hashidx: bad line 4 of " + input + ": no tab between key and value; "
+                + "nothing was loaded: " + file + " was not created; fix the line, or pass --skip-bad to skip bad lines\n");
+        assertThat(file).doesNotExist();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("no temporary files either")
+                    .containsExactly("in.tsv");
+        }
+    }
+
+    @Test
+    void badLineStopsTheLoadIntoAnExistingFileAndKeepsEarlierEntries() throws IOException {
+        Path input = tsv("in.tsv", "k1\tv1\nk2\tv2\n\nk3 has no tab\nk4\tv4\n");
+        Path file = dir.resolve("x.hidx");
+        assertThat(Cli.run("create", file.toString(), "--key-size", "8", "--value-size", "8").exitCode()).isZero();
 
         Cli load = Cli.run("load", file.toString(), input.toString());
 
@@ -154,7 +173,7 @@ class LoadCommandTest {
         for (int i = 1; i <= 10; i++) {
             sb.append(i % 2 == 0 ? "bad" + i + "\n" : "k" + i + "\tv" + i + "\n");
         }
-        sb.append("k11\t").append("x".repeat(30)).append('\n');
+        sb.append("k7\t").append("x".repeat(30)).append('\n');
         Path input = tsv("in.tsv", sb.toString());
         Path file = dir.resolve("x.hidx");
 
@@ -183,7 +202,7 @@ class LoadCommandTest {
                 "reason", "no tab between key and value"));
         assertThat(rejected).extracting(m -> m.get("line")).containsExactly(2L, 4L, 6L, 8L, 10L);
         assertThat(Cli.run("load", "--skip-bad", "--json", file.toString(), tsv("long.tsv", sb.toString()
-                .substring(sb.indexOf("k11"))).toString()).json().get("rejected_lines"))
+                .substring(sb.lastIndexOf("k7"))).toString()).json().get("rejected_lines"))
                 .isEqualTo(List.of(Map.of("input", dir.resolve("long.tsv").toString(), "line", 1L,
                         "reason", "value of 30 bytes is longer than the value width of 8 bytes")));
     }
@@ -211,7 +230,7 @@ class LoadCommandTest {
     }
 
     @Test
-    void dashReadsStandardInputIntoANewFileThroughATemporaryCopyThatIsDeleted() throws IOException {
+    void dashReadsStandardInputIntoANewFileInOnePassLeavingNoTemporaryFile() throws IOException {
         Path file = dir.resolve("x.hidx");
 
         Cli load = withStandardInput("k1\tv1\nkey2\tvalue2\n", "load", "--json", file.toString(), "-");
@@ -221,13 +240,13 @@ class LoadCommandTest {
                 .containsEntry("key_size", 4L).containsEntry("value_size", 6L).containsEntry("inserted", 2L)
                 .containsEntry("doublings", 0L);
         try (Stream<Path> files = Files.list(dir)) {
-            assertThat(files).as("the temporary copy is gone").containsExactly(file);
+            assertThat(files).as("no copy of the input, no temporary files").containsExactly(file);
         }
         assertThat(Cli.run("get", file.toString(), "key2").out()).isEqualTo("value2\n");
     }
 
     @Test
-    void dashWithAllSizesGivenIsReadOnceWithoutACopy() throws IOException {
+    void dashWithAllSizesGivenMixesWithFiles() throws IOException {
         Path file = dir.resolve("x.hidx");
         Path other = numbered("a.tsv", 1, 3);
 
@@ -247,7 +266,8 @@ class LoadCommandTest {
 
         assertThat(load.exitCode()).isEqualTo(2);
         assertThat(load.err()).startsWith("hashidx: bad line 2 of standard input: no tab between key and value; "
-                + "the 1 entries before it were loaded and stay in " + file);
+                + "nothing was loaded: " + file + " was not created");
+        assertThat(file).doesNotExist();
     }
 
     @Test

@@ -23,11 +23,11 @@ class MainTest {
         assertThat(help.exitCode()).isZero();
         assertThat(help.err()).isEmpty();
         assertThat(help.out()).startsWith("Usage: hashidx [-hV] [--verbose] [COMMAND]");
-        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify"}) {
+        for (String command : new String[] {"create", "load", "get", "put", "delete", "inspect", "verify", "recover", "torture"}) {
             assertThat(help.out()).containsPattern("\n  " + command + " +\\S");
         }
         assertThat(help.out()).contains("Exit codes:", "  0   success",
-                "  1   a key was not found (get, delete) or verify found problems", "  2   error: a usage error, a hashidx error",
+                "  1   a key was not found (get, delete) or verify found problems", "recover lost", "  2   error: a usage error, a hashidx error",
                 "bad load input", "--verbose", "HASHIDX_DEBUG=1");
         assertThat(help.out()).doesNotContain("  3   ", "  4   ");
     }
@@ -43,7 +43,7 @@ class MainTest {
     void everyCommandHasHelpWithAnExampleAndItsExitCodes() {
         List<String> commands = commands();
         assertThat(commands).contains("create", "load", "dump", "get", "put", "delete", "inspect", "verify", "plan",
-                "compact");
+                "compact", "recover", "torture");
         for (String command : commands) {
             Cli help = Cli.run(command, "--help");
             assertThat(help.exitCode()).as(command).isZero();

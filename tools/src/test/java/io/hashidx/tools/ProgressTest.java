@@ -94,4 +94,14 @@ class ProgressTest {
 
         assertThat(err.toString()).isEqualTo("hashidx: scanning 10 lines, 0/s, 1.0%, ETA 990:00:00\n");
     }
+
+    @Test
+    void aDetailGoesAtTheEndOfTheLine() {
+        Progress p = new Progress(new PrintWriter(err), false, () -> now);
+
+        now += 10_000_000_000L;
+        p.update("torture", 20, "kills", 0.1, "5,000 ops, losses 0");
+
+        assertThat(err.toString()).isEqualTo("hashidx: torture 20 kills, 2/s, 10.0%, ETA 1:30, 5,000 ops, losses 0\n");
+    }
 }

@@ -1,0 +1,170 @@
+package io.hashidx.store;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The temporary files of one bulk build, all beside the target so that the final rename stays in one
+ * file system and the next build finds what a killed one left:
+ *
+ * <pre>
+ *   TARGET.bulk-ID.tmp      the new index, locked for the whole build, renamed to TARGET at the end
+ *   TARGET.bulk-ID.run-N    run N (records partitioned by hash), deleted once the index is written
+ * </pre>
+ *
+ * A build first deletes the files of earlier builds of the same target whose {@code .tmp} is not
+ * locked any more (their process is gone), and runs whose {@code .tmp} is gone.
+ */
+final class BulkFiles {
+    static final String MARK = ".bulk-";
+    static final String TEMP_SUFFIX = ".tmp";
+    static final String RUN_SUFFIX = ".run-";
+
+    final Path target;
+    final Path temp;
+    private final String prefix;
+    private int runs;
+
+    private BulkFiles(Path target, String id) {
+        this.target = target;
+        this.prefix = target.getFileName() + MARK + id;
+        this.temp = target.resolveSibling(prefix + TEMP_SUFFIX);
+    }
+
+    /** Names for a new build of {@code target}, after deleting what dead builds of it left. */
+    static BulkFiles forTarget(Path target) {
+        removeStale(target);
+        String id = Long.toString(ProcessHandle.current().pid(), 36) + "-"
+                + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+        return new BulkFiles(target, id);
+    }
+
+    /** The path of the next run file. */
+    Path nextRun() {
+        return temp.resolveSibling(prefix + RUN_SUFFIX + runs++);
+    }
+
+    /**
+     * Deletes the temporary files of earlier builds of {@code target} that no live build holds: a
+     * {@code .tmp} whose lock can be taken (its builder is gone) with its runs, and runs without a
+     * {@code .tmp}. Files of a build in progress (locked, in this process or another) stay.
+     */
+    static void removeStale(Path target) {
+        Path dir = target.toAbsolutePath().getParent();
+        String start = target.getFileName() + MARK;
+        List<Path> temps = new ArrayList<>();
+        List<Path> runFiles = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, f -> f.getFileName().toString().startsWith(start))) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(TEMP_SUFFIX)) {
+                    temps.add(f);
+                } else if (name.contains(RUN_SUFFIX)) {
+                    runFiles.add(f);
+                }
+            }
+        } catch (IOException e) {
+            return; // nothing to clean, or a directory we cannot list: the build reports that itself
+        }
+        Set<String> live = new HashSet<>();
+        for (Path t : temps) {
+            String id = idOf(t.getFileName().toString(), start, TEMP_SUFFIX);
+            FileLocks.Handle handle;
+            try {
+                handle = FileLocks.acquire(t, true, false);
+            } catch (HashIndexException e) {
+                live.add(id); // locked by a build in progress (or not ours to touch)
+                continue;
+            }
+            try {
+                deleteQuietly(t);
+            } finally {
+                handle.release();
+            }
+        }
+        for (Path r : runFiles) {
+            String name = r.getFileName().toString();
+            String id = name.substring(start.length(), name.lastIndexOf(RUN_SUFFIX));
+            if (!live.contains(id)) {
+                deleteQuietly(r);
+            }
+        }
+    }
+
+    private static String idOf(String name, String start, String suffix) {
+        return name.substring(start.length(), name.length() - suffix.length());
+    }
+
+    /**
+     * Gives the finished, synced temporary file the target's name: a hard link, which fails if the
+     * target appeared meanwhile, then the temporary name is removed; where the file system has no
+     * hard links, an atomic rename after checking that the target is still absent. Then the
+     * directory is synced, so the new name survives a power loss too.
+     */
+    void publish() {
+        try {
+            try {
+                Files.createLink(target, temp);
+                Files.delete(temp);
+            } catch (FileAlreadyExistsException e) {
+                throw alreadyExists(target);
+            } catch (UnsupportedOperationException | IOException e) {
+                if (Files.exists(target)) {
+                    throw alreadyExists(target);
+                }
+                try {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException notAtomic) {
+                    throw HashIndexException.io(target, "renaming " + temp + " to " + target
+                            + " (the file system cannot rename atomically; the finished index stays in " + temp + ")",
+                            notAtomic);
+                }
+            }
+        } catch (IOException e) {
+            throw HashIndexException.io(target, "renaming " + temp + " to " + target, e);
+        }
+        syncDirectory(target.toAbsolutePath().getParent());
+    }
+
+    static HashIndexException alreadyExists(Path target) {
+        return HashIndexException.invalidArgument(target,
+                "file already exists; the bulk builder writes new files only (delete it first, or add with put)");
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            // some platforms cannot open or sync a directory; the rename itself is done
+        }
+    }
+
+    static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // a file left behind is deleted by the next build of the same target
+        }
+    }
+
+    /** The error for a failed write: a full disk gets its own code and message. */
+    static HashIndexException writeFailed(Path path, String doing, IOException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("No space left") || m.contains("Disk quota exceeded") || m.contains("File too large")) {
+            return HashIndexException.diskFullBuilding(path, doing, e);
+        }
+        return HashIndexException.io(path, doing, e);
+    }
+}
