@@ -140,16 +140,6 @@ final class BucketLayout {
         return cellOffset(cell) + SLOTS_OFFSET + (long) slot * slotSize;
     }
 
-    /** How many whole cells a file of {@code fileSize} bytes holds (cells are never split across chunks). */
-    long cellsIn(long fileSize) {
-        if (fileSize <= MappedFile.DATA_START) {
-            return 0;
-        }
-        long data = fileSize - MappedFile.DATA_START;
-        long chunkSize = file.chunkSize();
-        return data / chunkSize * cellsPerChunk + Math.min(cellsPerChunk, data % chunkSize / stride);
-    }
-
     /** File size needed to hold cells 0..cells-1 (the end of the last one). */
     long endOfCells(long cells) {
         return endOfCells(cells, stride, chunkSize);
@@ -169,7 +159,10 @@ final class BucketLayout {
         return MappedFile.DATA_START + chunk * chunkSize + (last - chunk * cellsPerChunk) * stride + stride;
     }
 
-    /** How many whole cells a file of {@code size} bytes holds: the inverse of {@link #endOfCells(long)}. */
+    /**
+     * How many whole cells a file of {@code size} bytes holds (cells are never split across chunks):
+     * the inverse of {@link #endOfCells(long)}.
+     */
     long cellsWithin(long size) {
         if (size <= MappedFile.DATA_START) {
             return 0;

@@ -208,7 +208,7 @@ public final class Salvage implements AutoCloseable {
             file.ensureMapped(file.size());
         }
         layout = new BucketLayout(h.keyWidth, h.valueWidth, file);
-        cellsInFile = layout.cellsIn(file.size());
+        cellsInFile = layout.cellsWithin(file.size());
         if (!scan && h.allocatedCells > cellsInFile) {
             missingCells = h.allocatedCells - cellsInFile;
             problem("truncated", file.size(), "the file is " + file.size() + " bytes but its header describes "
