@@ -3,20 +3,16 @@ package io.hashidx.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -94,36 +90,10 @@ class BulkKillNineTest {
     }
 
     private Process start(Path target, String phase, Path stderr) throws IOException, URISyntaxException {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Set<String> classPath = new LinkedHashSet<>();
-        classPath.add(codeRoot(BulkBuildWorkload.class));
-        classPath.add(codeRoot(HashIndex.class));
-        for (String property : List.of("java.class.path", "jdk.module.path")) {
-            String value = System.getProperty(property);
-            if (value != null) {
-                for (String entry : value.split(File.pathSeparator)) {
-                    if (!entry.isBlank()) {
-                        classPath.add(entry);
-                    }
-                }
-            }
-        }
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", String.join(File.pathSeparator, classPath), BulkBuildWorkload.class.getName(),
-                target.toString(), Long.toString(RECORDS), Long.toString(MEMORY), phase));
+        List<String> command = new ArrayList<>(List.of(ChildJvm.java(), "-Xmx128m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-cp", ChildJvm.classPath(BulkBuildWorkload.class),
+                BulkBuildWorkload.class.getName(), target.toString(), Long.toString(RECORDS), Long.toString(MEMORY),
+                phase));
         return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(stderr.toFile())).start();
-    }
-
-    private static String codeRoot(Class<?> c) throws URISyntaxException {
-        URL url = c.getResource(c.getSimpleName() + ".class");
-        String s = url.toString();
-        if (s.startsWith("jar:")) {
-            return Path.of(new java.net.URI(s.substring(4, s.indexOf("!/")))).toString();
-        }
-        Path root = Path.of(url.toURI());
-        for (int i = 0; i < c.getName().split("\\.").length; i++) {
-            root = root.getParent();
-        }
-        return root.toString();
     }
 }

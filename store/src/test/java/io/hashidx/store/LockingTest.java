@@ -7,18 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hashidx.store.HashIndexException.Code;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -196,49 +192,12 @@ class LockingTest {
         }
     }
 
-    /**
-     * Starts {@link LockHolder} in a new JVM (the java binary of this one). Surefire runs these tests
-     * on the module path with the test classes patched in; the child gets one plain class path made of
-     * the directories or jars holding LockHolder and HashIndex, this JVM's class path and its module path.
-     */
+    /** Starts {@link LockHolder} in a new JVM ({@link ChildJvm}). */
     private Process start(String mode) throws IOException, URISyntaxException {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Set<String> classPath = new LinkedHashSet<>();
-        classPath.add(codeRoot(LockHolder.class));
-        classPath.add(codeRoot(HashIndex.class));
-        for (String property : List.of("java.class.path", "jdk.module.path")) {
-            String value = System.getProperty(property);
-            if (value != null) {
-                for (String entry : value.split(File.pathSeparator)) {
-                    if (!entry.isBlank()) {
-                        classPath.add(entry);
-                    }
-                }
-            }
-        }
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-cp", String.join(File.pathSeparator, classPath),
-                LockHolder.class.getName(), mode, path.toString()));
+        List<String> command = new ArrayList<>(List.of(ChildJvm.java(), "-Xmx64m", "-cp",
+                ChildJvm.classPath(LockHolder.class), LockHolder.class.getName(), mode, path.toString()));
         return new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.to(stderrFile().toFile()))
                 .start();
-    }
-
-    /** The class path root (directory or jar) that a class was loaded from. */
-    private static String codeRoot(Class<?> c) throws URISyntaxException {
-        String resource = c.getSimpleName() + ".class";
-        URL url = c.getResource(resource);
-        if (url == null) {
-            throw new IllegalStateException("cannot locate " + resource);
-        }
-        String s = url.toString();
-        if (s.startsWith("jar:")) {
-            return Path.of(new java.net.URI(s.substring(4, s.indexOf("!/")))).toString();
-        }
-        Path classFile = Path.of(url.toURI());
-        Path root = classFile;
-        for (int i = 0; i < c.getName().split("\\.").length; i++) {
-            root = root.getParent();
-        }
-        return root.toString();
     }
 }
