@@ -12,9 +12,11 @@ import java.nio.file.Path;
  * each chunk in its own shared {@link Arena}. Growing the file adds mappings (and remaps only the
  * last, partial chunk); it never remaps everything.
  *
- * <p>The file is only ever extended by writing real zeros through the channel before the new range
- * is mapped: mapping past the end would extend the file as a sparse hole, and the first store into a
- * hole on a full disk kills the JVM with SIGBUS.
+ * <p>The file is only ever extended by reserving real blocks before the new range is mapped: with
+ * fallocate(2) when the JVM grants native access ({@link Native}), else by writing zeros through the
+ * channel. Mapping past the end would extend the file as a sparse hole, and the first store into a
+ * hole on a full disk kills the JVM with SIGBUS. Every mapping is advised MADV_RANDOM when native
+ * access is granted.
  */
 final class MappedFile implements AutoCloseable {
     /** Size of the header page; cells start here. */
@@ -105,8 +107,8 @@ final class MappedFile implements AutoCloseable {
     }
 
     /**
-     * Makes sure the file is at least {@code end} bytes, writing zeros through the channel (never a
-     * sparse hole), before any mapping covers the new range. On failure the file is cut back to its
+     * Makes sure the file is at least {@code end} bytes, reserving real blocks (fallocate, or zeros
+     * written through the channel; never a sparse hole), before any mapping covers the new range. On failure the file is cut back to its
      * old size and the error (DISK_FULL when the disk or quota is full) names {@code purpose}, e.g.
      * "for an overflow page".
      */
@@ -116,6 +118,10 @@ final class MappedFile implements AutoCloseable {
         }
         long start = size;
         try {
+            if (Native.allocate(path, start, end - start) && channel.size() >= end) {
+                size = end;
+                return;
+            }
             long pos = start;
             while (pos < end) {
                 ByteBuffer zeros = ZEROS.duplicate();
@@ -178,8 +184,10 @@ final class MappedFile implements AutoCloseable {
 
     private MemorySegment map(long offset, long length, Arena arena) {
         try {
-            return channel.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY,
+            MemorySegment seg = channel.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY,
                     offset, length, arena);
+            Native.adviseRandom(seg);
+            return seg;
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw HashIndexException.io(path, "mapping " + length + " bytes at offset " + offset

@@ -224,7 +224,9 @@ public final class Report {
         line("");
         line("Every peer ran on the same JDK as hashidx (all of them run on JDK 25 with the flags below), so no "
                 + "peer needed the JDK 17 fallback. Flags are set per benchmark class with "
-                + "`@Fork(jvmArgsAppend = ...)`; hashidx needs none. The cold-read benchmark (9) adds "
+                + "`@Fork(jvmArgsAppend = ...)`. hashidx needs none; it runs with `--enable-native-access=ALL-UNNAMED` "
+                + "as its launcher runs it, which lets it reserve file space with `fallocate` and advise its "
+                + "mappings `MADV_RANDOM` (without the flag it writes zeros and keeps read-ahead). The cold-read benchmark (9) adds "
                 + "`--enable-native-access=ALL-UNNAMED` for every peer: its own harness calls `posix_fadvise`, "
                 + "`mincore` and `madvise` through FFM.");
         line("");
