@@ -42,8 +42,8 @@ final class BucketLayout {
     // Reserved tophash values (as in Go's map): everything below MIN_TOPHASH is a mark.
     static final int EMPTY_REST = 0;   // this slot and every later slot in the chain are empty
     static final int EMPTY_ONE = 1;    // this slot is empty
-    static final int EVACUATED_X = 2;  // entry moved to the lower destination (2b, or b in a same-size growth)
-    static final int EVACUATED_Y = 3;  // entry moved to the upper destination (2b+1)
+    static final int EVACUATED_X = 2;  // entry moved to the lower half of its destinations (2b in a doubling; b in a same-size growth)
+    static final int EVACUATED_Y = 3;  // entry moved to the upper half of its destinations (2b+1 in a doubling)
     static final int EVACUATED_EMPTY = 4; // slot was empty when its bucket was evacuated
     static final int MIN_TOPHASH = 5;
 

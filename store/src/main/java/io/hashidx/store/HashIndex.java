@@ -213,6 +213,22 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     }
 
     /**
+     * Makes room for {@code expectedEntries} entries in all, so that loading a known number of entries
+     * into a file that holds some already does not double it over and over: the file is extended once,
+     * to the array that holds them (2^k times the current one) and the overflow pages a presized file
+     * sets aside, and a growth to that array starts; the entries move over incrementally, as in any
+     * growth (two old buckets per write; {@link #finishGrowth()} moves the rest). A growth under way
+     * is finished first. Returns false, and changes nothing, when the file is large enough already.
+     * Throws {@code DISK_FULL} before changing anything when the disk cannot hold the larger file.
+     */
+    public boolean reserve(long expectedEntries) {
+        if (expectedEntries < 0) {
+            throw HashIndexException.invalidArgument(path, "expected entries " + expectedEntries + " is negative");
+        }
+        return write(() -> table.reserve(expectedEntries) > 0);
+    }
+
+    /**
      * Evacuates every old bucket of a growth in progress, so a table loaded once and then only read
      * does not stay half-grown. Returns the number of old buckets that were left.
      */

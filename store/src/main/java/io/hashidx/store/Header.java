@@ -25,8 +25,15 @@ import java.util.zip.CRC32C;
  */
 final class Header {
     static final byte[] MAGIC = "HASHIDX\0".getBytes(StandardCharsets.US_ASCII);
-    static final int READ_VERSION = 1;
-    static final int WRITE_VERSION = 1;
+    /**
+     * The versions this code reads and writes. A file records the smallest version that can read it:
+     * 1 until a growth by more than a doubling ({@link Table#reserve}) starts, which only readers of
+     * version 2 understand (FORMAT.md, section 7).
+     */
+    static final int READ_VERSION = 2;
+    static final int WRITE_VERSION = 2;
+    /** The version new files start with: nothing in them needs more until a growth by 2^k, k > 1. */
+    static final int FIRST_VERSION = 1;
 
     static final int COPY_SIZE = 512;
     static final int COPY_A = 0;
@@ -84,8 +91,8 @@ final class Header {
 
     // ---- the fields, as of the newest valid copy plus this process's updates ----
     long generation;
-    int readVersion = READ_VERSION;
-    int writeVersion = WRITE_VERSION;
+    int readVersion = FIRST_VERSION;
+    int writeVersion = FIRST_VERSION;
     int keyWidth;
     int valueWidth;
     long seed;
@@ -121,6 +128,19 @@ final class Header {
 
     boolean growing() {
         return oldBucketCount != 0;
+    }
+
+    /**
+     * While growing, {@code k} where the current array has {@code 2^k} times the old array's buckets
+     * (0 for a same-size growth); old bucket b moves to new buckets {@code b << k .. ((b + 1) << k) - 1}.
+     */
+    int growthShift() {
+        return Long.numberOfTrailingZeros(bucketCount / oldBucketCount);
+    }
+
+    /** While growing: the old bucket whose entries go to new bucket {@code newIndex}. */
+    long oldIndexOf(long newIndex) {
+        return newIndex >>> growthShift();
     }
 
     /** Encodes this header as one 512-byte copy with its checksum. */
@@ -351,8 +371,10 @@ final class Header {
             return "bucket counts out of range (buckets " + bucketCount + ", old " + oldBucketCount
                     + ", evacuated " + evacuated + ")";
         }
-        if (oldBucketCount != 0 && oldBucketCount != bucketCount && oldBucketCount * 2 != bucketCount) {
-            return "old bucket count " + oldBucketCount + " is neither the bucket count nor half of it";
+        if (oldBucketCount != 0 && (bucketCount % oldBucketCount != 0 || Long.bitCount(bucketCount / oldBucketCount) != 1
+                || (readVersion < 2 && bucketCount / oldBucketCount > 2))) {
+            return "old bucket count " + oldBucketCount + " is neither the bucket count nor " + (readVersion < 2
+                    ? "half of it" : "the bucket count divided by a power of two");
         }
         if (allocatedCells < 1 || !cellsAllocated(bucketsCell, bucketCount)
                 || (oldBucketCount != 0 && !cellsAllocated(oldBucketsCell, oldBucketCount))

@@ -84,7 +84,7 @@ final class Inspector {
     }
 
     private long oldIndexOf(long newIndex) {
-        return h.oldBucketCount == h.bucketCount ? newIndex : newIndex >>> 1;
+        return h.oldIndexOf(newIndex);
     }
 
     /** One bucket of the current array and its chain, and its old bucket while growing. */

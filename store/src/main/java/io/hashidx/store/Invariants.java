@@ -120,7 +120,7 @@ final class Invariants {
     }
 
     private long oldIndexOf(long newIndex) {
-        return h.oldBucketCount == h.bucketCount ? newIndex : newIndex >>> 1;
+        return h.oldIndexOf(newIndex);
     }
 
     private record ChainResult(long entries, long pages) {
@@ -203,8 +203,10 @@ final class Invariants {
         int len = layout.readKey(c, i, key);
         long hash = Hashing.xxh64(key, 0, len, h.seed);
         long dest = Hashing.bucketIndex(hash, h.bucketCount);
-        long expected = h.bucketCount == h.oldBucketCount ? oldIndex : 2 * oldIndex + (mark == EVACUATED_Y ? 1 : 0);
-        if (dest != expected) {
+        int shift = h.growthShift();
+        // the destinations of old bucket b are b * 2^shift and on; X names the lower half of them, Y the upper
+        boolean upper = shift > 0 && (dest >>> (shift - 1) & 1) == 1;
+        if (dest >>> shift != oldIndex || upper != (mark == EVACUATED_Y)) {
             problem("old bucket " + oldIndex + ", " + at(c) + " slot " + i + ": slot marked " + (mark == EVACUATED_X ? "X" : "Y")
                     + " but its key goes to new bucket " + dest);
         }

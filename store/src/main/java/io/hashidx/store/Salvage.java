@@ -433,7 +433,7 @@ public final class Salvage implements AutoCloseable {
     }
 
     private long oldIndexOf(long newIndex) {
-        return h.oldBucketCount == h.bucketCount ? newIndex : newIndex >>> 1;
+        return h.oldIndexOf(newIndex);
     }
 
     private boolean evacuated(long oldCell) {

@@ -55,8 +55,13 @@ final class Space {
     static final long RESERVE_STEPS_PAST_THRESHOLD = 64;
     /** After the n-th failure in a row to reserve growth space, 2^n - 1 attempts are skipped (n up to 10). */
     private static final int MAX_BACKOFF_SHIFT = 10;
-    /** Set in a retired array's link when the linked array has twice its buckets (else the same count). */
+    /**
+     * Set in a retired array's link when the linked array has more buckets: {@code 2^(1 + s)} times
+     * as many, where {@code s} is the link's bits 56..61 (0 for a doubling); else it has the same count.
+     */
     static final long LINK_DOUBLED = 1L << 62;
+    private static final int LINK_SHIFT_BITS = 56;
+    private static final long LINK_CELL_MASK = (1L << LINK_SHIFT_BITS) - 1;
 
     private final Header h;
     private final BucketLayout layout;
@@ -282,8 +287,13 @@ final class Space {
      * evacuation may take) beyond the free list.
      */
     long growthEnd(long newBuckets) {
+        return growthEnd(newBuckets, 0);
+    }
+
+    /** Like {@link #growthEnd(long)}, with {@code extraCells} more cells written after the margin. */
+    long growthEnd(long newBuckets, long extraCells) {
         long margin = Math.max(0, h.overflowPages - h.freeCells);
-        return layout.endOfCells(h.allocatedCells + newBuckets + margin);
+        return layout.endOfCells(h.allocatedCells + newBuckets + margin + extraCells);
     }
 
     /**
@@ -369,15 +379,18 @@ final class Space {
         if (retired.size() >= Header.RETIRED_SLOTS) {
             // no header slot left: link it from the newest retired array (see the class comment)
             Retired last = retired.peekLast();
-            if (buckets != last.buckets() && buckets != 2 * last.buckets()) {
-                throw new IllegalStateException("retired array of " + buckets + " buckets follows one of "
-                        + last.buckets());
+            long factor = buckets / last.buckets();
+            if (buckets % last.buckets() != 0 || Long.bitCount(factor) != 1 || cell + 1 > LINK_CELL_MASK) {
+                throw new IllegalStateException("retired array of " + buckets + " buckets at cell " + cell
+                        + " follows one of " + last.buckets());
             }
             if (buckets > 1) {
                 layout.setReservedWord(cell + 1, overflow);
             }
             VarHandle.storeStoreFence();
-            layout.setReservedWord(last.cell(), (cell + 1) | (buckets == last.buckets() ? 0 : LINK_DOUBLED));
+            int shift = Long.numberOfTrailingZeros(factor);
+            layout.setReservedWord(last.cell(),
+                    (cell + 1) | (shift == 0 ? 0 : LINK_DOUBLED | (long) (shift - 1) << LINK_SHIFT_BITS));
         }
         retired.add(new Retired(cell, buckets, overflow, stamp));
         mirrorRetired();
@@ -397,8 +410,14 @@ final class Space {
             if (link == 0) {
                 return;
             }
-            long next = (link & ~LINK_DOUBLED) - 1;
-            long buckets = (link & LINK_DOUBLED) != 0 ? 2 * r.buckets() : r.buckets();
+            long next = (link & LINK_CELL_MASK) - 1;
+            int shift = (link & LINK_DOUBLED) == 0 ? 0 : 1 + (int) ((link >>> LINK_SHIFT_BITS) & 63);
+            long buckets = r.buckets() << shift;
+            if (link < 0 || ((link & LINK_DOUBLED) == 0 && link > LINK_CELL_MASK) || buckets >>> shift != r.buckets()) {
+                throw HashIndexException.corrupt(file.path(), layout.cellOffset(r.cell()) + BucketLayout.RESERVED_OFFSET,
+                        "the retired array at cell " + r.cell() + " holds the link " + Long.toHexString(link)
+                                + ", whose unused bits are not zero or whose bucket count overflows");
+            }
             if (h.growing() && next == h.oldBucketsCell) {
                 return;
             }

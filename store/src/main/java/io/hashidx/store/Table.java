@@ -49,7 +49,9 @@ import java.util.random.RandomGenerator;
  * bounded steps, or a full disk) the table takes inserts at a higher load. Every write first evacuates the old bucket it maps to, plus the next unevacuated one
  * in order, so growth finishes after at most (old buckets) writes. Reads look in the old array for
  * buckets not yet evacuated. Old bucket b splits into new buckets 2b and 2b+1 (multiply-shift keeps
- * that true for any bucket count). Evacuation copies every entry first, publishes each copy with its
+ * that true for any bucket count). {@link #reserve} grows by {@code 2^k} in one step, for a load whose
+ * size is known: old bucket b then splits into new buckets {@code b * 2^k .. (b + 1) * 2^k - 1}, since
+ * {@code floor(h * n / 2^64) = b} implies {@code b * 2^k <= floor(h * n * 2^k / 2^64) < (b + 1) * 2^k}. Evacuation copies every entry first, publishes each copy with its
  * tophash byte, and only then marks the old slots evacuated-X/Y, ending with slot 0 of the primary
  * bucket, whose mark is what "evacuated" means. A crash in between leaves the old bucket unevacuated;
  * the next evacuation clears its destinations and copies again, so evacuation is idempotent.
@@ -73,6 +75,9 @@ final class Table {
     private final byte[] scratchKey;
     private long[] scratchPages = new long[4];
     private byte[] scratchMarks = new byte[4 * SLOTS];
+    private int[] scratchDestinations = new int[4 * SLOTS];
+    private byte[] scratchTops = new byte[4 * SLOTS];
+    private Destination[] destinationBuckets = new Destination[4];
     /** For a read-only open after a crash in the middle of an overwrite: that slot's value is in the journal. */
     private long pendingOverwrite = NONE;
     /** Counts writes, so an iterator can tell that an entry it looked ahead at may have changed. */
@@ -82,6 +87,8 @@ final class Table {
      * an open (then counted once), so opening stays free of scans.
      */
     private volatile long evacuatedCount = -1;
+    /** The entries the last {@link #reserve} made room for, in this process (not recorded in the file). */
+    private long reservedFor;
 
     Table(Header h, MappedFile file) {
         this.h = h;
@@ -214,7 +221,7 @@ final class Table {
                 // a growth starts once its space is written; until then the table takes inserts at a
                 // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
                 if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
-                    startGrowth(sameSize);
+                    startGrowth(sameSize ? 0 : 1);
                     growWork(hash);
                     continue;
                 }
@@ -349,16 +356,48 @@ final class Table {
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
-        if (h.doublings == 0 || 4 * h.count < 3 * threshold) {
-            // A file that never doubled was presized (or is one bucket): its owner does not expect
-            // growth, so it does not pay for the space in advance.
+        if (h.doublings == 0 || 4 * h.count < 3 * threshold || h.count <= reservedFor) {
+            // A file that never doubled was presized (or is one bucket), and one reserved for more
+            // entries than it holds expects them: its owner does not expect growth beyond, so it does
+            // not pay for the space in advance.
             return;
         }
         space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - h.count + 1);
     }
 
-    private void startGrowth(boolean sameSize) {
-        long newCount = sameSize ? h.bucketCount : 2 * h.bucketCount;
+    /**
+     * Makes room for {@code expectedEntries} entries in one step: finishes a growth under way, then, if
+     * the array is too small, starts a growth straight to {@code 2^k} times the buckets, the smallest
+     * such count that holds them at a load of at most 6.5. The file is extended first, by its new
+     * array, the evacuation margin and the overflow pages a presized file sets aside
+     * ({@link #overflowReserveFor}), so the load that follows rarely extends it. The entries move over
+     * incrementally as in any growth. Returns the shift {@code k}, 0 when the table was large enough.
+     * Throws {@code DISK_FULL} before changing anything when the file cannot be extended.
+     */
+    int reserve(long expectedEntries) {
+        finishGrowth(Long.MAX_VALUE);
+        reservedFor = Math.max(reservedFor, expectedEntries);
+        long needed = bucketsFor(expectedEntries);
+        int shift = 0;
+        while (h.bucketCount << shift < needed) {
+            shift++;
+        }
+        if (shift == 0) {
+            return 0;
+        }
+        long newCount = h.bucketCount << shift;
+        long end = space.growthEnd(newCount, overflowReserveFor(newCount));
+        if (file.size() < end) {
+            file.extendTo(end, "to make room for " + expectedEntries + " entries");
+        }
+        startGrowth(shift);
+        return shift;
+    }
+
+    /** Starts a growth to {@code 2^shift} times the buckets (shift 0: a same-size growth). */
+    private void startGrowth(int shift) {
+        boolean sameSize = shift == 0;
+        long newCount = h.bucketCount << shift;
         long first = space.reserveArray(newCount);
         space.startEvacuation(h.overflowPages);
         h.oldBucketCount = h.bucketCount;
@@ -373,7 +412,12 @@ final class Table {
         if (sameSize) {
             h.sameSizeGrowths++;
         } else {
-            h.doublings++;
+            h.doublings += shift;
+        }
+        if (shift > 1) {
+            // old bucket b splits into more than two new buckets: readers of version 1 would look in the wrong one
+            h.readVersion = Math.max(h.readVersion, 2);
+            h.writeVersion = Math.max(h.writeVersion, 2);
         }
         h.store(page);
     }
@@ -404,13 +448,7 @@ final class Table {
     }
 
     private void moveBucket(long oldIndex, long old) {
-        boolean sameSize = h.bucketCount == h.oldBucketCount;
-        long x = h.bucketsCell + (sameSize ? oldIndex : 2 * oldIndex);
-        long y = sameSize ? NONE : x + 1;
-        clearDestination(x);
-        if (y != NONE) {
-            clearDestination(y);
-        }
+        int shift = h.growthShift();
         // Walk the old chain before copying: the overflow pages the copies allocate raise the
         // allocated cells, which bound the walk, so a cyclic chain walked while copying would grow
         // the file without end instead of being reported as a cycle.
@@ -419,24 +457,55 @@ final class Table {
             if (pages == scratchPages.length) {
                 scratchPages = Arrays.copyOf(scratchPages, pages * 2);
                 scratchMarks = Arrays.copyOf(scratchMarks, pages * 2 * SLOTS);
+                scratchDestinations = Arrays.copyOf(scratchDestinations, pages * 2 * SLOTS);
+                scratchTops = Arrays.copyOf(scratchTops, pages * 2 * SLOTS);
             }
             scratchPages[pages++] = c;
         }
-        Destination toX = new Destination(x);
-        Destination toY = new Destination(y);
+        // Where each entry goes. Only those destinations can hold an interrupted earlier copy of this
+        // bucket (its entries have not changed since: every write evacuates its old bucket first), so
+        // only they are cleared; a growth by 2^k need not touch the other new buckets of the range.
+        int destinations = 0;
         for (int p = 0; p < pages; p++) {
             long c = scratchPages[p];
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
-                byte mark = EVACUATED_EMPTY;
+                int at = p * SLOTS + i;
+                scratchMarks[at] = EVACUATED_EMPTY;
                 if (th >= MIN_TOPHASH || th == EVACUATED_X || th == EVACUATED_Y) {
                     int len = layout.readKey(c, i, scratchKey);
                     long hash = Hashing.xxh64(scratchKey, 0, len, h.seed);
-                    boolean upper = !sameSize && Hashing.bucketIndex(hash, h.bucketCount) != 2 * oldIndex;
-                    (upper ? toY : toX).append(c, i, Hashing.tophash(hash));
-                    mark = (byte) (upper ? EVACUATED_Y : EVACUATED_X);
+                    long dest = Hashing.bucketIndex(hash, h.bucketCount);
+                    scratchMarks[at] = (byte) evacuationMark(dest, oldIndex, shift);
+                    int d = 0;
+                    while (d < destinations && destinationBuckets[d].bucket != h.bucketsCell + dest) {
+                        d++;
+                    }
+                    if (d == destinations) {
+                        if (d == destinationBuckets.length) {
+                            destinationBuckets = Arrays.copyOf(destinationBuckets, d * 2);
+                        }
+                        if (destinationBuckets[d] == null) {
+                            destinationBuckets[d] = new Destination();
+                        }
+                        destinationBuckets[d].start(h.bucketsCell + dest);
+                        destinations++;
+                    }
+                    scratchDestinations[at] = d;
+                    scratchTops[at] = (byte) Hashing.tophash(hash);
                 }
-                scratchMarks[p * SLOTS + i] = mark;
+            }
+        }
+        for (int d = 0; d < destinations; d++) {
+            clearDestination(destinationBuckets[d].bucket);
+        }
+        for (int p = 0; p < pages; p++) {
+            long c = scratchPages[p];
+            for (int i = 0; i < SLOTS; i++) {
+                int at = p * SLOTS + i;
+                if (scratchMarks[at] != EVACUATED_EMPTY) {
+                    destinationBuckets[scratchDestinations[at]].append(c, i, scratchTops[at] & 0xff);
+                }
             }
         }
         VarHandle.storeStoreFence();
@@ -452,6 +521,19 @@ final class Table {
         if (evacuatedCount >= 0) {
             evacuatedCount++;
         }
+    }
+
+    /**
+     * The mark an evacuated slot gets when its entry moved from old bucket {@code oldIndex} to new
+     * bucket {@code dest} in a growth by {@code 2^shift}: evacuated_x for the lower half of the old
+     * bucket's destinations ({@code 2b} in a doubling, and every entry of a same-size growth),
+     * evacuated_y for the upper half.
+     */
+    static int evacuationMark(long dest, long oldIndex, int shift) {
+        if (shift == 0) {
+            return EVACUATED_X;
+        }
+        return dest - (oldIndex << shift) < 1L << (shift - 1) ? EVACUATED_X : EVACUATED_Y;
     }
 
     /** The growth under way as {@link HashIndex#growth()} reports it: header fields and the evacuated count. */
@@ -475,11 +557,14 @@ final class Table {
 
     /** Where evacuated entries go in one destination bucket: the next slot of its chain (Go's evacDst). */
     private final class Destination {
+        private long bucket;
         private long cell;
         private int slot;
 
-        Destination(long bucket) {
+        void start(long bucket) {
+            this.bucket = bucket;
             this.cell = bucket;
+            this.slot = 0;
         }
 
         void append(long fromCell, int fromSlot, int top) {
@@ -586,7 +671,7 @@ final class Table {
                     chainPages = 0;
                     cell = startCell + bucket;
                     if (h.growing() && startBuckets == h.bucketCount) {
-                        long oldIndex = h.bucketCount == h.oldBucketCount ? bucket : bucket >>> 1;
+                        long oldIndex = h.oldIndexOf(bucket);
                         long old = h.oldBucketsCell + oldIndex;
                         if (!isEvacuated(old)) {
                             cell = old;
