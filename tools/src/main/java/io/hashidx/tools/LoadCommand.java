@@ -7,10 +7,16 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +52,11 @@ import picocli.CommandLine.Parameters;
                     + "and synced: a failure or a kill leaves no FILE (temporary files left by a kill are "
                     + "deleted by the next load of the same FILE).",
             "",
-            "An existing FILE keeps its widths and takes the entries as puts, growing as needed.",
+            "An existing FILE keeps its widths and takes the entries as puts. First it is made room for the "
+                    + "entries it holds plus the records of the inputs (--expected N, or else the lines of the "
+                    + "inputs, counted in a first pass when every input is a file) in one growth, to 2^k times "
+                    + "its buckets, so the load does not double the file over and over; entries move to the "
+                    + "larger array as the puts go. From standard input without --expected it grows as needed.",
             "",
             "Duplicate keys: the last one wins (counted as replaced).",
             "",
@@ -95,8 +105,9 @@ final class LoadCommand extends ToolCommand {
     Integer valueSize;
 
     @Option(names = "--expected", paramLabel = "N",
-            description = "entries to presize a new FILE for, when more than the records in the inputs "
-                    + "(default: the number of records)")
+            description = "a new FILE: entries to presize it for, when more than the records in the inputs "
+                    + "(default: the number of records); an existing FILE: the entries the inputs add, to make "
+                    + "room for them in one growth (default: the lines of the inputs when they are files)")
     Long expected;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "tsv",
@@ -158,6 +169,8 @@ final class LoadCommand extends ToolCommand {
     }
 
     long read;
+    /** The entries an existing FILE was grown for before the puts (0: none, or it was large enough). */
+    private long reservedFor;
     long inserted;
     long replaced;
     private long rejected;
@@ -171,9 +184,8 @@ final class LoadCommand extends ToolCommand {
         checkFormatOptions();
         List<Input> sources = checkInputs();
         boolean create = !Files.exists(file);
-        if (!create && expected != null) {
-            err().println("hashidx: note: " + file + " exists, so --expected (which presizes a new file) is ignored; "
-                    + "the file grows as needed");
+        if (expected != null && expected < 0) {
+            throw usageError("--expected must not be negative");
         }
         Progress progress = new Progress(err(), Boolean.getBoolean("hashidx.stderr.tty"), nanoClock);
         Thread interrupted = new Thread(() -> {
@@ -213,6 +225,10 @@ final class LoadCommand extends ToolCommand {
                 opened = true;
                 checkWidthsMatch(idx);
                 before = idx.inspect();
+                long adding = expected != null ? expected : countLines(sources, progress);
+                if (adding > 0 && idx.reserve(idx.size() + adding)) {
+                    reservedFor = idx.size() + adding;
+                }
                 putAll(idx, sources, progress, -1, totalBytes);
                 idx.finishGrowth();
                 loaded = nanoClock.getAsLong();
@@ -303,6 +319,60 @@ final class LoadCommand extends ToolCommand {
             throw usageError(file + " exists with key width " + idx.keyWidth() + " and value width "
                     + idx.valueWidth() + "; --key-size and --value-size apply only when FILE is created");
         }
+    }
+
+    /**
+     * The lines of the inputs (a line feed ends one; a last line without one counts too): at least the
+     * records they hold, the entries a load can add. -1 when an input is not a regular file.
+     */
+    private static long countLines(List<Input> sources, Progress progress) {
+        long lines = 0;
+        for (Input input : sources) {
+            if (!input.regularFile()) {
+                return -1;
+            }
+        }
+        progress.startPhase();
+        ByteBuffer buffer = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        for (Input input : sources) {
+            try (FileChannel channel = FileChannel.open(input.path(), StandardOpenOption.READ)) {
+                byte last = '\n';
+                long size = channel.size();
+                long done = 0;
+                for (int n; (n = channel.read(buffer.clear())) > 0; ) {
+                    lines += lineFeeds(buffer.array(), n);
+                    last = buffer.get(n - 1);
+                    done += n;
+                    progress.update("counting lines", lines, "lines", size > 0 ? (double) done / size : Double.NaN);
+                }
+                if (last != '\n') {
+                    lines++;
+                }
+            } catch (IOException e) {
+                throw cannotRead(input, e);
+            }
+        }
+        return lines;
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** The line feeds among the first {@code n} bytes, eight bytes at a time (a zero byte of x ^ 0x0a0a...). */
+    static long lineFeeds(byte[] b, int n) {
+        long count = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ 0x0a0a0a0a0a0a0a0aL;
+            // per byte: the high bit is set exactly when the byte is zero (no carries across bytes)
+            long zero = ~(((x & 0x7f7f7f7f7f7f7f7fL) + 0x7f7f7f7f7f7f7f7fL) | x | 0x7f7f7f7f7f7f7f7fL);
+            count += Long.bitCount(zero);
+        }
+        for (; i < n; i++) {
+            if (b[i] == '\n') {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** Sum of the inputs' sizes, or -1 when one is not a regular file (its size is unknown). */
@@ -397,6 +467,9 @@ final class LoadCommand extends ToolCommand {
         }
         line(out, "entries in index", Figures.count(after.entries()));
         line(out, "buckets", Figures.count(after.buckets()));
+        if (reservedFor > 0) {
+            line(out, "made room for", Figures.count(reservedFor) + " entries, in one growth before the puts");
+        }
         line(out, "growths done", Figures.count(doublings) + " doublings, " + Figures.count(sameSize) + " same-size");
         line(out, "file bytes", Figures.bytes(after.fileBytes()));
         line(out, "bytes per entry", Figures.decimal(after.bytesPerEntry(), 1));
@@ -430,6 +503,7 @@ final class LoadCommand extends ToolCommand {
         o.put("rejected_lines", bad);
         o.put("entries", after.entries());
         o.put("buckets", after.buckets());
+        o.put("reserved_for", reservedFor);
         o.put("doublings", doublings);
         o.put("same_size_growths", sameSize);
         o.put("file_bytes", after.fileBytes());
