@@ -26,11 +26,17 @@ final class RunFormat {
 
     /** Writes a record at {@code at}; returns its size. */
     static long write(MemorySegment s, long at, byte[] key, byte[] value) {
-        long p = writeVarint(s, at, key.length);
-        p = writeVarint(s, p, value.length);
-        MemorySegment.copy(key, 0, s, ValueLayout.JAVA_BYTE, p, key.length);
-        MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, p + key.length, value.length);
-        return p + key.length + value.length - at;
+        return write(s, at, key, 0, key.length, value, 0, value.length);
+    }
+
+    /** Writes a record of slices of {@code key} and {@code value} at {@code at}; returns its size. */
+    static long write(MemorySegment s, long at, byte[] key, int keyOffset, int keyLength, byte[] value,
+                      int valueOffset, int valueLength) {
+        long p = writeVarint(s, at, keyLength);
+        p = writeVarint(s, p, valueLength);
+        MemorySegment.copy(key, keyOffset, s, ValueLayout.JAVA_BYTE, p, keyLength);
+        MemorySegment.copy(value, valueOffset, s, ValueLayout.JAVA_BYTE, p + keyLength, valueLength);
+        return p + keyLength + valueLength - at;
     }
 
     private static long writeVarint(MemorySegment s, long at, int v) {
