@@ -401,9 +401,9 @@ final class LoadCommand extends ToolCommand {
                 while (r.next()) {
                     read++;
                     String bad = r.problem() != null ? r.problem()
-                            : r.key().length > keyWidth ? "key of " + r.key().length
+                            : r.keyLength() > keyWidth ? "key of " + r.keyLength()
                                     + " bytes is longer than the key width of " + keyWidth + " bytes"
-                            : r.value().length > valueWidth ? "value of " + r.value().length
+                            : r.valueLength() > valueWidth ? "value of " + r.valueLength()
                                     + " bytes is longer than the value width of " + valueWidth + " bytes"
                             : null;
                     if (bad != null) {
