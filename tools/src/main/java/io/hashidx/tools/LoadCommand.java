@@ -87,6 +87,12 @@ import picocli.CommandLine.Parameters;
             "2:error: usage, or a hashidx error (the message starts with its code, e.g. HIDX-004); also a bad input line (without --skip-bad) or an input that cannot be read"})
 final class LoadCommand extends ToolCommand {
     static final int SHOWN_BAD_LINES = 5;
+    /** The heap that --memory counts: the launcher starts load with -Xmx96m; load allocates nothing per record. */
+    static final long JVM_HEAP = 96L << 20;
+    /** What --memory counts for the JVM besides the heap: code, metaspace, threads, the JVM's own text. */
+    static final long JVM_NATIVE = 64L << 20;
+    /** The smallest --memory: the JVM and the builder's smallest budget. */
+    static final long MIN_MEMORY = JVM_HEAP + JVM_NATIVE + BulkBuilder.MIN_MEMORY;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file; created when it does not exist")
     Path file;
@@ -125,9 +131,11 @@ final class LoadCommand extends ToolCommand {
             description = "csv only: the value column, a 1-based index or a header name (default: ${DEFAULT-VALUE})")
     String valueColumn;
 
-    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256m",
-            description = "memory for building a new FILE, e.g. 512m or 2g (default: ${DEFAULT-VALUE}, at least 4m), "
-                    + "outside the Java heap; more memory means fewer temporary runs")
+    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "512m",
+            description = "memory the load may take in all when it builds a new FILE, e.g. 512m or 2g (default: "
+                    + "${DEFAULT-VALUE}, at least 164m): the Java heap (96m, the launcher's -Xmx for load), 64m for "
+                    + "the JVM itself and the rest for the builder's runs and buffers; more memory means fewer "
+                    + "temporary runs. Pages of the files in the page cache are the kernel's, not counted")
     String memory;
 
     @Option(names = "--skip-bad", description = "skip bad lines instead of stopping; they are counted as rejected")
@@ -247,6 +255,10 @@ final class LoadCommand extends ToolCommand {
         return 0;
     }
 
+    /**
+     * The builder's share of --memory: what is left after the heap (at most {@link #JVM_HEAP}, less
+     * when the JVM's heap is smaller) and {@link #JVM_NATIVE}.
+     */
     private long memoryBytes() {
         long bytes;
         try {
@@ -254,10 +266,12 @@ final class LoadCommand extends ToolCommand {
         } catch (IllegalArgumentException e) {
             throw usageError(e.getMessage());
         }
-        if (bytes < BulkBuilder.MIN_MEMORY) {
-            throw usageError("--memory " + memory + " is below the minimum of 4m");
+        if (bytes < MIN_MEMORY) {
+            throw usageError("--memory " + memory + " is below the minimum of " + (MIN_MEMORY >> 20) + "m: the JVM "
+                    + "takes " + ((JVM_HEAP + JVM_NATIVE) >> 20) + "m (a heap of " + (JVM_HEAP >> 20) + "m and "
+                    + (JVM_NATIVE >> 20) + "m of its own) and the builder at least " + (BulkBuilder.MIN_MEMORY >> 20) + "m");
         }
-        return bytes;
+        return bytes - Math.min(Runtime.getRuntime().maxMemory(), JVM_HEAP) - JVM_NATIVE;
     }
 
     private void checkFormatOptions() {
