@@ -335,8 +335,8 @@ public final class BulkBuilder implements AutoCloseable {
             }
         }
         long batchTarget = Math.clamp(memory / 8, 256L << 10, 16L << 20);
-        BulkBatch end = new BulkBatch(seed, options.keyWidth());
-        List<BulkBatch> batches = List.of(new BulkBatch(seed, options.keyWidth()), new BulkBatch(seed, options.keyWidth()));
+        BulkBatch end = new BulkBatch(seed);
+        List<BulkBatch> batches = List.of(new BulkBatch(seed), new BulkBatch(seed));
         LinkedBlockingQueue<BulkBatch> free = new LinkedBlockingQueue<>(batches);
         LinkedBlockingQueue<BulkBatch> full = new LinkedBlockingQueue<>();
         AtomicLong written = new AtomicLong();
