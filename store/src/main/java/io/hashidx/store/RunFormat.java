@@ -2,6 +2,9 @@ package io.hashidx.store;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * One record of the bulk builder's temporary runs, in memory and in run files: the key and value
@@ -34,9 +37,27 @@ final class RunFormat {
                       int valueOffset, int valueLength) {
         long p = writeVarint(s, at, keyLength);
         p = writeVarint(s, p, valueLength);
-        MemorySegment.copy(key, keyOffset, s, ValueLayout.JAVA_BYTE, p, keyLength);
-        MemorySegment.copy(value, valueOffset, s, ValueLayout.JAVA_BYTE, p + keyLength, valueLength);
+        copy(key, keyOffset, s, p, keyLength);
+        copy(value, valueOffset, s, p + keyLength, valueLength);
         return p + keyLength + valueLength - at;
+    }
+
+    private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Copies {@code n} bytes into the segment: eight at a time when short (most keys and values), else in bulk. */
+    private static void copy(byte[] from, int offset, MemorySegment to, long at, int n) {
+        if (n > 64) {
+            MemorySegment.copy(from, offset, to, ValueLayout.JAVA_BYTE, at, n);
+            return;
+        }
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            to.set(LONG_U, at + i, (long) ARRAY_LONG.get(from, offset + i));
+        }
+        for (; i < n; i++) {
+            to.set(ValueLayout.JAVA_BYTE, at + i, from[offset + i]);
+        }
     }
 
     private static long writeVarint(MemorySegment s, long at, int v) {
