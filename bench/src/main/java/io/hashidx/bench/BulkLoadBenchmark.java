@@ -1,11 +1,10 @@
 package io.hashidx.bench;
 
+import io.hashidx.bench.peers.LmdbStore;
 import io.hashidx.store.BulkBuilder;
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Options;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -26,16 +25,18 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Building a new index from {@code entries} entries (default 10,000,000): the bulk builder against
- * puts into a file presized for them.
+ * puts into a file presized for them and against LMDB's fastest load, in one run.
  *
- * <p>Workload: 16-byte keys, distinct and spread like hashes (key i is a 64-bit bijective mix of i,
- * twice), 16-byte values derived from i, generated on the fly in the same way for both methods;
- * seed 1. Each operation builds one complete file in a fresh directory (under
- * {@code -Dhashidx.bench.dir}, default the system temp directory) and forces it to the disk, so both
- * results are durable. {@code bulkBuild} uses the builder's two threads and a memory budget of
- * {@code memoryMiB}; {@code putsIntoPresizedFile} is one thread of puts, then {@code sync()}.
- * Single-shot time: the page cache is warm from the previous operation, so run it at the size you
- * care about (the difference grows once the file is larger than memory).
+ * <p>Workload: the suite's data ({@link Keys}): 16-byte keys, distinct and spread like hashes, and
+ * 16-byte values, entry i computed from i on the fly in the same way for every method; hash seed 1.
+ * Each operation builds one complete store in a fresh directory (under {@code -Dhashidx.bench.dir},
+ * default the system temp directory) and forces it to the disk, so every result is durable.
+ * {@code bulkBuild} uses the builder's two threads and a memory budget of {@code memoryMiB};
+ * {@code putsIntoPresizedFile} is one thread of puts, then {@code sync()};
+ * {@code lmdbSortedAppend} is lmdbjava as the suite's bulk-load workload runs it (sort the keys, the
+ * sort counted, then append them with {@code MDB_APPEND} through a cursor, 500,000 per transaction,
+ * then {@code env.sync}). Single-shot time: the page cache is warm from the previous operation, so
+ * run it at the size you care about (the difference grows once the file is larger than memory).
  *
  * <pre>{@code java -jar bench/target/benchmarks.jar BulkLoadBenchmark -p entries=10000000}</pre>
  */
@@ -70,16 +71,10 @@ public class BulkLoadBenchmark {
         Files.delete(dir);
     }
 
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
     static void fill(long i, byte[] key, byte[] value) {
-        long x = mix(i);
-        ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN).putLong(0, x).putLong(8, mix(x));
-        ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).putLong(0, i).putLong(8, ~i);
+        long head = Keys.head(i);
+        Keys.keyFromHead(head, key);
+        Keys.valueFromHead(head, 0, value);
     }
 
     @Benchmark
@@ -109,5 +104,24 @@ public class BulkLoadBenchmark {
             idx.sync();
             return idx.size();
         }
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgs = {"-Xmx2g"}, jvmArgsAppend = {
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--enable-native-access=ALL-UNNAMED"})
+    public long lmdbSortedAppend() {
+        if (entries > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("the LMDB load sorts an int-indexed array: entries <= 2^31 - 1");
+        }
+        LmdbStore lmdb = LmdbStore.open(dir, entries, false);
+        try {
+            lmdb.bulkLoad((int) entries);
+            lmdb.sync();
+        } finally {
+            lmdb.close();
+        }
+        return entries;
     }
 }

@@ -477,9 +477,27 @@ final class BucketLayout {
         buf.set(ValueLayout.JAVA_BYTE, at + TOPHASH_OFFSET + slot, (byte) top);
         long s = at + SLOTS_OFFSET + (long) slot * slotSize;
         writeLength(buf, s, keyLengthBytes, keyLength);
-        MemorySegment.copy(src, keyAt, buf, s + keyOffsetInSlot, keyLength);
+        copySmall(src, keyAt, buf, s + keyOffsetInSlot, keyLength);
         writeLength(buf, s + valueLengthOffsetInSlot, valueLengthBytes, valueLength);
-        MemorySegment.copy(src, valueAt, buf, s + valueOffsetInSlot, valueLength);
+        copySmall(src, valueAt, buf, s + valueOffsetInSlot, valueLength);
+    }
+
+    /**
+     * Copies {@code n} bytes between two different segments: eight at a time up to 64 bytes, which
+     * for the short keys and values of most files costs a fraction of a bulk copy's checks.
+     */
+    private static void copySmall(MemorySegment src, long from, MemorySegment dst, long to, int n) {
+        if (n > 64) {
+            MemorySegment.copy(src, from, dst, to, n);
+            return;
+        }
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            dst.set(LONG_U, to + i, src.get(LONG_U, from + i));
+        }
+        for (; i < n; i++) {
+            dst.set(ValueLayout.JAVA_BYTE, to + i, src.get(ValueLayout.JAVA_BYTE, from + i));
+        }
     }
 
     /** Encodes the overflow link of the cell at {@code at} in {@code buf}: the next page is {@code next}. */

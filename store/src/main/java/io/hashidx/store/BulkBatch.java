@@ -18,7 +18,6 @@ final class BulkBatch implements AutoCloseable {
     private final long seed;
     private final RunFormat.Cursor cursor = new RunFormat.Cursor();
     private final RunFormat.Cursor other = new RunFormat.Cursor();
-    private byte[] key;
     private Arena arena;
     MemorySegment records;
     long used;
@@ -40,10 +39,9 @@ final class BulkBatch implements AutoCloseable {
     private long[] packed = new long[0];
     private int[] kept = new int[64];
 
-    /** @param seed the file's hash seed; {@code keyWidth} the longest key a record can have */
-    BulkBatch(long seed, int keyWidth) {
+    /** @param seed the file's hash seed */
+    BulkBatch(long seed) {
         this.seed = seed;
-        this.key = new byte[Math.min(keyWidth, 1 << 10)];
     }
 
     /** Empties the batch and makes room for {@code bytes} of records. */
@@ -106,13 +104,9 @@ final class BulkBatch implements AutoCloseable {
         deduplicate(n);
     }
 
-    /** The key's hash, as {@link Hashing#hash} computes it. */
+    /** The key's hash, as {@link Hashing#hash} computes it, read where the record lies. */
     private long hash(RunFormat.Cursor r) {
-        if (key.length < r.keyLength) {
-            key = new byte[r.keyLength];
-        }
-        MemorySegment.copy(records, java.lang.foreign.ValueLayout.JAVA_BYTE, r.keyAt, key, 0, r.keyLength);
-        return Hashing.xxh64(key, 0, r.keyLength, seed);
+        return Hashing.xxh64(records, r.keyAt, r.keyLength, seed);
     }
 
     private boolean sameKey(int a, int b) {

@@ -181,27 +181,38 @@ public final class BulkBuilder implements AutoCloseable {
      * the widths of the {@link Options}.
      */
     public void add(byte[] key, byte[] value) {
+        add(key, 0, key.length, value, 0, value.length);
+    }
+
+    /**
+     * Adds the entry whose key is {@code keyLength} bytes of {@code key} from {@code keyOffset} and
+     * whose value is {@code valueLength} bytes of {@code value} from {@code valueOffset}, as
+     * {@link #add(byte[], byte[])} does, so that a reader can hand over slices of its input buffer.
+     */
+    public void add(byte[] key, int keyOffset, int keyLength, byte[] value, int valueOffset, int valueLength) {
         if (state != State.ADDING) {
             throw HashIndexException.invalidArgument(path, "add() after build() or close()");
         }
-        if (key.length > options.keyWidth()) {
-            throw HashIndexException.keyTooLong(path, key.length, options.keyWidth());
+        java.util.Objects.checkFromIndexSize(keyOffset, keyLength, key.length);
+        java.util.Objects.checkFromIndexSize(valueOffset, valueLength, value.length);
+        if (keyLength > options.keyWidth()) {
+            throw HashIndexException.keyTooLong(path, keyLength, options.keyWidth());
         }
-        if (value.length > options.valueWidth()) {
-            throw HashIndexException.valueTooLong(path, value.length, options.valueWidth());
+        if (valueLength > options.valueWidth()) {
+            throw HashIndexException.valueTooLong(path, valueLength, options.valueWidth());
         }
-        long hash = Hashing.hash(key, seed);
+        long hash = Hashing.xxh64(key, keyOffset, keyLength, seed);
         int p = (int) (hash >>> (64 - PARTITION_BITS));
         if (current == null) {
             current = newRun();
         }
-        if (!current.append(p, key, value)) {
+        if (!current.append(p, key, keyOffset, keyLength, value, valueOffset, valueLength)) {
             startSpill();
-            current.append(p, key, value);
+            current.append(p, key, keyOffset, keyLength, value, valueOffset, valueLength);
         }
         added++;
-        longestKey = Math.max(longestKey, key.length);
-        longestValue = Math.max(longestValue, value.length);
+        longestKey = Math.max(longestKey, keyLength);
+        longestValue = Math.max(longestValue, valueLength);
     }
 
     /** The temporary file the index is written to before it gets its name (tests). */
@@ -324,8 +335,8 @@ public final class BulkBuilder implements AutoCloseable {
             }
         }
         long batchTarget = Math.clamp(memory / 8, 256L << 10, 16L << 20);
-        BulkBatch end = new BulkBatch(seed, options.keyWidth());
-        List<BulkBatch> batches = List.of(new BulkBatch(seed, options.keyWidth()), new BulkBatch(seed, options.keyWidth()));
+        BulkBatch end = new BulkBatch(seed);
+        List<BulkBatch> batches = List.of(new BulkBatch(seed), new BulkBatch(seed));
         LinkedBlockingQueue<BulkBatch> free = new LinkedBlockingQueue<>(batches);
         LinkedBlockingQueue<BulkBatch> full = new LinkedBlockingQueue<>();
         AtomicLong written = new AtomicLong();

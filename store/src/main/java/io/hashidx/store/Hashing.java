@@ -1,5 +1,7 @@
 package io.hashidx.store;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -85,6 +87,62 @@ final class Hashing {
         h ^= h >>> 32;
         return h;
     }
+
+    /**
+     * XXH64 of {@code len} bytes of {@code s} from {@code off}, as {@link #xxh64(byte[], int, int, long)}
+     * computes it for the same bytes: the bulk builder hashes records where they lie, without a copy.
+     */
+    static long xxh64(MemorySegment s, long off, int len, long seed) {
+        long p = off;
+        long end = off + len;
+        long h;
+        if (len >= 32) {
+            long v1 = seed + P1 + P2;
+            long v2 = seed + P2;
+            long v3 = seed;
+            long v4 = seed - P1;
+            long limit = end - 32;
+            do {
+                v1 = round(v1, s.get(LONG_U, p));
+                v2 = round(v2, s.get(LONG_U, p + 8));
+                v3 = round(v3, s.get(LONG_U, p + 16));
+                v4 = round(v4, s.get(LONG_U, p + 24));
+                p += 32;
+            } while (p <= limit);
+            h = Long.rotateLeft(v1, 1) + Long.rotateLeft(v2, 7) + Long.rotateLeft(v3, 12) + Long.rotateLeft(v4, 18);
+            h = mergeRound(h, v1);
+            h = mergeRound(h, v2);
+            h = mergeRound(h, v3);
+            h = mergeRound(h, v4);
+        } else {
+            h = seed + P5;
+        }
+        h += len;
+        while (p + 8 <= end) {
+            h ^= round(0, s.get(LONG_U, p));
+            h = Long.rotateLeft(h, 27) * P1 + P4;
+            p += 8;
+        }
+        if (p + 4 <= end) {
+            h ^= (s.get(INT_U, p) & 0xFFFF_FFFFL) * P1;
+            h = Long.rotateLeft(h, 23) * P2 + P3;
+            p += 4;
+        }
+        while (p < end) {
+            h ^= (s.get(ValueLayout.JAVA_BYTE, p) & 0xFFL) * P5;
+            h = Long.rotateLeft(h, 11) * P1;
+            p++;
+        }
+        h ^= h >>> 33;
+        h *= P2;
+        h ^= h >>> 29;
+        h *= P3;
+        h ^= h >>> 32;
+        return h;
+    }
+
+    private static final ValueLayout.OfLong LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT_U = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static long round(long acc, long input) {
         acc += input * P2;

@@ -57,11 +57,12 @@ final class MemoryRun implements BulkRun {
      * Appends a record to partition {@code p}; false when the run has no room left for it (then the
      * caller spills this run and appends to another).
      */
-    boolean append(int p, byte[] key, byte[] value) {
-        long size = RunFormat.size(key.length, value.length);
+    boolean append(int p, byte[] key, int keyOffset, int keyLength, byte[] value, int valueOffset, int valueLength) {
+        long size = RunFormat.size(keyLength, valueLength);
         int last = lastBlock[p];
         if (last != NONE && lastFill[p] + size <= blockSize) {
-            RunFormat.write(slab(last), blockOffset(last) + lastFill[p], key, value);
+            RunFormat.write(slab(last), blockOffset(last) + lastFill[p], key, keyOffset, keyLength, value, valueOffset,
+                    valueLength);
             lastFill[p] += (int) size;
         } else {
             long room = last == NONE ? 0 : blockSize - lastFill[p];
@@ -72,7 +73,7 @@ final class MemoryRun implements BulkRun {
             if (scratch == null || scratch.byteSize() < size) {
                 scratch = arena.allocate(Math.max(size, 4096), 8);
             }
-            RunFormat.write(scratch, 0, key, value);
+            RunFormat.write(scratch, 0, key, keyOffset, keyLength, value, valueOffset, valueLength);
             appendBytes(p, scratch, size);
         }
         bytes[p] += size;

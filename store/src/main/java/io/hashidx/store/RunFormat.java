@@ -2,6 +2,9 @@ package io.hashidx.store;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * One record of the bulk builder's temporary runs, in memory and in run files: the key and value
@@ -26,11 +29,35 @@ final class RunFormat {
 
     /** Writes a record at {@code at}; returns its size. */
     static long write(MemorySegment s, long at, byte[] key, byte[] value) {
-        long p = writeVarint(s, at, key.length);
-        p = writeVarint(s, p, value.length);
-        MemorySegment.copy(key, 0, s, ValueLayout.JAVA_BYTE, p, key.length);
-        MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, p + key.length, value.length);
-        return p + key.length + value.length - at;
+        return write(s, at, key, 0, key.length, value, 0, value.length);
+    }
+
+    /** Writes a record of slices of {@code key} and {@code value} at {@code at}; returns its size. */
+    static long write(MemorySegment s, long at, byte[] key, int keyOffset, int keyLength, byte[] value,
+                      int valueOffset, int valueLength) {
+        long p = writeVarint(s, at, keyLength);
+        p = writeVarint(s, p, valueLength);
+        copy(key, keyOffset, s, p, keyLength);
+        copy(value, valueOffset, s, p + keyLength, valueLength);
+        return p + keyLength + valueLength - at;
+    }
+
+    private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Copies {@code n} bytes into the segment: eight at a time when short (most keys and values), else in bulk. */
+    private static void copy(byte[] from, int offset, MemorySegment to, long at, int n) {
+        if (n > 64) {
+            MemorySegment.copy(from, offset, to, ValueLayout.JAVA_BYTE, at, n);
+            return;
+        }
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            to.set(LONG_U, at + i, (long) ARRAY_LONG.get(from, offset + i));
+        }
+        for (; i < n; i++) {
+            to.set(ValueLayout.JAVA_BYTE, at + i, from[offset + i]);
+        }
     }
 
     private static long writeVarint(MemorySegment s, long at, int v) {

@@ -120,6 +120,29 @@ class BulkBuilderTest {
                 entries(60_000, 1, 16, 16));
     }
 
+    /** Slices of one shared buffer, as a reader hands over its input: the same file as whole arrays. */
+    @Test
+    void entriesAddedAsSlicesOfASharedBufferGiveTheSameFileAsArrays() throws IOException {
+        List<byte[][]> entries = entries(30_000, 5, 16, 16);
+        Path arrays = dir.resolve("arrays.hidx");
+        Path slices = dir.resolve("slices.hidx");
+        bulk(arrays, Options.widths(16, 16).seed(SEED), BulkBuilder.MIN_MEMORY, entries);
+        byte[] shared = new byte[100];
+        try (BulkBuilder b = HashIndex.bulkBuilder(slices, Options.widths(16, 16).seed(SEED)).memory(BulkBuilder.MIN_MEMORY)) {
+            int at = 0;
+            for (byte[][] e : entries) {
+                at = (at + 7) % 50;
+                java.util.Arrays.fill(shared, (byte) 0x5A);
+                System.arraycopy(e[0], 0, shared, at, e[0].length);
+                System.arraycopy(e[1], 0, shared, at + e[0].length + 1, e[1].length);
+                b.add(shared, at, e[0].length, shared, at + e[0].length + 1, e[1].length);
+            }
+            assertThatThrownBy(() -> b.add(shared, 90, 16, shared, 0, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+            b.build();
+        }
+        assertThat(Files.mismatch(arrays, slices)).as("first differing byte").isEqualTo(-1);
+    }
+
     @Test
     void manyRunsSpilledUnderTheSmallestMemoryBudgetGiveTheSameFile() throws IOException {
         // 4 MiB: runs of 1.5 MiB, so 200,000 records of up to 40 bytes spill about five runs

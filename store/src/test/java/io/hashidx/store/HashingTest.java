@@ -120,6 +120,26 @@ class HashingTest {
         }
     }
 
+    /** The bulk builder hashes keys where they lie in its buffers: the same hash as of an array, every length. */
+    @Test
+    void hashingBytesInAMemorySegmentGivesTheHashOfTheSameBytesInAnArray() {
+        long seed = 99;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment s = arena.allocate(256);
+            byte[] a = new byte[256];
+            for (int round = 0; round < 3000; round++) {
+                rnd.nextBytes(a);
+                java.lang.foreign.MemorySegment.copy(a, 0, s, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, a.length);
+                int len = rnd.nextInt(120);
+                int off = rnd.nextInt(256 - len);
+                long hashSeed = rnd.nextLong();
+                assertThat(Hashing.xxh64(s, off, len, hashSeed)).as("seed %d round %d: length %d at %d", seed, round, len, off)
+                        .isEqualTo(Hashing.xxh64(a, off, len, hashSeed));
+            }
+        }
+    }
+
     @Test
     void theWellKnownVectorOfTheEmptyInputHolds() {
         assertThat(Hashing.xxh64(new byte[0], 0, 0, 0)).isEqualTo(0xEF46DB3751D8E999L);

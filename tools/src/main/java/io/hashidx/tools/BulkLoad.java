@@ -4,6 +4,7 @@ import io.hashidx.store.BulkBuilder;
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Options;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -68,8 +69,10 @@ final class BulkLoad {
     }
 
     /**
-     * Adds every good record of the inputs, in order. A second thread parses the inputs (the costly
-     * part) while this one checks the records and adds them, which hashes and partitions them.
+     * Adds every good record of the inputs, in order. A second thread parses the inputs while this
+     * one checks the records and adds them, which hashes and partitions them. The records travel in
+     * a few chunks that go back and forth, their bytes copied into each chunk's buffer: no record
+     * allocates.
      */
     private void readAll(BulkBuilder builder, List<LoadCommand.Input> sources, int keyLimit, int valueLimit,
                          long totalBytes) {
@@ -77,14 +80,15 @@ final class BulkLoad {
         Thread thread = Thread.ofPlatform().daemon().name("hashidx-parse").start(parser::run);
         try {
             for (Chunk c = parser.take(); c != Parser.END; c = parser.take()) {
+                byte[] data = c.data;
                 for (int i = 0; i < c.size; i++) {
                     load.read++;
-                    byte[] key = c.keys[i];
-                    byte[] value = c.values[i];
+                    int keyLength = c.keyLength[i];
+                    int valueLength = c.valueLength[i];
                     String bad = c.problems[i] != null ? c.problems[i]
-                            : key.length > keyLimit ? "key of " + key.length + " bytes is longer than the "
+                            : keyLength > keyLimit ? "key of " + keyLength + " bytes is longer than the "
                                     + (load.keySize != null ? "key width of " : "largest key width of ") + keyLimit + " bytes"
-                            : value.length > valueLimit ? "value of " + value.length + " bytes is longer than the "
+                            : valueLength > valueLimit ? "value of " + valueLength + " bytes is longer than the "
                                     + (load.valueSize != null ? "value width of " : "largest value width of ") + valueLimit + " bytes"
                             : null;
                     if (bad != null) {
@@ -95,11 +99,13 @@ final class BulkLoad {
                         }
                         load.reject(line);
                     } else {
-                        builder.add(key, value);
+                        int keyAt = c.keyAt[i];
+                        builder.add(data, keyAt, keyLength, data, keyAt + keyLength, valueLength);
                     }
                 }
                 progress.update("reading", load.read, "records",
                         totalBytes > 0 ? (double) c.bytesRead / totalBytes : Double.NaN);
+                parser.recycle(c);
             }
         } finally {
             parser.stopped = true;
@@ -111,12 +117,19 @@ final class BulkLoad {
         }
     }
 
-    /** Parsed records of one input, in input order; {@code problems[i]} is null for an entry. */
+    /**
+     * Parsed records of one input, in input order: record i's key is {@code keyLength[i]} bytes of
+     * {@link #data} from {@code keyAt[i]}, its value follows it; {@code problems[i]} is null for an
+     * entry.
+     */
     private static final class Chunk {
-        static final int SIZE = 1024;
-        final LoadCommand.Input input;
-        final byte[][] keys = new byte[SIZE][];
-        final byte[][] values = new byte[SIZE][];
+        static final int SIZE = 4096;
+        LoadCommand.Input input;
+        byte[] data = new byte[SIZE * 64];
+        int used;
+        final int[] keyAt = new int[SIZE];
+        final int[] keyLength = new int[SIZE];
+        final int[] valueLength = new int[SIZE];
         final long[] lines = new long[SIZE];
         final String[] problems = new String[SIZE];
         int size;
@@ -124,20 +137,79 @@ final class BulkLoad {
         long bytesRead;
         RuntimeException failure;
 
-        Chunk(LoadCommand.Input input) {
-            this.input = input;
+        /** Empties the chunk for records of {@code from}. */
+        Chunk reset(LoadCommand.Input from) {
+            input = from;
+            used = 0;
+            size = 0;
+            return this;
+        }
+
+        boolean full() {
+            return size == SIZE;
+        }
+
+        /** Whether the current record of {@code r} fits the data buffer as it is. */
+        boolean fits(EntryReader r) {
+            return r.problem() != null || used + r.keyLength() + r.valueLength() <= data.length;
+        }
+
+        /** Appends the current record of {@code r}: its bytes are copied, the reader may go on. */
+        void add(EntryReader r) {
+            keyAt[size] = used;
+            lines[size] = r.lineNumber();
+            problems[size] = r.problem();
+            if (r.problem() == null) {
+                int k = r.keyLength();
+                int v = r.valueLength();
+                if (used + k + v > data.length) {
+                    // one record larger than the buffer: only in an otherwise empty chunk
+                    data = Arrays.copyOf(data, Math.max(2 * data.length, used + k + v));
+                }
+                System.arraycopy(r.keyArray(), r.keyOffset(), data, used, k);
+                System.arraycopy(r.valueArray(), r.valueOffset(), data, used + k, v);
+                keyLength[size] = k;
+                valueLength[size] = v;
+                used += k + v;
+            }
+            size++;
         }
     }
 
     /** Parses the inputs on its own thread and hands chunks over through a short queue. */
     private final class Parser {
-        static final Chunk END = new Chunk(null);
-        private final ArrayBlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(8);
+        static final Chunk END = new Chunk();
+        private static final int CHUNKS = 4;
+        private final ArrayBlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(CHUNKS + 1);
+        private final ArrayBlockingQueue<Chunk> free = new ArrayBlockingQueue<>(CHUNKS);
         private final List<LoadCommand.Input> sources;
         volatile boolean stopped;
 
         Parser(List<LoadCommand.Input> sources) {
             this.sources = sources;
+            for (int i = 0; i < CHUNKS; i++) {
+                free.add(new Chunk());
+            }
+        }
+
+        /** Gives a chunk the adding thread is done with back to the parser. */
+        void recycle(Chunk c) {
+            free.add(c);
+        }
+
+        /** The next empty chunk, once the adding thread gave one back. */
+        private Chunk empty(LoadCommand.Input input) {
+            try {
+                Chunk c;
+                while ((c = free.poll(100, TimeUnit.MILLISECONDS)) == null) {
+                    if (stopped) {
+                        throw new Stopped();
+                    }
+                }
+                return c.reset(input);
+            } catch (InterruptedException e) {
+                throw new Stopped();
+            }
         }
 
         void run() {
@@ -145,17 +217,14 @@ final class BulkLoad {
             try {
                 for (LoadCommand.Input input : sources) {
                     try (EntryReader r = load.openReader(input)) {
-                        Chunk c = new Chunk(input);
+                        Chunk c = empty(input);
                         while (r.next()) {
-                            c.keys[c.size] = r.key();
-                            c.values[c.size] = r.value();
-                            c.lines[c.size] = r.lineNumber();
-                            c.problems[c.size] = r.problem();
-                            if (++c.size == Chunk.SIZE) {
+                            if (c.full() || (!c.fits(r) && c.size > 0)) {
                                 c.bytesRead = before + r.bytesConsumed();
                                 hand(c);
-                                c = new Chunk(input);
+                                c = empty(input);
                             }
+                            c.add(r);
                         }
                         before += r.bytesConsumed();
                         c.bytesRead = before;
@@ -168,7 +237,7 @@ final class BulkLoad {
             } catch (Stopped e) {
                 // the adding thread gave up (a bad line, a failed build): nothing more to read
             } catch (RuntimeException e) {
-                Chunk failed = new Chunk(null);
+                Chunk failed = new Chunk();
                 failed.failure = e;
                 try {
                     hand(failed);

@@ -7,6 +7,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
@@ -20,8 +21,12 @@ import org.apache.commons.csv.CSVRecord;
  * says what is wrong with it, and the caller counts or reports it.
  */
 abstract class EntryReader implements Closeable {
-    private byte[] key;
-    private byte[] value;
+    private byte[] keyArray;
+    private int keyOffset;
+    private int keyLength;
+    private byte[] valueArray;
+    private int valueOffset;
+    private int valueLength;
     private String problem;
 
     /** Advances to the next record; false at the end of the input. */
@@ -38,23 +43,66 @@ abstract class EntryReader implements Closeable {
         return problem;
     }
 
+    /** The key as an array of its own (a copy when the reader holds it in a shared buffer). */
     final byte[] key() {
-        return key;
+        return own(keyArray, keyOffset, keyLength);
     }
 
+    /** The value as an array of its own (a copy when the reader holds it in a shared buffer). */
     final byte[] value() {
-        return value;
+        return own(valueArray, valueOffset, valueLength);
+    }
+
+    private static byte[] own(byte[] a, int offset, int length) {
+        return offset == 0 && length == a.length ? a : Arrays.copyOfRange(a, offset, offset + length);
+    }
+
+    /**
+     * The key without a copy: {@link #keyLength()} bytes of this array from {@link #keyOffset()},
+     * valid until the next {@link #next()}.
+     */
+    final byte[] keyArray() {
+        return keyArray;
+    }
+
+    final int keyOffset() {
+        return keyOffset;
+    }
+
+    final int keyLength() {
+        return keyLength;
+    }
+
+    /** The value without a copy, as {@link #keyArray()}. */
+    final byte[] valueArray() {
+        return valueArray;
+    }
+
+    final int valueOffset() {
+        return valueOffset;
+    }
+
+    final int valueLength() {
+        return valueLength;
     }
 
     final void entry(byte[] k, byte[] v) {
-        key = k;
-        value = v;
+        entry(k, 0, k.length, v, 0, v.length);
+    }
+
+    final void entry(byte[] k, int kOffset, int kLength, byte[] v, int vOffset, int vLength) {
+        keyArray = k;
+        keyOffset = kOffset;
+        keyLength = kLength;
+        valueArray = v;
+        valueOffset = vOffset;
+        valueLength = vLength;
         problem = null;
     }
 
     final void bad(String why) {
-        key = null;
-        value = null;
+        keyArray = null;
+        valueArray = null;
         problem = why;
     }
 
@@ -67,10 +115,15 @@ abstract class EntryReader implements Closeable {
         };
     }
 
-    /** key<TAB>value lines with {@link TsvEscapes}, or hex with {@code --hex}. */
+    /**
+     * key<TAB>value lines with {@link TsvEscapes}, or hex with {@code --hex}. A field without a
+     * backslash is handed over as a slice of the reader's buffer; one with escapes is unescaped into
+     * a buffer reused from line to line, so no line allocates.
+     */
     private static final class Tsv extends EntryReader {
         private final TsvReader r;
         private final boolean hex;
+        private byte[] unescaped = new byte[256];
 
         Tsv(InputStream in, boolean hex) {
             this.r = new TsvReader(in);
@@ -88,22 +141,48 @@ abstract class EntryReader implements Closeable {
                 bad("no tab between key and value");
                 return true;
             }
+            if (hex) {
+                try {
+                    entry(decode(r.rawKey(), "key"), decode(r.rawValue(), "value"));
+                } catch (IllegalArgumentException e) {
+                    bad(e.getMessage());
+                }
+                return true;
+            }
+            byte[] line = r.buffer();
+            int keyStart = r.lineStart();
+            int keyEnd = keyStart + r.keyLength();
+            int valueStart = r.valueStart();
+            int valueEnd = r.lineEnd();
+            boolean keyEscaped = TsvReader.indexOf(line, keyStart, keyEnd, '\\') >= 0;
+            boolean valueEscaped = TsvReader.indexOf(line, valueStart, valueEnd, '\\') >= 0;
+            if (!keyEscaped && !valueEscaped) {
+                entry(line, keyStart, keyEnd - keyStart, line, valueStart, valueEnd - valueStart);
+                return true;
+            }
+            if (unescaped.length < valueEnd - keyStart) {
+                unescaped = new byte[Math.max(2 * unescaped.length, valueEnd - keyStart)];
+            }
             try {
-                entry(decode(r.rawKey(), "key"), decode(r.rawValue(), "value"));
+                int keyLength = unescapeField(line, keyStart, keyEnd, 0, "key");
+                int valueLength = unescapeField(line, valueStart, valueEnd, keyLength, "value");
+                entry(unescaped, 0, keyLength, unescaped, keyLength, valueLength);
             } catch (IllegalArgumentException e) {
                 bad(e.getMessage());
             }
             return true;
         }
 
-        private byte[] decode(byte[] raw, String what) {
-            if (!hex) {
-                try {
-                    return TsvEscapes.unescape(raw, 0, raw.length);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(what + ": " + e.getMessage());
-                }
+        /** Unescapes {@code line[from, to)} into {@link #unescaped} at {@code at}; returns its length. */
+        private int unescapeField(byte[] line, int from, int to, int at, String what) {
+            try {
+                return TsvEscapes.unescapeInto(line, from, to, unescaped, at);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(what + ": " + e.getMessage());
             }
+        }
+
+        private byte[] decode(byte[] raw, String what) {
             try {
                 return HexFormat.of().parseHex(new String(raw, UTF_8));
             } catch (IllegalArgumentException e) {

@@ -7,10 +7,16 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +52,11 @@ import picocli.CommandLine.Parameters;
                     + "and synced: a failure or a kill leaves no FILE (temporary files left by a kill are "
                     + "deleted by the next load of the same FILE).",
             "",
-            "An existing FILE keeps its widths and takes the entries as puts, growing as needed.",
+            "An existing FILE keeps its widths and takes the entries as puts. First it is made room for the "
+                    + "entries it holds plus the records of the inputs (--expected N, or else the lines of the "
+                    + "inputs, counted in a first pass when every input is a file) in one growth, to 2^k times "
+                    + "its buckets, so the load does not double the file over and over; entries move to the "
+                    + "larger array as the puts go. From standard input without --expected it grows as needed.",
             "",
             "Duplicate keys: the last one wins (counted as replaced).",
             "",
@@ -77,6 +87,12 @@ import picocli.CommandLine.Parameters;
             "2:error: usage, or a hashidx error (the message starts with its code, e.g. HIDX-004); also a bad input line (without --skip-bad) or an input that cannot be read"})
 final class LoadCommand extends ToolCommand {
     static final int SHOWN_BAD_LINES = 5;
+    /** The heap that --memory counts: the launcher starts load with -Xmx96m; load allocates nothing per record. */
+    static final long JVM_HEAP = 96L << 20;
+    /** What --memory counts for the JVM besides the heap: code, metaspace, threads, the JVM's own text. */
+    static final long JVM_NATIVE = 64L << 20;
+    /** The smallest --memory: the JVM and the builder's smallest budget. */
+    static final long MIN_MEMORY = JVM_HEAP + JVM_NATIVE + BulkBuilder.MIN_MEMORY;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "the index file; created when it does not exist")
     Path file;
@@ -95,8 +111,9 @@ final class LoadCommand extends ToolCommand {
     Integer valueSize;
 
     @Option(names = "--expected", paramLabel = "N",
-            description = "entries to presize a new FILE for, when more than the records in the inputs "
-                    + "(default: the number of records)")
+            description = "a new FILE: entries to presize it for, when more than the records in the inputs "
+                    + "(default: the number of records); an existing FILE: the entries the inputs add, to make "
+                    + "room for them in one growth (default: the lines of the inputs when they are files)")
     Long expected;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "tsv",
@@ -114,9 +131,11 @@ final class LoadCommand extends ToolCommand {
             description = "csv only: the value column, a 1-based index or a header name (default: ${DEFAULT-VALUE})")
     String valueColumn;
 
-    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256m",
-            description = "memory for building a new FILE, e.g. 512m or 2g (default: ${DEFAULT-VALUE}, at least 4m), "
-                    + "outside the Java heap; more memory means fewer temporary runs")
+    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "512m",
+            description = "memory the load may take in all when it builds a new FILE, e.g. 512m or 2g (default: "
+                    + "${DEFAULT-VALUE}, at least 164m): the Java heap (96m, the launcher's -Xmx for load), 64m for "
+                    + "the JVM itself and the rest for the builder's runs and buffers; more memory means fewer "
+                    + "temporary runs. Pages of the files in the page cache are the kernel's, not counted")
     String memory;
 
     @Option(names = "--skip-bad", description = "skip bad lines instead of stopping; they are counted as rejected")
@@ -158,6 +177,8 @@ final class LoadCommand extends ToolCommand {
     }
 
     long read;
+    /** The entries an existing FILE was grown for before the puts (0: none, or it was large enough). */
+    private long reservedFor;
     long inserted;
     long replaced;
     private long rejected;
@@ -171,9 +192,8 @@ final class LoadCommand extends ToolCommand {
         checkFormatOptions();
         List<Input> sources = checkInputs();
         boolean create = !Files.exists(file);
-        if (!create && expected != null) {
-            err().println("hashidx: note: " + file + " exists, so --expected (which presizes a new file) is ignored; "
-                    + "the file grows as needed");
+        if (expected != null && expected < 0) {
+            throw usageError("--expected must not be negative");
         }
         Progress progress = new Progress(err(), Boolean.getBoolean("hashidx.stderr.tty"), nanoClock);
         Thread interrupted = new Thread(() -> {
@@ -213,6 +233,10 @@ final class LoadCommand extends ToolCommand {
                 opened = true;
                 checkWidthsMatch(idx);
                 before = idx.inspect();
+                long adding = expected != null ? expected : countLines(sources, progress);
+                if (adding > 0 && idx.reserve(idx.size() + adding)) {
+                    reservedFor = idx.size() + adding;
+                }
                 putAll(idx, sources, progress, -1, totalBytes);
                 idx.finishGrowth();
                 loaded = nanoClock.getAsLong();
@@ -231,6 +255,10 @@ final class LoadCommand extends ToolCommand {
         return 0;
     }
 
+    /**
+     * The builder's share of --memory: what is left after the heap (at most {@link #JVM_HEAP}, less
+     * when the JVM's heap is smaller) and {@link #JVM_NATIVE}.
+     */
     private long memoryBytes() {
         long bytes;
         try {
@@ -238,10 +266,12 @@ final class LoadCommand extends ToolCommand {
         } catch (IllegalArgumentException e) {
             throw usageError(e.getMessage());
         }
-        if (bytes < BulkBuilder.MIN_MEMORY) {
-            throw usageError("--memory " + memory + " is below the minimum of 4m");
+        if (bytes < MIN_MEMORY) {
+            throw usageError("--memory " + memory + " is below the minimum of " + (MIN_MEMORY >> 20) + "m: the JVM "
+                    + "takes " + ((JVM_HEAP + JVM_NATIVE) >> 20) + "m (a heap of " + (JVM_HEAP >> 20) + "m and "
+                    + (JVM_NATIVE >> 20) + "m of its own) and the builder at least " + (BulkBuilder.MIN_MEMORY >> 20) + "m");
         }
-        return bytes;
+        return bytes - Math.min(Runtime.getRuntime().maxMemory(), JVM_HEAP) - JVM_NATIVE;
     }
 
     private void checkFormatOptions() {
@@ -305,6 +335,60 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
+    /**
+     * The lines of the inputs (a line feed ends one; a last line without one counts too): at least the
+     * records they hold, the entries a load can add. -1 when an input is not a regular file.
+     */
+    private static long countLines(List<Input> sources, Progress progress) {
+        long lines = 0;
+        for (Input input : sources) {
+            if (!input.regularFile()) {
+                return -1;
+            }
+        }
+        progress.startPhase();
+        ByteBuffer buffer = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        for (Input input : sources) {
+            try (FileChannel channel = FileChannel.open(input.path(), StandardOpenOption.READ)) {
+                byte last = '\n';
+                long size = channel.size();
+                long done = 0;
+                for (int n; (n = channel.read(buffer.clear())) > 0; ) {
+                    lines += lineFeeds(buffer.array(), n);
+                    last = buffer.get(n - 1);
+                    done += n;
+                    progress.update("counting lines", lines, "lines", size > 0 ? (double) done / size : Double.NaN);
+                }
+                if (last != '\n') {
+                    lines++;
+                }
+            } catch (IOException e) {
+                throw cannotRead(input, e);
+            }
+        }
+        return lines;
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** The line feeds among the first {@code n} bytes, eight bytes at a time (a zero byte of x ^ 0x0a0a...). */
+    static long lineFeeds(byte[] b, int n) {
+        long count = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ 0x0a0a0a0a0a0a0a0aL;
+            // per byte: the high bit is set exactly when the byte is zero (no carries across bytes)
+            long zero = ~(((x & 0x7f7f7f7f7f7f7f7fL) + 0x7f7f7f7f7f7f7f7fL) | x | 0x7f7f7f7f7f7f7f7fL);
+            count += Long.bitCount(zero);
+        }
+        for (; i < n; i++) {
+            if (b[i] == '\n') {
+                count++;
+            }
+        }
+        return count;
+    }
+
     /** Sum of the inputs' sizes, or -1 when one is not a regular file (its size is unknown). */
     private static long totalInputBytes(List<Input> sources) {
         long total = 0;
@@ -331,9 +415,9 @@ final class LoadCommand extends ToolCommand {
                 while (r.next()) {
                     read++;
                     String bad = r.problem() != null ? r.problem()
-                            : r.key().length > keyWidth ? "key of " + r.key().length
+                            : r.keyLength() > keyWidth ? "key of " + r.keyLength()
                                     + " bytes is longer than the key width of " + keyWidth + " bytes"
-                            : r.value().length > valueWidth ? "value of " + r.value().length
+                            : r.valueLength() > valueWidth ? "value of " + r.valueLength()
                                     + " bytes is longer than the value width of " + valueWidth + " bytes"
                             : null;
                     if (bad != null) {
@@ -397,6 +481,9 @@ final class LoadCommand extends ToolCommand {
         }
         line(out, "entries in index", Figures.count(after.entries()));
         line(out, "buckets", Figures.count(after.buckets()));
+        if (reservedFor > 0) {
+            line(out, "made room for", Figures.count(reservedFor) + " entries, in one growth before the puts");
+        }
         line(out, "growths done", Figures.count(doublings) + " doublings, " + Figures.count(sameSize) + " same-size");
         line(out, "file bytes", Figures.bytes(after.fileBytes()));
         line(out, "bytes per entry", Figures.decimal(after.bytesPerEntry(), 1));
@@ -430,6 +517,7 @@ final class LoadCommand extends ToolCommand {
         o.put("rejected_lines", bad);
         o.put("entries", after.entries());
         o.put("buckets", after.buckets());
+        o.put("reserved_for", reservedFor);
         o.put("doublings", doublings);
         o.put("same_size_growths", sameSize);
         o.put("file_bytes", after.fileBytes());

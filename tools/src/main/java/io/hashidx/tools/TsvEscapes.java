@@ -1,7 +1,5 @@
 package io.hashidx.tools;
 
-import java.io.ByteArrayOutputStream;
-
 /**
  * The escaping of {@code dump --format tsv} and {@code load}, which lets any bytes round-trip through
  * a key{@code <TAB>}value line while valid UTF-8 text stays readable:
@@ -51,11 +49,21 @@ final class TsvEscapes {
 
     /** The bytes that {@code text[from, to)} stands for; throws IllegalArgumentException for a bad escape. */
     static byte[] unescape(byte[] text, int from, int to) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(to - from);
+        byte[] out = new byte[to - from];
+        return java.util.Arrays.copyOf(out, unescapeInto(text, from, to, out, 0));
+    }
+
+    /**
+     * Writes the bytes that {@code text[from, to)} stands for into {@code out} from {@code at} (which
+     * must have room for {@code to - from} bytes: unescaping never lengthens) and returns how many;
+     * throws IllegalArgumentException for a bad escape.
+     */
+    static int unescapeInto(byte[] text, int from, int to, byte[] out, int at) {
+        int o = at;
         for (int i = from; i < to; i++) {
             byte b = text[i];
             if (b != '\\') {
-                out.write(b);
+                out[o++] = b;
                 continue;
             }
             if (i + 1 >= to) {
@@ -63,24 +71,24 @@ final class TsvEscapes {
             }
             byte e = text[++i];
             switch (e) {
-                case '\\' -> out.write('\\');
-                case 't' -> out.write('\t');
-                case 'n' -> out.write('\n');
-                case 'r' -> out.write('\r');
+                case '\\' -> out[o++] = '\\';
+                case 't' -> out[o++] = '\t';
+                case 'n' -> out[o++] = '\n';
+                case 'r' -> out[o++] = '\r';
                 case 'x' -> {
                     int hi = i + 1 < to ? Character.digit(text[i + 1], 16) : -1;
                     int lo = i + 2 < to ? Character.digit(text[i + 2], 16) : -1;
                     if (hi < 0 || lo < 0) {
                         throw new IllegalArgumentException("\\x must be followed by two hex digits");
                     }
-                    out.write(hi << 4 | lo);
+                    out[o++] = (byte) (hi << 4 | lo);
                     i += 2;
                 }
                 default -> throw new IllegalArgumentException("unknown escape \\" + (char) (e & 0xFF)
                         + "; escapes are \\\\ \\t \\n \\r \\xHH, so a literal backslash is written \\\\");
             }
         }
-        return out.toByteArray();
+        return o - at;
     }
 
     /** True when {@code bytes} are valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */

@@ -3,6 +3,8 @@ package io.hashidx.tools;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hashidx.store.HashIndex;
+import io.hashidx.store.Options;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -96,6 +98,7 @@ class LoadCommandTest {
         assertThat(first.json()).containsEntry("created", false).containsEntry("key_size", 16L)
                 .containsEntry("inserted", 2000L).containsEntry("entries", 2000L);
         assertThat((Long) first.json().get("doublings")).as("an unpresized file grows").isPositive();
+        assertThat(first.json()).as("made room for the 2000 lines in one growth").containsEntry("reserved_for", 2000L);
         assertThat(second.exitCode()).as(second.toString()).isZero();
         assertThat(second.json()).containsEntry("inserted", 500L).containsEntry("replaced", 500L)
                 .containsEntry("entries", 2500L);
@@ -280,17 +283,84 @@ class LoadCommandTest {
         assertThat(dir.resolve("x.hidx")).doesNotExist();
     }
 
+    /**
+     * Loading many entries into a non-empty file grows it once, straight to 2^k times its buckets, not
+     * k times: the file ends up no larger than it was plus a file presized for the new bucket count,
+     * which k doublings (arrays of 2b, 4b, ... all kept as slack) would far exceed.
+     */
     @Test
-    void expectedForAnExistingFileIsIgnoredWithANote() throws IOException {
+    void loadIntoANonEmptyFileMakesRoomForTheInputsLinesInOneGrowth() throws IOException {
         Path file = dir.resolve("x.hidx");
-        Cli.run("create", file.toString(), "--key-size", "16", "--value-size", "16");
+        assertThat(Cli.run("load", "--value-size", "12", file.toString(), numbered("a.tsv", 1, 1000).toString())
+                .exitCode()).isZero();
+        long bucketsBefore;
+        long bytesBefore = Files.size(file);
+        try (HashIndex idx = HashIndex.openReadOnly(file)) {
+            bucketsBefore = idx.inspect().buckets();
+        }
 
-        Cli load = Cli.run("load", "--expected", "1000000", file.toString(), numbered("a.tsv", 1, 3).toString());
+        Cli load = Cli.run("load", "--json", file.toString(), numbered("b.tsv", 1001, 50_000).toString(),
+                numbered("c.tsv", 1, 1000).toString());
 
         assertThat(load.exitCode()).as(load.toString()).isZero();
-        assertThat(load.err()).isEqualTo("hashidx: note: " + file + " exists, so --expected (which presizes a new "
-                + "file) is ignored; the file grows as needed\n");
-        assertThat(load.out()).containsPattern("inserted +3\n");
+        Map<String, Object> s = load.json();
+        assertThat(s).containsEntry("inserted", 49_000L).containsEntry("replaced", 1000L)
+                .containsEntry("entries", 50_000L).containsEntry("reserved_for", 51_000L)
+                .containsEntry("same_size_growths", 0L);
+        long doublings = (Long) s.get("doublings");
+        long buckets = (Long) s.get("buckets");
+        assertThat(buckets).isEqualTo(bucketsBefore << doublings);
+        assertThat(bucketsBefore << (doublings - 1)).as("the smallest 2^k multiple for 51,000 entries")
+                .isLessThan(HashIndex.plan(Options.widths(9, 12).expectedEntries(51_000)).buckets());
+        long presizedForBuckets = HashIndex.plan(Options.widths(9, 12).expectedEntries(13 * buckets / 2)).fileBytes();
+        assertThat((Long) s.get("file_bytes")).as("one growth: the old file plus one new array and its reserve")
+                .isLessThanOrEqualTo(bytesBefore + presizedForBuckets);
+        assertThat(Cli.run("verify", file.toString()).out()).isEqualTo("ok\n");
+        assertThat(Cli.run("get", file.toString(), "key050000").out()).isEqualTo("value-50000\n");
+    }
+
+    @Test
+    void standardInputIntoAnExistingFileGrowsAsNeededUnlessExpectedSaysHowManyEntriesCome() throws IOException {
+        Path grown = dir.resolve("grown.hidx");
+        Path reserved = dir.resolve("reserved.hidx");
+        for (Path file : List.of(grown, reserved)) {
+            Cli.run("create", file.toString(), "--key-size", "16", "--value-size", "16");
+        }
+        String lines = Files.readString(numbered("a.tsv", 1, 5000));
+
+        Cli asNeeded = withStandardInput(lines, "load", "--json", grown.toString(), "-");
+        Cli withExpected = withStandardInput(lines, "load", "--json", "--expected", "5000", reserved.toString(), "-");
+
+        assertThat(asNeeded.exitCode()).as(asNeeded.toString()).isZero();
+        assertThat(asNeeded.json()).containsEntry("reserved_for", 0L).containsEntry("doublings", 10L);
+        assertThat(withExpected.exitCode()).as(withExpected.toString()).isZero();
+        assertThat(withExpected.json()).containsEntry("reserved_for", 5000L).containsEntry("doublings", 10L)
+                .containsEntry("entries", 5000L);
+        assertThat((Long) withExpected.json().get("file_bytes")).as("no slack of nine earlier arrays")
+                .isLessThan((Long) asNeeded.json().get("file_bytes"));
+        assertThat(withExpected.out()).doesNotContain("made room");
+        assertThat(Cli.run("load", "--expected", "10", reserved.toString(), numbered("b.tsv", 1, 3).toString()).out())
+                .as("a file large enough already is not grown").doesNotContain("made room");
+        assertThat(Cli.run("load", "--expected", "-1", reserved.toString(), "-").err()).contains("--expected must not be negative");
+    }
+
+    @Test
+    void lineFeedsAreCountedEightBytesAtATimeExactlyAsOneByOne() {
+        long seed = 42;
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        for (int round = 0; round < 200; round++) {
+            byte[] b = new byte[rnd.nextInt(100)];
+            for (int i = 0; i < b.length; i++) {
+                // mostly line feeds and their neighbours in value (0x09, 0x0b, 0x8a) and bytes with the high bit set
+                b[i] = (byte) new int[] {0x0a, 0x0a, 0x09, 0x0b, 0x8a, 0x00, 0xff, 0x7f, rnd.nextInt(256)}[rnd.nextInt(9)];
+            }
+            int n = rnd.nextInt(b.length + 1);
+            long expected = 0;
+            for (int i = 0; i < n; i++) {
+                expected += b[i] == '\n' ? 1 : 0;
+            }
+            assertThat(LoadCommand.lineFeeds(b, n)).as("seed %d round %d", seed, round).isEqualTo(expected);
+        }
     }
 
     @Test
