@@ -108,14 +108,10 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     /** The value stored under {@code key}, or null. */
     public byte[] get(byte[] key) {
         checkKey(key);
-        lock.readLock().lock();
-        try {
-            checkOpen();
+        return read(() -> {
             long ref = table.find(key);
             return ref < 0 ? null : table.value(ref);
-        } finally {
-            lock.readLock().unlock();
-        }
+        });
     }
 
     /**
@@ -125,9 +121,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      */
     public int get(byte[] key, byte[] dest) {
         checkKey(key);
-        lock.readLock().lock();
-        try {
-            checkOpen();
+        return read(() -> {
             long ref = table.find(key);
             if (ref < 0) {
                 return -1;
@@ -139,20 +133,12 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             }
             table.copyValue(ref, dest, len);
             return len;
-        } finally {
-            lock.readLock().unlock();
-        }
+        });
     }
 
     public boolean contains(byte[] key) {
         checkKey(key);
-        lock.readLock().lock();
-        try {
-            checkOpen();
-            return table.find(key) >= 0;
-        } finally {
-            lock.readLock().unlock();
-        }
+        return read(() -> table.find(key) >= 0);
     }
 
     /** Removes {@code key}; returns true when it was present. */
@@ -163,13 +149,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
 
     /** Number of entries. */
     public long size() {
-        lock.readLock().lock();
-        try {
-            checkOpen();
-            return table.count();
-        } finally {
-            lock.readLock().unlock();
-        }
+        return read(table::count);
     }
 
     /**
@@ -184,11 +164,9 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
 
     /** Like {@link #iterator()}, with the start position drawn from {@code random} (tests pass a seeded one). */
     public Iterator<Map.Entry<byte[], byte[]>> iterator(RandomGenerator random) {
-        lock.readLock().lock();
-        try {
-            checkOpen();
+        return read(() -> {
             Table.Cursor cursor = table.new Cursor(random);
-            return new Iterator<>() {
+            return new Iterator<Map.Entry<byte[], byte[]>>() {
                 @Override
                 public boolean hasNext() {
                     return read(cursor::hasNext);
@@ -199,9 +177,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
                     return read(cursor::nextEntry);
                 }
             };
-        } finally {
-            lock.readLock().unlock();
-        }
+        });
     }
 
     /** Calls {@code action} for every entry (see {@link #iterator()}). */
@@ -266,9 +242,32 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         });
     }
 
-    /** Checks every invariant of the file; returns the problems found (empty when the file is sound). */
+    /**
+     * Checks every invariant of the file; returns the problems found (empty when the file is sound).
+     * Read-only, it keeps writer processes out while it checks, and fails with {@code LOCKED} when one
+     * is writing the file (verify a {@link #copyTo copy} instead).
+     */
     public List<String> verify() {
-        return read(() -> new Invariants(table).check());
+        if (!readOnly) {
+            return read(() -> new Invariants(table).check());
+        }
+        lock.writeLock().lock();
+        try {
+            checkOpen();
+            FileLocks.Handle handle = file.handle();
+            if (!handle.holdWritersOut()) {
+                throw HashIndexException.locked(path, "another process is writing the file, and verify needs it "
+                        + "to hold still (verify a copy made with `hashidx backup`, or stop the writer)");
+            }
+            try {
+                table.refresh();
+                return new Invariants(table).check();
+            } finally {
+                handle.letWritersIn();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     public Path path() {
@@ -326,7 +325,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             }
             closed = true;
             try {
-                if (finishSomeGrowth) {
+                if (finishSomeGrowth || readOnly) {
                     table.closing();
                 }
             } finally {
@@ -357,12 +356,64 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     }
 
     private <T> T read(java.util.function.Supplier<T> body) {
+        if (readOnly) {
+            return readBesideWriter(body);
+        }
         lock.readLock().lock();
         try {
             checkOpen();
             return body.get();
         } finally {
             lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * A read-only index may be read while another process writes the file: a read first reads the
+     * header again if the writer changed it, and a read that met the writer's later changes (a bucket
+     * evacuated by a growth it has not seen, a link to a page beyond the cells it knows) is repeated
+     * after reading the header again. The same failure after a header that did not change is the file's.
+     */
+    private <T> T readBesideWriter(java.util.function.Supplier<T> body) {
+        long failedAt = -1;
+        for (int attempt = 0; ; attempt++) {
+            RuntimeException failure;
+            lock.readLock().lock();
+            try {
+                checkOpen();
+                if (!table.stale()) {
+                    try {
+                        return body.get();
+                    } catch (Table.Stale | HashIndexException.FileFormat | IndexOutOfBoundsException e) {
+                        failure = e;
+                    }
+                } else {
+                    failure = null;
+                }
+            } finally {
+                lock.readLock().unlock();
+            }
+            lock.writeLock().lock();
+            try {
+                checkOpen();
+                long before = table.h.generation;
+                table.refresh();
+                if (failure != null) {
+                    // the header is as it was and the read failed twice on it: a damaged file, not a writer
+                    if (before == table.h.generation && failedAt == before && !table.stale()) {
+                        throw failure instanceof Table.Stale
+                                ? HashIndexException.corrupt(path, 0, "a bucket of the current array is marked "
+                                        + "evacuated, but the header records no growth")
+                                : failure;
+                    }
+                    failedAt = table.h.generation;
+                }
+            } finally {
+                lock.writeLock().unlock();
+            }
+            if (attempt % 64 == 63) {
+                Thread.yield();
+            }
         }
     }
 

@@ -81,6 +81,7 @@ final class Header {
     static final long INTENT_REMOVE = 3;
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle LIVE_WORD = LONG.varHandle();
 
     // ---- the fields, as of the newest valid copy plus this process's updates ----
     long generation;
@@ -121,6 +122,14 @@ final class Header {
 
     boolean growing() {
         return oldBucketCount != 0;
+    }
+
+    /**
+     * The number of the latest growth started since the file was created (doublings and same-size
+     * growths); reader processes pin arrays by it (FORMAT.md section 11).
+     */
+    long growths() {
+        return doublings + sameSizeGrowths;
     }
 
     /** Encodes this header as one 512-byte copy with its checksum. */
@@ -395,6 +404,65 @@ final class Header {
             }
         }
         return best;
+    }
+
+    /**
+     * Reads the newest valid copy while a writer process may be rewriting the copies (a reader beside
+     * it): a copy being written fails its checksum, and the writer writes copy A completely before copy
+     * B, so trying again finds a whole one. Errors as {@link #load} once no try finds one.
+     */
+    static Header loadConsistent(MemorySegment page, Path path) {
+        for (int attempt = 0; attempt < CONSISTENT_READ_ATTEMPTS; attempt++) {
+            Header best = newestValid(readCopy(page, 0), readCopy(page, 1));
+            if (best != null) {
+                if (best.readVersion > READ_VERSION) {
+                    throw HashIndexException.unsupportedVersion(path, best.readVersion, READ_VERSION, false);
+                }
+                return best;
+            }
+            Thread.onSpinWait();
+            if (attempt % 64 == 63) {
+                Thread.yield();
+            }
+        }
+        return load(page, path, false);
+    }
+
+    private static final int CONSISTENT_READ_ATTEMPTS = 100_000;
+
+    /**
+     * The generation word of copy A as it is now: changes first on every header update, so a reader
+     * process compares it with the generation it last read to learn that it should read the header again.
+     */
+    static long generationWord(MemorySegment page) {
+        return (long) LIVE_WORD.getAcquire(page, (long) COPY_A + GENERATION_OFFSET);
+    }
+
+    /** Takes every field of {@code o}, a copy read again by a reader process (see {@link Table#refresh}). */
+    void adopt(Header o) {
+        generation = o.generation;
+        readVersion = o.readVersion;
+        writeVersion = o.writeVersion;
+        bucketCount = o.bucketCount;
+        bucketsCell = o.bucketsCell;
+        oldBucketCount = o.oldBucketCount;
+        oldBucketsCell = o.oldBucketsCell;
+        evacuated = o.evacuated;
+        overflowPages = o.overflowPages;
+        oldOverflowPages = o.oldOverflowPages;
+        freeRoot = o.freeRoot;
+        freeCells = o.freeCells;
+        allocatedCells = Math.max(allocatedCells, o.allocatedCells);
+        System.arraycopy(o.retiredCell, 0, retiredCell, 0, RETIRED_SLOTS);
+        System.arraycopy(o.retiredBuckets, 0, retiredBuckets, 0, RETIRED_SLOTS);
+        System.arraycopy(o.retiredOverflow, 0, retiredOverflow, 0, RETIRED_SLOTS);
+        journalCell = o.journalCell;
+        doublings = o.doublings;
+        sameSizeGrowths = o.sameSizeGrowths;
+        count = o.count;
+        copyA = o.copyA;
+        copyB = o.copyB;
+        crc = o.crc;
     }
 
     /**

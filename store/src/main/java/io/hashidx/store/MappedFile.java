@@ -91,6 +91,15 @@ final class MappedFile implements AutoCloseable {
         return writable;
     }
 
+    /** The reader table beside the file, or null when this process could not open it. */
+    ReaderTable readers() {
+        return handle.readers();
+    }
+
+    FileLocks.Handle handle() {
+        return handle;
+    }
+
     /** The physical size of the file: every byte below it was really written. */
     long size() {
         return size;
@@ -102,6 +111,15 @@ final class MappedFile implements AutoCloseable {
 
     MemorySegment chunk(int index) {
         return chunks[index];
+    }
+
+    /** A reader process: learns how far a writer process has extended the file. */
+    void refreshSize() {
+        try {
+            size = Math.max(size, channel.size());
+        } catch (IOException e) {
+            throw HashIndexException.io(path, "reading the file size", e);
+        }
     }
 
     /**

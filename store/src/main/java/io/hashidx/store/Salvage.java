@@ -158,6 +158,10 @@ public final class Salvage implements AutoCloseable {
         FileLocks.Handle handle = FileLocks.acquire(damaged, false, false);
         MappedFile file;
         try {
+            // a salvage reads cells that no header describes: no writer may change them meanwhile
+            if (!handle.holdWritersOut()) {
+                throw HashIndexException.locked(damaged, "another process has the file open for writing");
+            }
             file = new MappedFile(damaged, handle, false);
         } catch (RuntimeException e) {
             handle.release();

@@ -82,6 +82,22 @@ final class Table {
      * an open (then counted once), so opening stays free of scans.
      */
     private volatile long evacuatedCount = -1;
+    /** A read-only table's slot in the reader table, or -1 (a writer, or no reader table: no writer can come). */
+    private final int readerSlot;
+    /** A read-only table: copy A's generation word as it was when the header was last read. */
+    private long generationSeen;
+
+    /**
+     * Signals that a read-only table's view of the file is older than what a writer process left in
+     * it: the read is repeated after {@link #refresh()}. Thrown without a stack trace.
+     */
+    static final class Stale extends RuntimeException {
+        static final Stale INSTANCE = new Stale();
+
+        private Stale() {
+            super("the header changed", null, false, false);
+        }
+    }
 
     Table(Header h, MappedFile file) {
         this.h = h;
@@ -92,17 +108,112 @@ final class Table {
         this.scratchKey = new byte[h.keyWidth];
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
+        this.generationSeen = Header.generationWord(page);
         recover();
+        ReaderTable readers = writable ? null : file.readers();
+        if (readers != null) {
+            // pin the growth this header shows, then read the header again: whatever that second read
+            // shows was not freed before the pin was visible (FORMAT.md section 11)
+            readerSlot = readers.claim();
+            readers.pin(readerSlot, h.growths());
+            refresh();
+        } else {
+            readerSlot = -1;
+        }
+    }
+
+    // ---------------------------------------------------------------- following a writer process
+
+    /** Whether a writer process changed the header since this read-only table last read it. */
+    boolean stale() {
+        return !writable && Header.generationWord(page) != generationSeen;
+    }
+
+    /**
+     * Read-only: reads the header again (the newest consistent copy), maps what the file has grown by,
+     * re-reads the intent record and moves this process's pin in the reader table up to the oldest array
+     * it may still read: the one its header shows, or one an open iterator started on. Callers hold the
+     * index's write lock, so no read of this process runs meanwhile.
+     */
+    void refresh() {
+        long word = Header.generationWord(page);
+        Header fresh = Header.loadConsistent(page, file.path());
+        h.adopt(fresh);
+        generationSeen = word;
+        evacuatedCount = -1;
+        file.refreshSize();
+        if (layout.endOfCells(h.allocatedCells) > file.size()) {
+            throw HashIndexException.corrupt(file.path(), file.size(), "truncated: the file is " + file.size()
+                    + " bytes but its header describes " + layout.endOfCells(h.allocatedCells) + " bytes");
+        }
+        file.ensureMapped(layout.endOfCells(h.allocatedCells));
+        // a slot left half-copied by a writer that died has its value in the journal, as long as no
+        // writer came since (a live writer finishes its overwrites itself)
+        recover();
+        if (readerSlot >= 0) {
+            file.readers().pin(readerSlot, Math.min(h.growths(), space.oldestCursorGrowth()));
+        }
+    }
+
+    /** Closing a read-only table: its slot in the reader table is freed. */
+    private void leaveReaderTable() {
+        if (readerSlot >= 0) {
+            file.readers().release(readerSlot);
+        }
     }
 
     long count() {
-        return h.count;
+        if (writable || Header.intentOp(page) == Header.INTENT_NONE) {
+            return writable ? h.count : Header.liveCount(page);
+        }
+        // an operation in flight: a live writer's (the count before it is exact until it returns), or a
+        // dead writer's, whose outcome the slot tells
+        FileLocks.Handle handle = file.handle();
+        if (file.readers() == null) {
+            return h.count; // writers are held out for as long as the file is open: recover() counted it
+        }
+        if (!handle.holdWritersOut()) {
+            return Header.liveCount(page);
+        }
+        try {
+            long op = Header.intentOp(page);
+            long ref = Header.intentSlot(page);
+            if (op == Header.INTENT_NONE || ref < 0 || ref / SLOTS >= h.allocatedCells) {
+                return Header.liveCount(page);
+            }
+            return Header.countAfterIntent(op, Header.intentCountBefore(page),
+                    layout.tophash(ref / SLOTS, (int) (ref % SLOTS)) >= MIN_TOPHASH);
+        } finally {
+            handle.letWritersIn();
+        }
     }
 
     // ---------------------------------------------------------------- open-time recovery
 
-    /** Replays the intent record of an operation cut short by a crash; bounded work, no scan. */
+    /**
+     * Replays the intent record of an operation cut short by a crash; bounded work, no scan. Read-only
+     * beside a live writer process, the intent and chain records are that writer's operations in
+     * flight, not a crash's: they are read only while writers are held out.
+     */
     private void recover() {
+        FileLocks.Handle handle = file.handle();
+        boolean beside = !writable && file.readers() != null;
+        if (beside && !handle.holdWritersOut()) {
+            pendingOverwrite = NONE;
+            h.count = Header.liveCount(page);
+            space.opened();
+            return;
+        }
+        try {
+            recoverRecords();
+        } finally {
+            if (beside) {
+                handle.letWritersIn();
+            }
+        }
+    }
+
+    private void recoverRecords() {
         long op = Header.intentOp(page);
         long count = Header.liveCount(page);
         if (op != Header.INTENT_NONE) {
@@ -132,7 +243,9 @@ final class Table {
         boolean chainChanged = space.recoverChainChange(writable);
         if (writable) {
             space.releaseRetired(true);
-            if (chainChanged || !h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
+            // an overwrite replayed: reader processes that read its slot from the journal must stop
+            // (the next overwrite reuses the journal), so the generation they watch moves on
+            if (op == Header.INTENT_OVERWRITE || chainChanged || !h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
                 h.store(page);
             }
         }
@@ -151,7 +264,16 @@ final class Table {
                 return valueRef(layout.find(old, key, top, true));
             }
         }
-        return valueRef(layout.find(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), key, top, false));
+        long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
+        if (writable) {
+            return valueRef(layout.find(bucket, key, top, false));
+        }
+        // A writer process may have started a growth that this view does not know: a bucket it evacuated
+        // means the view is stale. One it evacuates while we read keeps its entries under X/Y marks.
+        if (isEvacuated(bucket)) {
+            throw Stale.INSTANCE;
+        }
+        return valueRef(layout.find(bucket, key, top, true));
     }
 
     private long valueRef(long ref) {
@@ -526,6 +648,8 @@ final class Table {
         if (writable) {
             finishGrowth(CLOSE_EVACUATION_BOUND);
             space.releaseRetired(true);
+        } else {
+            leaveReaderTable();
         }
     }
 
@@ -545,6 +669,8 @@ final class Table {
         private final long startBucket;
         private final int offset;
         private final long stamp;
+        /** The growth this iterator started in: a reader process keeps the arrays it may read pinned by it. */
+        private final long growth;
         private long bucket;
         private boolean wrapped;
         private long cell = NONE;
@@ -563,11 +689,16 @@ final class Table {
             this.startBucket = Long.remainderUnsigned(r, startBuckets);
             this.offset = (int) (r >>> 61);
             this.bucket = startBucket;
+            this.growth = h.growths();
             this.stamp = space.register(this);
         }
 
         long stamp() {
             return stamp;
+        }
+
+        long growth() {
+            return growth;
         }
 
         boolean finished() {
@@ -600,35 +731,45 @@ final class Table {
                     }
                     i = 0;
                 }
+                // `i` moves past a slot only once it is done with, so a read-only table repeats a slot
+                // whose read met a writer process's change (see HashIndex), instead of skipping it
                 while (i < SLOTS) {
                     int slot = (i + offset) & (SLOTS - 1);
-                    i++;
                     int th = layout.tophash(cell, slot);
                     if (BucketLayout.isEmpty(th)) {
+                        i++;
                         continue;
                     }
                     byte[] key = layout.key(cell, slot);
                     // judged by the bucket count this iterator walks: the table may have grown again since
                     if (checkBucket != NONE
                             && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != checkBucket) {
+                        i++;
                         continue;
                     }
                     if (th != EVACUATED_X && th != EVACUATED_Y) {
                         long ref = valueRef(cell * SLOTS + slot);
-                        return new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                        Map.Entry<byte[], byte[]> e = new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                        i++;
+                        return e;
                     }
                     long ref = find(key);
-                    if (ref != NONE) {
-                        return new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                    Map.Entry<byte[], byte[]> e = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                    i++;
+                    if (e != null) {
+                        return e;
                     }
                 }
-                cell = layout.overflow(cell, ++chainPages);
+                long next = layout.overflow(cell, chainPages + 1);
+                chainPages++;
+                cell = next;
                 i = 0;
             }
             return null;
         }
 
         boolean hasNext() {
+            boolean readNow = false; // whether `next` was read in this call
             while (true) {
                 if (next == null) {
                     if (finished) {
@@ -636,16 +777,19 @@ final class Table {
                     }
                     next = advance();
                     nextSeenAt = writes;
+                    readNow = true;
                     if (next == null) {
                         return false;
                     }
                 }
-                if (nextSeenAt == writes) {
+                // in a read-only table, a writer process may have written at any time since an earlier call
+                if (writable ? nextSeenAt == writes : readNow) {
                     return true;
                 }
                 // a write happened since we looked ahead: return the entry only as it is now
                 long ref = find(next.getKey());
                 nextSeenAt = writes;
+                readNow = true;
                 next = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(next.getKey(), value(ref));
             }
         }
