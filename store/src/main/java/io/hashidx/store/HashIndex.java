@@ -80,6 +80,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             file = new MappedFile(path, handle, creating);
             return new HashIndex(path, file, new Table(setup.apply(file), file));
         } catch (RuntimeException e) {
+            ReaderTable readers = handle.readers();
             if (file != null) {
                 file.close();
             } else {
@@ -87,6 +88,9 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             }
             if (creating) {
                 try {
+                    if (readers != null && readers.created()) {
+                        Files.deleteIfExists(readers.path());
+                    }
                     Files.deleteIfExists(path);
                 } catch (java.io.IOException ignored) {
                     // the error being thrown matters more than the leftover file

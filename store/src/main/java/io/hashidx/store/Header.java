@@ -132,6 +132,15 @@ final class Header {
         return doublings + sameSizeGrowths;
     }
 
+    /**
+     * The oldest retirement whose array a reader of this header may read: the old array of the growth
+     * under way is retired at its end, the current array at the end of the next growth. A reader
+     * process pins this (FORMAT.md section 11).
+     */
+    long oldestReadable() {
+        return growing() ? growths() : growths() + 1;
+    }
+
     /** Encodes this header as one 512-byte copy with its checksum. */
     byte[] encode() {
         ByteBuffer b = ByteBuffer.allocate(COPY_SIZE).order(ByteOrder.LITTLE_ENDIAN);

@@ -67,12 +67,15 @@ final class ReaderTable {
     private final MemorySegment table;
     /** Slot locks this JVM holds; null where it holds none. Guarded by this. */
     private final FileLock[] held = new FileLock[SLOTS];
+    /** Whether this open created the file (a failed create of the index deletes it again). */
+    private final boolean created;
 
-    private ReaderTable(Path path, FileChannel channel, Arena arena, MemorySegment table) {
+    private ReaderTable(Path path, FileChannel channel, Arena arena, MemorySegment table, boolean created) {
         this.path = path;
         this.channel = channel;
         this.arena = arena;
         this.table = table;
+        this.created = created;
     }
 
     static Path pathFor(Path index) {
@@ -95,13 +98,14 @@ final class ReaderTable {
         }
         Arena arena = null;
         try {
-            if (!initialise(path, ch)) {
+            Boolean created = initialise(path, ch);
+            if (created == null) {
                 ch.close();
                 return null;
             }
             arena = Arena.ofShared();
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, FILE_SIZE, arena);
-            return new ReaderTable(path, ch, arena, seg);
+            return new ReaderTable(path, ch, arena, seg, created);
         } catch (IOException e) {
             closeQuietly(ch, arena);
             throw HashIndexException.io(path, "mapping the reader table", e);
@@ -113,10 +117,10 @@ final class ReaderTable {
 
     /**
      * Writes the header and empty slots into a new (empty) table under an exclusive lock on the header,
-     * so two processes creating it at once do not mix; checks an existing one. False when a new table
-     * cannot be written (full disk).
+     * so two processes creating it at once do not mix; checks an existing one. Returns whether it wrote
+     * the table, or null when a new table cannot be written (full disk).
      */
-    private static boolean initialise(Path path, FileChannel ch) throws IOException {
+    private static Boolean initialise(Path path, FileChannel ch) throws IOException {
         try (FileLock ignored = ch.lock(0, HEADER_SIZE, false)) {
             long size = ch.size();
             if (size == 0) {
@@ -132,7 +136,7 @@ final class ReaderTable {
                     ch.force(true);
                 } catch (IOException e) {
                     ch.truncate(0);
-                    return false;
+                    return null;
                 }
                 return true;
             }
@@ -150,12 +154,16 @@ final class ReaderTable {
                     || b.getInt(SLOT_SIZE_OFFSET) != SLOT_SIZE) {
                 throw HashIndexException.unsupportedVersion(path, b.getInt(VERSION_OFFSET), VERSION, false);
             }
-            return true;
+            return false;
         }
     }
 
     Path path() {
         return path;
+    }
+
+    boolean created() {
+        return created;
     }
 
     private static long slotOffset(int slot) {

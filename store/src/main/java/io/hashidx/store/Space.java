@@ -42,7 +42,8 @@ import java.util.List;
  * An old array is retired when its growth completes. Iterators that started before that may still
  * read it, so it goes to the free list only once every such iterator is gone (reclaim by stamp), and
  * once no reader process pins it in the reader table ({@link ReaderTable}: a reader pins the arrays
- * retired at the end of the growth it last saw and later ones). The
+ * retired at the end of the growth under way when it last read the header, or of the next growth, and
+ * later ones). The
  * header lists the eight oldest retired arrays; an array retired while eight are waiting is recorded
  * in the retired arrays themselves: the reserved word of the first cell of the newest listed array
  * links to it, and its overflow page count is in the reserved word of its own second cell. Iterators
@@ -504,7 +505,7 @@ final class Space {
         return stamp;
     }
 
-    /** The growth the oldest live iterator started in; MAX when none. */
+    /** The oldest retirement that a live iterator may read ({@link Header#oldestReadable} at its start); MAX when none. */
     synchronized long oldestCursorGrowth() {
         long min = Long.MAX_VALUE;
         for (int i = cursors.size() - 1; i >= 0; i--) {

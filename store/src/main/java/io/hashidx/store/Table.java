@@ -115,7 +115,7 @@ final class Table {
             // pin the growth this header shows, then read the header again: whatever that second read
             // shows was not freed before the pin was visible (FORMAT.md section 11)
             readerSlot = readers.claim();
-            readers.pin(readerSlot, h.growths());
+            readers.pin(readerSlot, h.oldestReadable());
             refresh();
         } else {
             readerSlot = -1;
@@ -150,8 +150,17 @@ final class Table {
         // a slot left half-copied by a writer that died has its value in the journal, as long as no
         // writer came since (a live writer finishes its overwrites itself)
         recover();
+        movePin();
+    }
+
+    /**
+     * Moves this reader's pin up to the oldest array it may still read: the growth its header shows,
+     * or an older one that an open iterator started in. Only ever up (what the header shows was read
+     * while the older pin was visible), and never above what a read of this process still uses.
+     */
+    private synchronized void movePin() {
         if (readerSlot >= 0) {
-            file.readers().pin(readerSlot, Math.min(h.growths(), space.oldestCursorGrowth()));
+            file.readers().pin(readerSlot, Math.min(h.oldestReadable(), space.oldestCursorGrowth()));
         }
     }
 
@@ -669,7 +678,7 @@ final class Table {
         private final long startBucket;
         private final int offset;
         private final long stamp;
-        /** The growth this iterator started in: a reader process keeps the arrays it may read pinned by it. */
+        /** The oldest retirement whose array this iterator may read ({@link Header#oldestReadable}): a reader process pins it. */
         private final long growth;
         private long bucket;
         private boolean wrapped;
@@ -689,7 +698,7 @@ final class Table {
             this.startBucket = Long.remainderUnsigned(r, startBuckets);
             this.offset = (int) (r >>> 61);
             this.bucket = startBucket;
-            this.growth = h.growths();
+            this.growth = h.oldestReadable();
             this.stamp = space.register(this);
         }
 
@@ -711,6 +720,9 @@ final class Table {
                 if (cell == NONE) {
                     if (bucket == startBucket && wrapped) {
                         finished = true;
+                        if (!writable) {
+                            movePin(); // this iterator no longer holds the arrays it started on
+                        }
                         return null;
                     }
                     checkBucket = NONE;
