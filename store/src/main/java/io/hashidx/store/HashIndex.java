@@ -24,7 +24,9 @@ import java.util.random.RandomGenerator;
  * <ul>
  *   <li>Keys and values are byte strings up to the file's widths; their length is stored, so
  *       {@code "ab"} and {@code "ab\0"} are different keys. The empty key is a valid key.
- *   <li>Thread-safe: many readers or one writer at a time. One process writes a file at a time.
+ *   <li>Thread-safe: many readers or one writer at a time. One process writes a file at a time, and
+ *       any number of other processes may read it meanwhile with {@link #openReadOnly}: they follow
+ *       its growth and never see a value half written (FORMAT.md section 11).
  *   <li>Every completed operation survives the process being killed. {@link #sync()} forces the pages
  *       to the disk; durability against power loss is not promised yet (see FORMAT.md, "Crash safety").
  * </ul>
@@ -66,7 +68,14 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return open(path, FileLocks.acquire(path, true, false), false, file -> FileSetup.existingFile(path, file, true));
     }
 
-    /** Opens an existing index read-only; never takes the write lock. */
+    /**
+     * Opens an existing index read-only, also while another process writes it: reads then follow that
+     * writer (its growth, the file's extension), and the arrays they may still read are not reused
+     * while this index is open (a slot in the reader table {@code NAME.readers} beside the file, created
+     * if needed). Where that table cannot be opened for writing (a read-only directory), the file is read
+     * only while no process writes it, and writers wait until it is closed. {@link #verify} and
+     * {@link #inspect} need the file to hold still: they fail with {@code LOCKED} while a writer is at work.
+     */
     public static HashIndex openReadOnly(Path path) {
         return open(path, FileLocks.acquire(path, false, false), false,
                 file -> FileSetup.existingFile(path, file, false));
@@ -218,9 +227,60 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         }
     }
 
-    /** A snapshot of the file's geometry, growth state and space use; scans the whole file. */
+    /**
+     * What {@link #copyTo} wrote: the file, its entries and bytes, and whether it is the index as it was
+     * at one instant ({@code pointInTime}) or a live copy made while another process wrote.
+     */
+    public record CopyResult(Path path, long entries, long fileBytes, boolean pointInTime) {
+    }
+
+    /**
+     * Writes a consistent copy of this index to the new file {@code out} (fails if it exists), while
+     * other threads and processes go on reading and writing. The copy is written beside {@code out}
+     * and renamed into place once complete and forced to the disk. Whatever the case, the copy opens
+     * and passes verify. It is the index at one instant ({@code pointInTime}) when this process is the
+     * writer (its writes wait for the copy), or when no process is writing (writer processes wait to
+     * open until the copy is done). While another process writes, it is a live copy: every entry that
+     * no write touches during the copy is in it with its value, and every entry in it holds a value its
+     * key had during the copy (README, "Backups").
+     */
+    public CopyResult copyTo(Path out) {
+        if (!readOnly) {
+            return read(() -> Backup.pointInTime(path, file, table, out));
+        }
+        FileLocks.Handle handle = file.handle();
+        lock.writeLock().lock();
+        boolean downgraded = false;
+        try {
+            checkOpen();
+            if (handle.holdWritersOut()) {
+                try {
+                    table.refresh();
+                    lock.readLock().lock(); // other threads of this process read on while we copy
+                    lock.writeLock().unlock();
+                    downgraded = true;
+                    return Backup.pointInTime(path, file, table, out);
+                } finally {
+                    handle.letWritersIn();
+                }
+            }
+        } finally {
+            if (downgraded) {
+                lock.readLock().unlock();
+            } else {
+                lock.writeLock().unlock();
+            }
+        }
+        Backup.refuseExisting(out);
+        return Backup.live(table.h, size(), iterator(), out);
+    }
+
+    /**
+     * A snapshot of the file's geometry, growth state and space use; scans the whole file (read-only:
+     * fails with {@code LOCKED} while another process writes it, as {@link #verify} does).
+     */
     public Inspection inspect() {
-        return read(() -> new Inspector(table).inspect());
+        return holdingStill("inspect", () -> new Inspector(table).inspect());
     }
 
     /**
@@ -237,7 +297,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      * and, while growing, the old bucket its entries come from when that one is not yet evacuated.
      */
     public BucketView inspectBucket(long bucket) {
-        return read(() -> {
+        return holdingStill("inspect", () -> {
             if (bucket < 0 || bucket >= table.h.bucketCount) {
                 throw HashIndexException.invalidArgument(path, "bucket " + bucket + " is out of range; the file has "
                         + table.h.bucketCount + " buckets (0.." + (table.h.bucketCount - 1) + ")");
@@ -252,20 +312,29 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      * is writing the file (verify a {@link #copyTo copy} instead).
      */
     public List<String> verify() {
+        return holdingStill("verify", () -> new Invariants(table).check());
+    }
+
+    /**
+     * Runs a whole-file scan. Read-only, it keeps writer processes out meanwhile, and fails with
+     * {@code LOCKED} when one is writing the file: a scan of a file that changes under it would report
+     * states that never were.
+     */
+    private <T> T holdingStill(String what, java.util.function.Supplier<T> body) {
         if (!readOnly) {
-            return read(() -> new Invariants(table).check());
+            return read(body);
         }
         lock.writeLock().lock();
         try {
             checkOpen();
             FileLocks.Handle handle = file.handle();
             if (!handle.holdWritersOut()) {
-                throw HashIndexException.locked(path, "another process is writing the file, and verify needs it "
-                        + "to hold still (verify a copy made with `hashidx backup`, or stop the writer)");
+                throw HashIndexException.locked(path, "another process is writing the file, and " + what + " needs it "
+                        + "to hold still (use a copy made with copyTo / `hashidx backup`, or stop the writer)");
             }
             try {
                 table.refresh();
-                return new Invariants(table).check();
+                return body.get();
             } finally {
                 handle.letWritersIn();
             }
