@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                "iterating PIN" (the oldest retirement the iterator may read); on the next stdin line finish the iteration, do
  *                                one get (which reads the header again and moves the pin on), print
  *                                "moved N" (N entries iterated); close at end of stdin and print "closed".
+ *   copy FILE OUT                open read-only, print "ready", on the next stdin line copy the index to
+ *                                OUT ({@link HashIndex#copyTo}) and print "copied POINT_IN_TIME ENTRIES"
  * </pre>
  */
 public final class ReaderProcess {
@@ -47,6 +49,7 @@ public final class ReaderProcess {
         switch (args[0]) {
             case "lookups" -> lookups(path, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             case "iterate" -> iterate(path);
+            case "copy" -> copy(path, Path.of(args[2]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -154,5 +157,17 @@ public final class ReaderProcess {
         }
         System.out.println("closed");
         System.out.flush();
+    }
+
+    private static void copy(Path path, Path out) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (HashIndex idx = HashIndex.openReadOnly(path)) {
+            System.out.println("ready");
+            System.out.flush();
+            in.readLine();
+            HashIndex.CopyResult r = idx.copyTo(out);
+            System.out.println("copied " + r.pointInTime() + " " + r.entries());
+            System.out.flush();
+        }
     }
 }
