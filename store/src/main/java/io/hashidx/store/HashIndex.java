@@ -63,6 +63,15 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return new BulkBuilder(path, options);
     }
 
+    /**
+     * The reader table beside {@code index} ({@code NAME.readers}, after following symbolic links): a
+     * small lock file in which processes that read the index while another may write it register. It
+     * is created when the index is first opened and stays; delete it together with the index.
+     */
+    public static Path readerTable(Path index) {
+        return ReaderTable.pathFor(index);
+    }
+
     /** Opens an existing index for reading and writing; replays the operation a crash cut short. */
     public static HashIndex open(Path path) {
         return open(path, FileLocks.acquire(path, true, false), false, file -> FileSetup.existingFile(path, file, true));

@@ -78,8 +78,19 @@ final class ReaderTable {
         this.created = created;
     }
 
+    /**
+     * The reader table of {@code index}: {@code NAME.readers} beside the file that the path names after
+     * symbolic links are followed, so that every process finds the same table whichever link it opened.
+     * (Hard links are names of their own: processes that share a file must open it by one name.)
+     */
     static Path pathFor(Path index) {
-        return index.resolveSibling(index.getFileName() + SUFFIX);
+        Path real;
+        try {
+            real = index.toRealPath();
+        } catch (IOException e) {
+            real = index.toAbsolutePath();
+        }
+        return real.resolveSibling(real.getFileName() + SUFFIX);
     }
 
     /**

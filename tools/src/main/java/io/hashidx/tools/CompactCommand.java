@@ -97,10 +97,13 @@ final class CompactCommand extends ToolCommand {
                 copy.sync();
                 after = copy.inspect();
             } catch (RuntimeException e) {
+                Files.deleteIfExists(HashIndex.readerTable(target));
                 Files.deleteIfExists(target); // a partial copy is of no use; FILE is unchanged
                 throw e;
             }
             if (to == null) {
+                // the temporary file's reader table: nobody reads that name, and after the rename FILE's own serves
+                Files.deleteIfExists(HashIndex.readerTable(target));
                 replace(target, replaced);
             }
         }
