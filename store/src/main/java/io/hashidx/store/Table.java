@@ -15,6 +15,7 @@ import java.util.AbstractMap;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.random.RandomGenerator;
 
 /**
@@ -59,10 +60,64 @@ import java.util.random.RandomGenerator;
  * the new slot image into the journal cell, records an intent, copies it over the slot, and clears the
  * intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
  * knows whether the operation in flight changed the count.
+ *
+ * <h2>Lock-free reads</h2>
+ * Lookups take no lock and write no shared memory. Each primary bucket (a bucket of the current array,
+ * or of the old array while growing) carries a <em>version</em> in its reserved word: a sequence lock
+ * over its whole chain, odd while a writer is inside ({@link BucketLayout#enterBucket}). A reader reads
+ * the version, the chain and the value, then the version again, and reads again when it changed or was
+ * odd. What makes that sound, hazard by hazard:
+ * <ul>
+ *   <li><b>Where versions live.</b> Only primary buckets have one; it covers every page of the chain,
+ *       since every store to a chain happens with the primary's version odd. Overflow pages keep zero
+ *       there. But cells leave the structure: a retired array's reserved words become retired-array
+ *       links, freed cells carry free-run links in that word, and reused cells are zeroed. A reader
+ *       that still reads such a cell as a bucket could see a stable, even "version" over garbage. The
+ *       <em>reuse epoch</em> (a word of the live area, {@link Header#EPOCH_OFFSET}) closes that: it
+ *       advances whenever the set of primary buckets changes (growth start, growth end) and before a
+ *       retired array's cells are freed, and a read is valid only if the epoch is the same at its end.
+ *   <li><b>Geometry.</b> Bucket counts and arrays are read from one immutable {@link Geometry},
+ *       published through a volatile field before the epoch advances, so a reader never mixes the
+ *       old array of one growth with the new array of another. The read path is a function of the
+ *       mapped bytes and that snapshot: a reader in another process can build the snapshot from a
+ *       header it re-reads when the epoch changes.
+ *   <li><b>Garbage while reading.</b> A chain that changes under a reader can show a length beyond the
+ *       width, a link outside the file or a cycle (CORRUPT), or a cell of a chunk not mapped yet. Such
+ *       an exception is a retry when the read does not validate, and stays an error when it does.
+ *   <li><b>Mappings.</b> {@link MappedFile} publishes its chunk array whole and keeps a replaced mapping
+ *       of the last chunk until close, so a reader holding it reads valid bytes. When the index is
+ *       closed under a reader, the reader's access fails (an unmapped chunk, or the JDK's closed-arena
+ *       check, never a fault) and the reader reports CLOSED.
+ *   <li><b>Bounded retries.</b> After {@link #OPTIMISTIC_ATTEMPTS} failed attempts (the first spin,
+ *       the rest yield) a reader takes the writers' lock shared and reads once under it, so a reader
+ *       never spins forever. An odd version seen under that lock has no writer behind it: a writer of
+ *       another process was killed inside. Its lane names the bucket (FORMAT.md section 4), the next
+ *       read-write open makes exactly those versions even again, a read-only open tells its readers not
+ *       to wait for them, and in the meantime a reader gets CORRUPT naming the bucket, not a hang.
+ * </ul>
  */
 final class Table {
     /** Evacuations that close() performs at most before leaving the rest for later. */
     static final long CLOSE_EVACUATION_BOUND = 1 << 16;
+    /** Optimistic read attempts before a reader waits for the writers instead (see {@link #lookup}). */
+    static final int OPTIMISTIC_ATTEMPTS = 64;
+    /** Attempts that only spin before a reader starts yielding its core to the writer it waits for. */
+    private static final int SPIN_ATTEMPTS = 8;
+
+    /**
+     * Which cells are primary buckets: the current array and, while growing, the old one. Immutable and
+     * published whole through {@link #geometry}, so a lock-free reader sees one consistent picture; the
+     * reuse epoch tells it when the picture it read is no longer the one in force.
+     */
+    record Geometry(long bucketCount, long bucketsCell, long oldBucketCount, long oldBucketsCell) {
+        boolean growing() {
+            return oldBucketCount != 0;
+        }
+
+        static Geometry of(Header h) {
+            return new Geometry(h.bucketCount, h.bucketsCell, h.oldBucketCount, h.oldBucketsCell);
+        }
+    }
 
     final Header h;
     final BucketLayout layout;
@@ -73,10 +128,30 @@ final class Table {
     private final byte[] scratchKey;
     private long[] scratchPages = new long[4];
     private byte[] scratchMarks = new byte[4 * SLOTS];
-    /** For a read-only open after a crash in the middle of an overwrite: that slot's value is in the journal. */
-    private long pendingOverwrite = NONE;
+    /**
+     * For a read-only open after a crash in the middle of overwrites: those slots' values are in the
+     * journal, at the slot references in {@link #pendingImages}.
+     */
+    private long[] pendingRefs = new long[0];
+    private long[] pendingImages = new long[0];
+    /**
+     * For a read-only open after a crash: primary buckets whose versions a killed writer left odd (its
+     * lane names them). Nobody will make them even while this process reads, so readers do not wait.
+     */
+    private long[] deadOdd = new long[0];
     /** Counts writes, so an iterator can tell that an entry it looked ahead at may have changed. */
     private long writes;
+    /**
+     * Writers take it exclusively; diagnostics, iteration steps and readers that gave up on optimistic
+     * reads take it shared. Lookups take no lock at all.
+     */
+    final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** The geometry in force; see {@link Geometry}. */
+    private volatile Geometry geometry;
+    /** The entry count (the live area's base count plus every lane's share). */
+    private volatile long liveEntries;
+    /** The lane the writer uses: one writer at a time, so always lane 0. */
+    private static final int LANE = 0;
     /**
      * Old buckets evacuated in the growth under way, above the mark too; -1 until first asked for after
      * an open (then counted once), so opening stays free of scans.
@@ -93,34 +168,43 @@ final class Table {
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
         recover();
+        this.geometry = Geometry.of(h);
     }
 
     long count() {
-        return h.count;
+        return liveEntries;
+    }
+
+    Geometry geometry() {
+        return geometry;
+    }
+
+    private void setCount(long n) {
+        h.count = n;
+        liveEntries = n;
     }
 
     // ---------------------------------------------------------------- open-time recovery
 
-    /** Replays the intent record of an operation cut short by a crash; bounded work, no scan. */
+    /**
+     * Replays what a crash cut short; bounded work, no scan. First the version-1 intent record (a file
+     * last written by version 1), then every writer lane: its operation in flight (the count and an
+     * interrupted overwrite, as FORMAT.md section 6 says for the one writer of version 1), and the
+     * primary buckets it named whose versions are still odd, which become even (read-only: readers are
+     * told not to wait for them).
+     */
     private void recover() {
         long op = Header.intentOp(page);
         long count = Header.liveCount(page);
         if (op != Header.INTENT_NONE) {
             long ref = Header.intentSlot(page);
             long before = Header.intentCountBefore(page);
+            checkIntent(ref, op, Header.INTENT_OP_OFFSET);
             long cell = ref / SLOTS;
             int slot = (int) (ref % SLOTS);
-            if (ref < 0 || cell >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
-                throw HashIndexException.corrupt(file.path(), Header.INTENT_OP_OFFSET,
-                        "intent record names slot " + ref + " outside the file or an unknown operation " + op);
-            }
             count = Header.countAfterIntent(op, before, layout.tophash(cell, slot) >= MIN_TOPHASH);
             if (op == Header.INTENT_OVERWRITE) {
-                if (writable) {
-                    layout.copySlot(h.journalCell, 0, cell, slot);
-                } else {
-                    pendingOverwrite = ref;
-                }
+                replayOverwrite(ref, 0);
             }
             if (writable) {
                 Header.setLiveCount(page, count);
@@ -128,34 +212,244 @@ final class Table {
                 Header.endIntent(page);
             }
         }
-        h.count = count;
+        long total = count;
+        for (int lane = 0; lane < Header.LANES; lane++) {
+            total += recoverLane(lane);
+        }
+        setCount(total);
         boolean chainChanged = space.recoverChainChange(writable);
         if (writable) {
+            boolean upgrade = h.readVersion < Header.READ_VERSION || h.writeVersion < Header.WRITE_VERSION;
+            h.readVersion = Header.READ_VERSION;
+            h.writeVersion = Header.WRITE_VERSION;
             space.releaseRetired(true);
-            if (chainChanged || !h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
+            if (upgrade || chainChanged || !h.copyA.valid() || !h.copyB.valid()
+                    || h.copyA.generation() != h.copyB.generation()) {
                 h.store(page);
             }
         }
         space.opened();
     }
 
-    // ---------------------------------------------------------------- lookup
+    /** Replays one lane; returns its share of the entry count. */
+    private long recoverLane(int lane) {
+        long op = Header.laneOp(page, lane);
+        long count = Header.laneCount(page, lane);
+        if (op != Header.INTENT_NONE) {
+            long ref = Header.laneSlot(page, lane);
+            checkIntent(ref, op, Header.laneOffset(lane));
+            count = Header.countAfterIntent(op, Header.laneCountBefore(page, lane),
+                    layout.tophash(ref / SLOTS, (int) (ref % SLOTS)) >= MIN_TOPHASH);
+            if (op == Header.INTENT_OVERWRITE) {
+                replayOverwrite(ref, lane);
+            }
+            if (writable) {
+                Header.setLaneCount(page, lane, count);
+                Header.endLaneIntent(page, lane);
+            }
+        }
+        for (int k = 0; k < Header.LANE_BUCKET_WORDS; k++) {
+            long cell = Header.laneBucket(page, lane, k);
+            // a name left from an operation that finished is harmless: that version is even by now
+            if (cell != NONE && isPrimary(cell) && (layout.version(cell) & 1) != 0) {
+                if (writable) {
+                    layout.setVersion(cell, layout.version(cell) + 1);
+                } else {
+                    deadOdd = append(deadOdd, cell);
+                }
+            }
+        }
+        if (writable) {
+            Header.nameLaneBuckets(page, lane, NONE, NONE, NONE);
+        }
+        return count;
+    }
 
-    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE. */
-    long find(byte[] key) {
+    private void checkIntent(long ref, long op, long offset) {
+        if (ref < 0 || ref / SLOTS >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
+            throw HashIndexException.corrupt(file.path(), offset,
+                    "intent record names slot " + ref + " outside the file or an unknown operation " + op);
+        }
+    }
+
+    /** An overwrite cut short: its new image is in journal slot {@code journalSlot}. */
+    private void replayOverwrite(long ref, int journalSlot) {
+        if (writable) {
+            layout.copySlot(h.journalCell, journalSlot, ref / SLOTS, (int) (ref % SLOTS));
+        } else {
+            pendingRefs = append(pendingRefs, ref);
+            pendingImages = append(pendingImages, h.journalCell * SLOTS + journalSlot);
+        }
+    }
+
+    private static long[] append(long[] a, long v) {
+        long[] b = Arrays.copyOf(a, a.length + 1);
+        b[a.length] = v;
+        return b;
+    }
+
+    private boolean isPrimary(long cell) {
+        return (cell >= h.bucketsCell && cell - h.bucketsCell < h.bucketCount)
+                || (h.growing() && cell >= h.oldBucketsCell && cell - h.oldBucketsCell < h.oldBucketCount);
+    }
+
+    // ---------------------------------------------------------------- lock-free lookup
+
+    /** What a lookup does with the slot it found (NONE when the key is absent), inside the optimistic read. */
+    interface ValueReader<R> {
+        R read(Table t, long ref, byte[] dest);
+    }
+
+    private static final Object RETRY = new Object();
+
+    /**
+     * Looks {@code key} up without taking a lock or writing shared memory (a sequence-lock read, see
+     * the class comment): reads the reuse epoch, the geometry, the version of the one primary bucket
+     * that holds the key (the old bucket while it is not evacuated, else the current one), searches its
+     * chain and lets {@code reader} copy what it needs, then re-reads the version and the epoch; a
+     * change, or an odd version (a writer inside), means try again. After {@link #OPTIMISTIC_ATTEMPTS}
+     * attempts it reads under the writers' lock, so a reader never spins without bound.
+     */
+    <R> R lookup(byte[] key, byte[] dest, ValueReader<R> reader) {
         long hash = Hashing.hash(key, h.seed);
         int top = Hashing.tophash(hash);
+        for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+            if (attempt > 0) {
+                backOff(attempt);
+            }
+            Object r = attempt(hash, top, key, dest, reader);
+            if (r != RETRY) {
+                @SuppressWarnings("unchecked")
+                R result = (R) r;
+                return result;
+            }
+        }
+        return lockedLookup(hash, top, key, dest, reader);
+    }
+
+    private static void backOff(int attempt) {
+        if (attempt < SPIN_ATTEMPTS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    /** One optimistic attempt: the result, or RETRY when what it read may be torn or stale. */
+    private Object attempt(long hash, int top, byte[] key, byte[] dest, ValueReader<?> reader) {
+        long primary = NONE;
+        long version = 0;
+        long epoch = 0;
+        try {
+            epoch = Header.epoch(page);
+            Geometry g = geometry;
+            boolean oldBucket = false;
+            if (g.growing()) {
+                long old = g.oldBucketsCell() + Hashing.bucketIndex(hash, g.oldBucketCount());
+                long v = layout.version(old);
+                // an evacuated mark is final for the growth, so it needs no validation of its own
+                if (!isEvacuated(old)) {
+                    primary = old;
+                    version = v;
+                    oldBucket = true;
+                }
+            }
+            if (primary == NONE) {
+                primary = g.bucketsCell() + Hashing.bucketIndex(hash, g.bucketCount());
+                version = layout.version(primary);
+            }
+            if ((version & 1) != 0 && !deadOdd(primary)) {
+                return RETRY; // a writer is inside
+            }
+            Object r = reader.read(this, valueRef(layout.find(primary, key, top, oldBucket)), dest);
+            return unchanged(primary, version, epoch) ? r : RETRY;
+        } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
+            // garbage read from a chain that changed under us (a bad length or link, a chunk not yet
+            // mapped) is a retry when the read does not validate, and an error when it does
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            if (primary == NONE || !unchanged(primary, version, epoch)) {
+                return RETRY;
+            }
+            if (e instanceof HashIndexException) {
+                throw e;
+            }
+            return RETRY;
+        }
+    }
+
+    private boolean unchanged(long primary, long version, long epoch) {
+        return layout.versionAfterReads(primary) == version && Header.epochAfterReads(page) == epoch;
+    }
+
+    /** Whether a read-only open found that a killed writer's lane names {@code cell} with an odd version. */
+    boolean deadOdd(long cell) {
+        for (long c : deadOdd) {
+            if (c == cell) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The fallback after too many optimistic attempts: under the writers' lock nothing changes, so one
+     * read is stable. An odd version here has no writer in this process behind it: a writer killed in
+     * the middle of an update left it, and only opening the file read-write repairs that.
+     */
+    private <R> R lockedLookup(long hash, int top, byte[] key, byte[] dest, ValueReader<R> reader) {
+        lock.readLock().lock();
+        try {
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            long ref = find(hash, top, key);
+            return reader.read(this, ref, dest);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- lookup under the lock
+
+    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE; the caller excludes writers. */
+    long find(byte[] key) {
+        long hash = Hashing.hash(key, h.seed);
+        return find(hash, Hashing.tophash(hash), key);
+    }
+
+    private long find(long hash, int top, byte[] key) {
+        long primary = primaryOf(hash);
+        if ((layout.version(primary) & 1) != 0 && !deadOdd(primary)) {
+            throw HashIndexException.corrupt(file.path(), layout.cellOffset(primary) + BucketLayout.VERSION_OFFSET,
+                    "bucket at cell " + primary + " is marked as being written (odd version) but no writer is inside: "
+                            + "a writer was killed in the middle of an update; open the file read-write to repair it");
+        }
+        boolean old = h.growing() && primary - h.oldBucketsCell < h.oldBucketCount && primary >= h.oldBucketsCell;
+        return valueRef(layout.find(primary, key, top, old));
+    }
+
+    /** The primary bucket that holds {@code hash}'s entry now: its old bucket while not evacuated. */
+    private long primaryOf(long hash) {
         if (h.oldBucketCount != 0) {
             long old = h.oldBucketsCell + Hashing.bucketIndex(hash, h.oldBucketCount);
             if (!isEvacuated(old)) {
-                return valueRef(layout.find(old, key, top, true));
+                return old;
             }
         }
-        return valueRef(layout.find(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), key, top, false));
+        return h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
     }
 
     private long valueRef(long ref) {
-        return ref == pendingOverwrite && ref != NONE ? h.journalCell * SLOTS : ref;
+        if (ref != NONE) {
+            for (int i = 0; i < pendingRefs.length; i++) {
+                if (pendingRefs[i] == ref) {
+                    return pendingImages[i];
+                }
+            }
+        }
+        return ref;
     }
 
     byte[] value(long ref) {
@@ -196,7 +490,7 @@ final class Table {
                     int th = layout.tophash(c, i);
                     if (th == top) {
                         if (layout.keyEquals(c, i, key)) {
-                            overwrite(c, i, key, value);
+                            overwrite(bucket, c, i, key, value);
                             return true;
                         }
                     } else if (th == EMPTY_REST) {
@@ -209,8 +503,8 @@ final class Table {
                     }
                 }
             }
-            if (!h.growing() && (overLoaded(h.count + 1) || tooManyOverflowPages())) {
-                boolean sameSize = !overLoaded(h.count + 1);
+            if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
+                boolean sameSize = !overLoaded(count() + 1);
                 // a growth starts once its space is written; until then the table takes inserts at a
                 // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
                 if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
@@ -220,9 +514,18 @@ final class Table {
                 }
             }
             if (free == NONE) {
-                free = space.linkNewOverflowPage(last, false) * SLOTS;
+                // extending the file may take a while: do it before readers see the bucket as being written
+                space.ensureSpareForInsert();
             }
-            insert(free, top, key, value);
+            enter(bucket, NONE, NONE);
+            try {
+                if (free == NONE) {
+                    free = space.linkNewOverflowPage(last, false) * SLOTS;
+                }
+                insert(free, top, key, value);
+            } finally {
+                exit(bucket, NONE, NONE);
+            }
             if (!h.growing()) {
                 reserveForNextGrowth();
             }
@@ -230,28 +533,58 @@ final class Table {
         }
     }
 
+    /**
+     * A writer enters primary buckets (up to three; NONE for none): its lane names them first, so that
+     * recovery after a kill can make exactly these versions even again, then each version becomes odd.
+     */
+    private void enter(long a, long b, long c) {
+        Header.nameLaneBuckets(page, LANE, a, b, c);
+        layout.enterBucket(a);
+        if (b != NONE) {
+            layout.enterBucket(b);
+        }
+        if (c != NONE) {
+            layout.enterBucket(c);
+        }
+    }
+
+    /** Leaves the buckets {@link #enter} entered: each version becomes even, then the lane forgets them. */
+    private void exit(long a, long b, long c) {
+        if (c != NONE) {
+            layout.exitBucket(c);
+        }
+        if (b != NONE) {
+            layout.exitBucket(b);
+        }
+        layout.exitBucket(a);
+        Header.nameLaneBuckets(page, LANE, NONE, NONE, NONE);
+    }
+
     private void insert(long ref, int top, byte[] key, byte[] value) {
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        Header.beginIntent(page, Header.INTENT_INSERT, ref, h.count);
+        long laneCount = Header.laneCount(page, LANE);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_INSERT, ref, laneCount);
         layout.writeSlot(cell, slot, key, value);
         VarHandle.storeStoreFence();
         layout.setTophash(cell, slot, top);
-        h.count++;
-        Header.setLiveCount(page, h.count);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        Header.setLaneCount(page, LANE, laneCount + 1);
+        Header.endLaneIntent(page, LANE);
+        setCount(count() + 1);
     }
 
     /** Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy. */
-    private void overwrite(long cell, int slot, byte[] key, byte[] value) {
-        layout.writeSlot(h.journalCell, 0, key, value);
+    private void overwrite(long bucket, long cell, int slot, byte[] key, byte[] value) {
+        layout.writeSlot(h.journalCell, LANE, key, value);
         VarHandle.storeStoreFence();
-        Header.beginIntent(page, Header.INTENT_OVERWRITE, cell * SLOTS + slot, h.count);
-        VarHandle.storeStoreFence();
-        layout.copySlot(h.journalCell, 0, cell, slot);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_OVERWRITE, cell * SLOTS + slot, Header.laneCount(page, LANE));
+        enter(bucket, NONE, NONE);
+        try {
+            layout.copySlot(h.journalCell, LANE, cell, slot);
+        } finally {
+            exit(bucket, NONE, NONE);
+        }
+        Header.endLaneIntent(page, LANE);
     }
 
     boolean remove(byte[] key) {
@@ -268,14 +601,18 @@ final class Table {
         }
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        Header.beginIntent(page, Header.INTENT_REMOVE, ref, h.count);
-        VarHandle.storeStoreFence();
-        layout.setTophash(cell, slot, EMPTY_ONE);
-        markEmptyRest(bucket, cell, slot);
-        h.count--;
-        Header.setLiveCount(page, h.count);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        long laneCount = Header.laneCount(page, LANE);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_REMOVE, ref, laneCount);
+        enter(bucket, NONE, NONE);
+        try {
+            layout.setTophash(cell, slot, EMPTY_ONE);
+            markEmptyRest(bucket, cell, slot);
+        } finally {
+            exit(bucket, NONE, NONE);
+        }
+        Header.setLaneCount(page, LANE, laneCount - 1);
+        Header.endLaneIntent(page, LANE);
+        setCount(count() - 1);
         return true;
     }
 
@@ -349,12 +686,12 @@ final class Table {
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
-        if (h.doublings == 0 || 4 * h.count < 3 * threshold) {
+        if (h.doublings == 0 || 4 * count() < 3 * threshold) {
             // A file that never doubled was presized (or is one bucket): its owner does not expect
             // growth, so it does not pay for the space in advance.
             return;
         }
-        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - h.count + 1);
+        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - count() + 1);
     }
 
     private void startGrowth(boolean sameSize) {
@@ -376,6 +713,16 @@ final class Table {
             h.doublings++;
         }
         h.store(page);
+        publishGeometry();
+    }
+
+    /**
+     * The set of primary buckets changed: readers get the new geometry, then the reuse epoch moves on,
+     * so a reader that still uses the old picture fails its validation (FORMAT.md section 6, "Lookup").
+     */
+    private void publishGeometry() {
+        geometry = Geometry.of(h);
+        Header.advanceEpoch(page);
     }
 
     private void growWork(long hash) {
@@ -407,6 +754,18 @@ final class Table {
         boolean sameSize = h.bucketCount == h.oldBucketCount;
         long x = h.bucketsCell + (sameSize ? oldIndex : 2 * oldIndex);
         long y = sameSize ? NONE : x + 1;
+        enter(old, x, y);
+        try {
+            copyAndMark(oldIndex, old, x, y, sameSize);
+        } finally {
+            exit(old, x, y);
+        }
+        if (evacuatedCount >= 0) {
+            evacuatedCount++;
+        }
+    }
+
+    private void copyAndMark(long oldIndex, long old, long x, long y, boolean sameSize) {
         clearDestination(x);
         if (y != NONE) {
             clearDestination(y);
@@ -448,9 +807,6 @@ final class Table {
                 }
                 layout.setTophash(scratchPages[p], i, scratchMarks[p * SLOTS + i]);
             }
-        }
-        if (evacuatedCount >= 0) {
-            evacuatedCount++;
         }
     }
 
@@ -515,6 +871,7 @@ final class Table {
             h.oldBucketsCell = 0;
             h.oldOverflowPages = 0;
             h.evacuated = 0;
+            publishGeometry();
             space.retireArray(cell, buckets, overflow);
         } else {
             h.store(page);
