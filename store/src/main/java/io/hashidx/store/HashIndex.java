@@ -6,7 +6,6 @@ import java.security.SecureRandom;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
 import java.util.random.RandomGenerator;
 
@@ -24,9 +23,12 @@ import java.util.random.RandomGenerator;
  * <ul>
  *   <li>Keys and values are byte strings up to the file's widths; their length is stored, so
  *       {@code "ab"} and {@code "ab\0"} are different keys. The empty key is a valid key.
- *   <li>Thread-safe: many readers or one writer at a time. One process writes a file at a time, and
- *       any number of other processes may read it meanwhile with {@link #openReadOnly}: they follow
- *       its growth and never see a value half written (FORMAT.md section 11).
+ *   <li>Thread-safe. Lookups ({@link #get}, {@link #contains}, {@link #size}) take no lock and write no
+ *       shared memory: each bucket carries a version (a sequence lock) and a lookup that saw a writer
+ *       inside, or a version or geometry that changed while it read, reads again (see {@link Table}).
+ *       Writers take one lock. One process writes a file at a time, and any number of other processes
+ *       may read it meanwhile with {@link #openReadOnly}: they follow its growth and never see a value
+ *       half written (FORMAT.md section 11).
  *   <li>Every completed operation survives the process being killed. {@link #sync()} forces the pages
  *       to the disk; durability against power loss is not promised yet (see FORMAT.md, "Crash safety").
  * </ul>
@@ -35,7 +37,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     private final Path path;
     private final MappedFile file;
     private final Table table;
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final java.util.concurrent.locks.ReentrantReadWriteLock lock;
     private final boolean readOnly;
     private volatile boolean closed;
 
@@ -43,6 +45,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         this.path = path;
         this.file = file;
         this.table = table;
+        this.lock = table.lock;
         this.readOnly = !file.writable();
     }
 
@@ -127,40 +130,50 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return write(() -> table.put(key, value));
     }
 
-    /** The value stored under {@code key}, or null. */
+    private static final Table.ValueReader<byte[]> VALUE = (t, ref, dest) -> ref < 0 ? null : t.value(ref);
+    private static final Table.ValueReader<Boolean> PRESENT = (t, ref, dest) -> ref >= 0;
+    /** The value's length, copied into dest when it fits; -1 when absent, -2 - length when dest is too small. */
+    private static final Table.ValueReader<Integer> INTO = (t, ref, dest) -> {
+        if (ref < 0) {
+            return -1;
+        }
+        int len = t.valueLength(ref);
+        if (len > dest.length) {
+            return -2 - len;
+        }
+        t.copyValue(ref, dest, len);
+        return len;
+    };
+
+    /** The value stored under {@code key}, or null. Takes no lock (see the class comment). */
     public byte[] get(byte[] key) {
         checkKey(key);
-        return read(() -> {
-            long ref = table.find(key);
-            return ref < 0 ? null : table.value(ref);
-        });
+        checkOpen();
+        return table.lookup(key, null, VALUE);
     }
 
     /**
      * Copies the value stored under {@code key} into {@code dest} without allocating; returns its
      * length, or -1 when the key is absent. {@code dest} must hold at least {@link #valueWidth()} bytes
-     * or the value's length.
+     * or the value's length. Takes no lock; a lookup that has to read again may have written
+     * {@code dest} before, so its bytes past the returned length (all of them, when -1 is returned)
+     * are unspecified.
      */
     public int get(byte[] key, byte[] dest) {
         checkKey(key);
-        return read(() -> {
-            long ref = table.find(key);
-            if (ref < 0) {
-                return -1;
-            }
-            int len = table.valueLength(ref);
-            if (len > dest.length) {
-                throw HashIndexException.invalidArgument(path, "destination of " + dest.length
-                        + " bytes is too small for a value of " + len + " bytes; pass valueWidth() bytes");
-            }
-            table.copyValue(ref, dest, len);
-            return len;
-        });
+        checkOpen();
+        int len = table.lookup(key, dest, INTO);
+        if (len < -1) {
+            throw HashIndexException.invalidArgument(path, "destination of " + dest.length
+                    + " bytes is too small for a value of " + (-2 - len) + " bytes; pass valueWidth() bytes");
+        }
+        return len;
     }
 
     public boolean contains(byte[] key) {
         checkKey(key);
-        return read(() -> table.find(key) >= 0);
+        checkOpen();
+        return table.lookup(key, null, PRESENT);
     }
 
     /** Removes {@code key}; returns true when it was present. */
@@ -169,9 +182,10 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return write(() -> table.remove(key));
     }
 
-    /** Number of entries. */
+    /** Number of entries. Takes no lock. */
     public long size() {
-        return read(table::count);
+        checkOpen();
+        return table.count();
     }
 
     /**
@@ -453,24 +467,24 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     /**
      * A read-only index may be read while another process writes the file: a read first reads the
      * header again if the writer changed it, and a read that met the writer's later changes (a bucket
-     * evacuated by a growth it has not seen, a link to a page beyond the cells it knows) is repeated
-     * after reading the header again. The same failure after a header that did not change is the file's.
+     * that changed while it was copied, a link to a page beyond the cells it knows) is repeated after
+     * reading the header again. The same failure after a header that did not change is the file's.
      */
     private <T> T readBesideWriter(java.util.function.Supplier<T> body) {
-        long failedAt = -1;
-        for (int attempt = 0; ; attempt++) {
-            RuntimeException failure;
+        long failedAt = Long.MIN_VALUE;
+        while (true) {
+            RuntimeException failure = null;
             lock.readLock().lock();
             try {
                 checkOpen();
                 if (!table.stale()) {
                     try {
                         return body.get();
-                    } catch (Table.Stale | HashIndexException.FileFormat | IndexOutOfBoundsException e) {
+                    } catch (Table.Stale e) {
+                        // the writer moved on: read the header again below
+                    } catch (HashIndexException.FileFormat | IndexOutOfBoundsException e) {
                         failure = e;
                     }
-                } else {
-                    failure = null;
                 }
             } finally {
                 lock.readLock().unlock();
@@ -483,19 +497,14 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
                 if (failure != null) {
                     // the header is as it was and the read failed twice on it: a damaged file, not a writer
                     if (before == table.h.generation && failedAt == before && !table.stale()) {
-                        throw failure instanceof Table.Stale
-                                ? HashIndexException.corrupt(path, 0, "a bucket of the current array is marked "
-                                        + "evacuated, but the header records no growth")
-                                : failure;
+                        throw failure;
                     }
                     failedAt = table.h.generation;
                 }
             } finally {
                 lock.writeLock().unlock();
             }
-            if (attempt % 64 == 63) {
-                Thread.yield();
-            }
+            Thread.onSpinWait();
         }
     }
 

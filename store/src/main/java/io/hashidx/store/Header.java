@@ -15,8 +15,9 @@ import java.util.zip.CRC32C;
  * <pre>
  *  0     copy A (512 bytes, CRC32C in its last 4 bytes)
  *  512   copy B (same layout)
- *  1024  live area: entry count and the intent record of the operation in flight
- *  1088  reserved, zero, up to 4096
+ *  1024  live area: base entry count, the version-1 intent record, the reuse epoch
+ *  1088  8 writer lanes of 64 bytes: intent record, entry count delta, buckets made odd
+ *  1600  reserved, zero, up to 4096
  * </pre>
  *
  * Buckets change in place, so copies are not copy-on-write: every update writes copy A then copy B,
@@ -25,8 +26,13 @@ import java.util.zip.CRC32C;
  */
 final class Header {
     static final byte[] MAGIC = "HASHIDX\0".getBytes(StandardCharsets.US_ASCII);
-    static final int READ_VERSION = 1;
-    static final int WRITE_VERSION = 1;
+    /**
+     * Version 2 added the bucket versions (the reserved word of primary buckets) and the reuse epoch in
+     * the live area. A version-1 file reads as a version-2 file whose versions and epoch are all zero;
+     * opening it read-write marks it version 2 before anything else is written.
+     */
+    static final int READ_VERSION = 2;
+    static final int WRITE_VERSION = 2;
 
     static final int COPY_SIZE = 512;
     static final int COPY_A = 0;
@@ -73,7 +79,27 @@ final class Header {
     static final int INTENT_OP_OFFSET = LIVE_COUNT_OFFSET + 8;
     static final int INTENT_SLOT_OFFSET = INTENT_OP_OFFSET + 8;
     static final int INTENT_COUNT_BEFORE_OFFSET = INTENT_SLOT_OFFSET + 8;
-    static final int LIVE_END = INTENT_COUNT_BEFORE_OFFSET + 8;
+    /**
+     * The reuse epoch: advanced whenever the set of primary buckets changes (a growth starts or ends),
+     * after the new geometry is in place and before any cell of an array that left it is written. A
+     * lock-free reader reads it before and after; a change means that what it read may be stale.
+     */
+    static final int EPOCH_OFFSET = INTENT_COUNT_BEFORE_OFFSET + 8;
+    /**
+     * Writer lanes: each writer in flight holds one lane, which records its operation (as the version-1
+     * intent record did for the one writer), its own share of the entry count, and the primary buckets
+     * whose versions it made odd. Lane {@code i} stages overwrites in slot {@code i} of the journal cell.
+     */
+    static final int LANES = 8;
+    static final int LANES_OFFSET = EPOCH_OFFSET + 32;
+    static final int LANE_SIZE = 64;
+    static final int LANE_OP = 0;
+    static final int LANE_SLOT = 8;
+    static final int LANE_COUNT_BEFORE = 16;
+    static final int LANE_COUNT = 24;
+    static final int LANE_BUCKETS = 32;
+    static final int LANE_BUCKET_WORDS = 3;
+    static final int LIVE_END = LANES_OFFSET + LANES * LANE_SIZE;
 
     static final long INTENT_NONE = 0;
     static final long INTENT_INSERT = 1;
@@ -536,5 +562,88 @@ final class Header {
 
     static void endIntent(MemorySegment page) {
         page.set(LONG, INTENT_OP_OFFSET, INTENT_NONE);
+    }
+
+    // ---- writer lanes ----
+
+    static long laneOffset(int lane) {
+        return LANES_OFFSET + (long) lane * LANE_SIZE;
+    }
+
+    static long laneOp(MemorySegment page, int lane) {
+        return page.get(LONG, laneOffset(lane) + LANE_OP);
+    }
+
+    static long laneSlot(MemorySegment page, int lane) {
+        return page.get(LONG, laneOffset(lane) + LANE_SLOT);
+    }
+
+    static long laneCountBefore(MemorySegment page, int lane) {
+        return page.get(LONG, laneOffset(lane) + LANE_COUNT_BEFORE);
+    }
+
+    /** The lane's share of the entry count (signed: a lane may remove more than it inserted). */
+    static long laneCount(MemorySegment page, int lane) {
+        return (long) LIVE_WORD.getAcquire(page, laneOffset(lane) + LANE_COUNT);
+    }
+
+    static void setLaneCount(MemorySegment page, int lane, long count) {
+        LIVE_WORD.setRelease(page, laneOffset(lane) + LANE_COUNT, count);
+    }
+
+    /** Records the operation about to change {@code slotRef} in a lane; the op word is written last. */
+    static void beginLaneIntent(MemorySegment page, int lane, long op, long slotRef, long laneCountBefore) {
+        long at = laneOffset(lane);
+        page.set(LONG, at + LANE_SLOT, slotRef);
+        page.set(LONG, at + LANE_COUNT_BEFORE, laneCountBefore);
+        java.lang.invoke.VarHandle.storeStoreFence();
+        page.set(LONG, at + LANE_OP, op);
+        java.lang.invoke.VarHandle.storeStoreFence();
+    }
+
+    static void endLaneIntent(MemorySegment page, int lane) {
+        java.lang.invoke.VarHandle.storeStoreFence();
+        page.set(LONG, laneOffset(lane) + LANE_OP, INTENT_NONE);
+    }
+
+    /** Primary bucket {@code k} (0..2) that the lane's writer may have made odd, or NONE. */
+    static long laneBucket(MemorySegment page, int lane, int k) {
+        return page.get(LONG, laneOffset(lane) + LANE_BUCKETS + 8L * k) - 1;
+    }
+
+    /** Names the primary buckets (NONE for none) a writer is about to make odd; before it touches them. */
+    static void nameLaneBuckets(MemorySegment page, int lane, long a, long b, long c) {
+        long at = laneOffset(lane) + LANE_BUCKETS;
+        page.set(LONG, at, a + 1);
+        page.set(LONG, at + 8, b + 1);
+        page.set(LONG, at + 16, c + 1);
+        java.lang.invoke.VarHandle.storeStoreFence();
+    }
+
+    /** The entry count: the base count plus every lane's share. */
+    static long totalCount(MemorySegment page) {
+        long n = liveCount(page);
+        for (int lane = 0; lane < LANES; lane++) {
+            n += laneCount(page, lane);
+        }
+        return n;
+    }
+
+    /** The reuse epoch, read with acquire semantics (see {@link #EPOCH_OFFSET}). */
+    static long epoch(MemorySegment page) {
+        return (long) LIVE_WORD.getAcquire(page, (long) EPOCH_OFFSET);
+    }
+
+    /** The reuse epoch re-read at the end of an optimistic read: every earlier read stays before it. */
+    static long epochAfterReads(MemorySegment page) {
+        java.lang.invoke.VarHandle.acquireFence();
+        return (long) LIVE_WORD.getAcquire(page, (long) EPOCH_OFFSET);
+    }
+
+    /** Advances the reuse epoch (writers only, one at a time), fenced on both sides. */
+    static void advanceEpoch(MemorySegment page) {
+        java.lang.invoke.VarHandle.fullFence();
+        LIVE_WORD.setRelease(page, (long) EPOCH_OFFSET, (long) LIVE_WORD.get(page, (long) EPOCH_OFFSET) + 1);
+        java.lang.invoke.VarHandle.fullFence();
     }
 }

@@ -260,6 +260,15 @@ final class Space {
         return pages;
     }
 
+    /**
+     * Makes sure that an insert's overflow page can be had without extending the file: the one slow
+     * step of taking a page, done before the writer marks its bucket as being written. DISK_FULL when
+     * the file cannot be extended, before anything changed.
+     */
+    void ensureSpareForInsert() {
+        ensureSpare(evacuationReserve + 1);
+    }
+
     /** Cells that can be taken without extending the file: the free list and the written tail of the file. */
     long spareCells() {
         return h.freeCells + layout.cellsWithin(file.size()) - h.allocatedCells;
@@ -377,6 +386,9 @@ final class Space {
     void retireArray(long cell, long buckets, long overflow) {
         evacuationReserve = 0;
         stamp++;
+        // its first cell's reserved word held old bucket 0's version: from now on it is the link to the
+        // array retired after it, 0 while there is none (the caller advanced the reuse epoch already)
+        layout.setReservedWord(cell, 0);
         if (retired.size() >= Header.RETIRED_SLOTS) {
             // no header slot left: link it from the newest retired array (see the class comment)
             Retired last = retired.peekLast();
@@ -453,6 +465,11 @@ final class Space {
         long oldestPin = readers == null ? ReaderTable.NO_PIN : readers.oldestPin();
         boolean changed = false;
         while (!retired.isEmpty() && retired.peek().stamp() <= oldestCursor && retired.peek().growth() < oldestPin) {
+            if (!changed) {
+                // a lock-free reader that read a geometry still naming this array (a header re-read
+                // before the retiring update, in another process) must fail its validation from now on
+                Header.advanceEpoch(page);
+            }
             Retired r = retired.poll();
             pushRun(r.cell(), r.buckets(), r.overflow());
             changed = true;

@@ -12,9 +12,12 @@ import static io.hashidx.store.BucketLayout.SLOTS;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.AbstractMap;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.random.RandomGenerator;
 
 /**
@@ -59,10 +62,64 @@ import java.util.random.RandomGenerator;
  * the new slot image into the journal cell, records an intent, copies it over the slot, and clears the
  * intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
  * knows whether the operation in flight changed the count.
+ *
+ * <h2>Lock-free reads</h2>
+ * Lookups take no lock and write no shared memory. Each primary bucket (a bucket of the current array,
+ * or of the old array while growing) carries a <em>version</em> in its reserved word: a sequence lock
+ * over its whole chain, odd while a writer is inside ({@link BucketLayout#enterBucket}). A reader reads
+ * the version, the chain and the value, then the version again, and reads again when it changed or was
+ * odd. What makes that sound, hazard by hazard:
+ * <ul>
+ *   <li><b>Where versions live.</b> Only primary buckets have one; it covers every page of the chain,
+ *       since every store to a chain happens with the primary's version odd. Overflow pages keep zero
+ *       there. But cells leave the structure: a retired array's reserved words become retired-array
+ *       links, freed cells carry free-run links in that word, and reused cells are zeroed. A reader
+ *       that still reads such a cell as a bucket could see a stable, even "version" over garbage. The
+ *       <em>reuse epoch</em> (a word of the live area, {@link Header#EPOCH_OFFSET}) closes that: it
+ *       advances whenever the set of primary buckets changes (growth start, growth end) and before a
+ *       retired array's cells are freed, and a read is valid only if the epoch is the same at its end.
+ *   <li><b>Geometry.</b> Bucket counts and arrays are read from one immutable {@link Geometry},
+ *       published through a volatile field before the epoch advances, so a reader never mixes the
+ *       old array of one growth with the new array of another. The read path is a function of the
+ *       mapped bytes and that snapshot: a reader in another process can build the snapshot from a
+ *       header it re-reads when the epoch changes.
+ *   <li><b>Garbage while reading.</b> A chain that changes under a reader can show a length beyond the
+ *       width, a link outside the file or a cycle (CORRUPT), or a cell of a chunk not mapped yet. Such
+ *       an exception is a retry when the read does not validate, and stays an error when it does.
+ *   <li><b>Mappings.</b> {@link MappedFile} publishes its chunk array whole and keeps a replaced mapping
+ *       of the last chunk until close, so a reader holding it reads valid bytes. When the index is
+ *       closed under a reader, the reader's access fails (an unmapped chunk, or the JDK's closed-arena
+ *       check, never a fault) and the reader reports CLOSED.
+ *   <li><b>Bounded retries.</b> After {@link #OPTIMISTIC_ATTEMPTS} failed attempts (the first spin,
+ *       the rest yield) a reader takes the writers' lock shared and reads once under it, so a reader
+ *       never spins forever. An odd version seen under that lock has no writer behind it: a writer of
+ *       another process was killed inside. Its lane names the bucket (FORMAT.md section 4), the next
+ *       read-write open makes exactly those versions even again, a read-only open tells its readers not
+ *       to wait for them, and in the meantime a reader gets CORRUPT naming the bucket, not a hang.
+ * </ul>
  */
 final class Table {
     /** Evacuations that close() performs at most before leaving the rest for later. */
     static final long CLOSE_EVACUATION_BOUND = 1 << 16;
+    /** Optimistic read attempts before a reader waits for the writers instead (see {@link #lookup}). */
+    static final int OPTIMISTIC_ATTEMPTS = 64;
+    /** Attempts that only spin before a reader starts yielding its core to the writer it waits for. */
+    private static final int SPIN_ATTEMPTS = 8;
+
+    /**
+     * Which cells are primary buckets: the current array and, while growing, the old one. Immutable and
+     * published whole through {@link #geometry}, so a lock-free reader sees one consistent picture; the
+     * reuse epoch tells it when the picture it read is no longer the one in force.
+     */
+    record Geometry(long bucketCount, long bucketsCell, long oldBucketCount, long oldBucketsCell) {
+        boolean growing() {
+            return oldBucketCount != 0;
+        }
+
+        static Geometry of(Header h) {
+            return new Geometry(h.bucketCount, h.bucketsCell, h.oldBucketCount, h.oldBucketsCell);
+        }
+    }
 
     final Header h;
     final BucketLayout layout;
@@ -73,10 +130,30 @@ final class Table {
     private final byte[] scratchKey;
     private long[] scratchPages = new long[4];
     private byte[] scratchMarks = new byte[4 * SLOTS];
-    /** For a read-only open after a crash in the middle of an overwrite: that slot's value is in the journal. */
-    private long pendingOverwrite = NONE;
+    /**
+     * For a read-only open after a crash in the middle of overwrites: those slots' values are in the
+     * journal, at the slot references in {@link #pendingImages}.
+     */
+    private long[] pendingRefs = new long[0];
+    private long[] pendingImages = new long[0];
+    /**
+     * For a read-only open after a crash: primary buckets whose versions a killed writer left odd (its
+     * lane names them). Nobody will make them even while this process reads, so readers do not wait.
+     */
+    private long[] deadOdd = new long[0];
     /** Counts writes, so an iterator can tell that an entry it looked ahead at may have changed. */
     private long writes;
+    /**
+     * Writers take it exclusively; diagnostics, iteration steps and readers that gave up on optimistic
+     * reads take it shared. Lookups take no lock at all.
+     */
+    final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** The geometry in force; see {@link Geometry}. */
+    private volatile Geometry geometry;
+    /** The entry count (the live area's base count plus every lane's share). */
+    private volatile long liveEntries;
+    /** The lane the writer uses: one writer at a time, so always lane 0. */
+    private static final int LANE = 0;
     /**
      * Old buckets evacuated in the growth under way, above the mark too; -1 until first asked for after
      * an open (then counted once), so opening stays free of scans.
@@ -84,8 +161,10 @@ final class Table {
     private volatile long evacuatedCount = -1;
     /** A read-only table's slot in the reader table, or -1 (a writer, or no reader table: no writer can come). */
     private final int readerSlot;
-    /** A read-only table: copy A's generation word as it was when the header was last read. */
-    private long generationSeen;
+    /** A read-only table: what its geometry was read at (see {@link #stale()}). */
+    private volatile ReaderView view;
+    /** Whether opening read-write replayed an interrupted overwrite (the header is then stored). */
+    private boolean replayedOverwrite;
 
     /**
      * Signals that a read-only table's view of the file is older than what a writer process left in
@@ -108,55 +187,142 @@ final class Table {
         this.scratchKey = new byte[h.keyWidth];
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
-        this.generationSeen = Header.generationWord(page);
         recover();
+        this.geometry = Geometry.of(h);
         ReaderTable readers = writable ? null : file.readers();
         if (readers != null) {
-            // pin the growth this header shows, then read the header again: whatever that second read
-            // shows was not freed before the pin was visible (FORMAT.md section 11)
+            // pin what this header shows, then read the header again: whatever that second read shows was
+            // not freed before the pin was visible (FORMAT.md section 11)
             readerSlot = readers.claim();
             readers.pin(readerSlot, h.oldestReadable());
             refresh();
         } else {
             readerSlot = -1;
+            view = new ReaderView(Header.epoch(page), Header.generationWord(page));
         }
+    }
+
+    long count() {
+        if (writable || file.readers() == null) {
+            return liveEntries; // nobody else writes: counted when opened
+        }
+        // beside a writer process: the live area now. While no writer is at work (perhaps one died in
+        // an operation), its intent records tell the outcome; a live writer's count is exact before the
+        // operation it has in flight.
+        FileLocks.Handle handle = file.handle();
+        if (handle.holdWritersOut()) {
+            try {
+                return countFromLiveArea(true);
+            } finally {
+                handle.letWritersIn();
+            }
+        }
+        return countFromLiveArea(false);
+    }
+
+    /** The entry count in the live area: base count plus every lane's share, replaying intents when {@code settle}. */
+    private long countFromLiveArea(boolean settle) {
+        long total = Header.liveCount(page);
+        long op = Header.intentOp(page);
+        if (settle && op != Header.INTENT_NONE) {
+            total = settledCount(op, Header.intentSlot(page), Header.intentCountBefore(page), total);
+        }
+        for (int lane = 0; lane < Header.LANES; lane++) {
+            long n = Header.laneCount(page, lane);
+            long laneOp = Header.laneOp(page, lane);
+            if (settle && laneOp != Header.INTENT_NONE) {
+                n = settledCount(laneOp, Header.laneSlot(page, lane), Header.laneCountBefore(page, lane), n);
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    private long settledCount(long op, long ref, long before, long otherwise) {
+        if (ref < 0 || ref / SLOTS >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
+            return otherwise;
+        }
+        return Header.countAfterIntent(op, before, layout.tophash(ref / SLOTS, (int) (ref % SLOTS)) >= MIN_TOPHASH);
+    }
+
+    Geometry geometry() {
+        return geometry;
+    }
+
+    private void setCount(long n) {
+        h.count = n;
+        liveEntries = n;
     }
 
     // ---------------------------------------------------------------- following a writer process
 
-    /** Whether a writer process changed the header since this read-only table last read it. */
+    /** What a read-only table's geometry was read at: the reuse epoch and copy A's generation word. */
+    private record ReaderView(long epoch, long generationWord) {
+    }
+
+    /** Whether a writer process changed the header or the set of primary buckets since this read-only table read them. */
     boolean stale() {
-        return !writable && Header.generationWord(page) != generationSeen;
+        if (writable) {
+            return false;
+        }
+        ReaderView v = view;
+        return Header.epoch(page) != v.epoch() || Header.generationWord(page) != v.generationWord();
     }
 
     /**
      * Read-only: reads the header again (the newest consistent copy), maps what the file has grown by,
-     * re-reads the intent record and moves this process's pin in the reader table up to the oldest array
-     * it may still read: the one its header shows, or one an open iterator started on. Callers hold the
-     * index's write lock, so no read of this process runs meanwhile.
+     * re-reads the intent records (only while no writer is at work: a live writer's are its operations in
+     * flight), publishes the new geometry and moves this process's pin in the reader table up to the
+     * oldest array it may still read: the one its header shows, or one an open iterator started on.
+     * Callers hold the writers' lock, which in a read-only table only refreshes take exclusively.
      */
     void refresh() {
+        long epoch = Header.epoch(page);
         long word = Header.generationWord(page);
         Header fresh = Header.loadConsistent(page, file.path());
         h.adopt(fresh);
-        generationSeen = word;
-        evacuatedCount = -1;
         file.refreshSize();
         if (layout.endOfCells(h.allocatedCells) > file.size()) {
             throw HashIndexException.corrupt(file.path(), file.size(), "truncated: the file is " + file.size()
                     + " bytes but its header describes " + layout.endOfCells(h.allocatedCells) + " bytes");
         }
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
-        // a slot left half-copied by a writer that died has its value in the journal, as long as no
-        // writer came since (a live writer finishes its overwrites itself)
         recover();
+        geometry = Geometry.of(h);
+        view = new ReaderView(epoch, word);
+        evacuatedCount = -1;
         movePin();
     }
 
     /**
-     * Moves this reader's pin up to the oldest array it may still read: the growth its header shows,
-     * or an older one that an open iterator started in. Only ever up (what the header shows was read
-     * while the older pin was visible), and never above what a read of this process still uses.
+     * Read-only: reads the header again when a writer process changed it. Under the read lock (an
+     * iterator's step) it cannot: it throws {@link Stale}, and the caller refreshes and repeats the step.
+     */
+    private void ensureFresh(boolean force) {
+        if (!force && !stale()) {
+            return;
+        }
+        if (lock.getReadHoldCount() > 0) {
+            throw Stale.INSTANCE;
+        }
+        lock.writeLock().lock();
+        try {
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            if (force || stale()) {
+                refresh();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Moves this reader's pin up to the oldest array it may still read: what its header shows, or an
+     * older one that an open iterator started on. Only ever up (what the header shows was read while the
+     * older pin was visible). A lookup of this process that still reads with the geometry before is
+     * covered by the reuse epoch: the writer advances it before it frees an array.
      */
     private synchronized void movePin() {
         if (readerSlot >= 0) {
@@ -171,47 +337,28 @@ final class Table {
         }
     }
 
-    long count() {
-        if (writable || Header.intentOp(page) == Header.INTENT_NONE) {
-            return writable ? h.count : Header.liveCount(page);
-        }
-        // an operation in flight: a live writer's (the count before it is exact until it returns), or a
-        // dead writer's, whose outcome the slot tells
-        FileLocks.Handle handle = file.handle();
-        if (file.readers() == null) {
-            return h.count; // writers are held out for as long as the file is open: recover() counted it
-        }
-        if (!handle.holdWritersOut()) {
-            return Header.liveCount(page);
-        }
-        try {
-            long op = Header.intentOp(page);
-            long ref = Header.intentSlot(page);
-            if (op == Header.INTENT_NONE || ref < 0 || ref / SLOTS >= h.allocatedCells) {
-                return Header.liveCount(page);
-            }
-            return Header.countAfterIntent(op, Header.intentCountBefore(page),
-                    layout.tophash(ref / SLOTS, (int) (ref % SLOTS)) >= MIN_TOPHASH);
-        } finally {
-            handle.letWritersIn();
-        }
-    }
-
     // ---------------------------------------------------------------- open-time recovery
 
     /**
-     * Replays the intent record of an operation cut short by a crash; bounded work, no scan. Read-only
-     * beside a live writer process, the intent and chain records are that writer's operations in
-     * flight, not a crash's: they are read only while writers are held out.
+     * Replays what a crash cut short; bounded work, no scan. First the version-1 intent record (a file
+     * last written by version 1), then every writer lane: its operation in flight (the count and an
+     * interrupted overwrite, as FORMAT.md section 6 says for the one writer of version 1), and the
+     * primary buckets it named whose versions are still odd, which become even (read-only: readers are
+     * told not to wait for them). Read-only beside a live writer process, the intent records and the
+     * chain record are that writer's operations in flight, not a crash's: they are read only while
+     * writers are held out.
      */
     private void recover() {
         FileLocks.Handle handle = file.handle();
         boolean beside = !writable && file.readers() != null;
-        if (beside && !handle.holdWritersOut()) {
-            pendingOverwrite = NONE;
-            h.count = Header.liveCount(page);
-            space.opened();
-            return;
+        if (beside) {
+            pendingRefs = new long[0];
+            pendingImages = new long[0];
+            deadOdd = new long[0];
+            if (!handle.holdWritersOut()) {
+                space.opened();
+                return;
+            }
         }
         try {
             recoverRecords();
@@ -228,19 +375,12 @@ final class Table {
         if (op != Header.INTENT_NONE) {
             long ref = Header.intentSlot(page);
             long before = Header.intentCountBefore(page);
+            checkIntent(ref, op, Header.INTENT_OP_OFFSET);
             long cell = ref / SLOTS;
             int slot = (int) (ref % SLOTS);
-            if (ref < 0 || cell >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
-                throw HashIndexException.corrupt(file.path(), Header.INTENT_OP_OFFSET,
-                        "intent record names slot " + ref + " outside the file or an unknown operation " + op);
-            }
             count = Header.countAfterIntent(op, before, layout.tophash(cell, slot) >= MIN_TOPHASH);
             if (op == Header.INTENT_OVERWRITE) {
-                if (writable) {
-                    layout.copySlot(h.journalCell, 0, cell, slot);
-                } else {
-                    pendingOverwrite = ref;
-                }
+                replayOverwrite(ref, 0);
             }
             if (writable) {
                 Header.setLiveCount(page, count);
@@ -248,45 +388,329 @@ final class Table {
                 Header.endIntent(page);
             }
         }
-        h.count = count;
+        long total = count;
+        for (int lane = 0; lane < Header.LANES; lane++) {
+            total += recoverLane(lane);
+        }
+        setCount(total);
         boolean chainChanged = space.recoverChainChange(writable);
         if (writable) {
+            boolean upgrade = h.readVersion < Header.READ_VERSION || h.writeVersion < Header.WRITE_VERSION;
+            h.readVersion = Header.READ_VERSION;
+            h.writeVersion = Header.WRITE_VERSION;
             space.releaseRetired(true);
             // an overwrite replayed: reader processes that read its slot from the journal must stop
             // (the next overwrite reuses the journal), so the generation they watch moves on
-            if (op == Header.INTENT_OVERWRITE || chainChanged || !h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
+            if (upgrade || replayedOverwrite || chainChanged || !h.copyA.valid() || !h.copyB.valid()
+                    || h.copyA.generation() != h.copyB.generation()) {
                 h.store(page);
             }
         }
         space.opened();
     }
 
-    // ---------------------------------------------------------------- lookup
+    /** Replays one lane; returns its share of the entry count. */
+    private long recoverLane(int lane) {
+        long op = Header.laneOp(page, lane);
+        long count = Header.laneCount(page, lane);
+        if (op != Header.INTENT_NONE) {
+            long ref = Header.laneSlot(page, lane);
+            checkIntent(ref, op, Header.laneOffset(lane));
+            count = Header.countAfterIntent(op, Header.laneCountBefore(page, lane),
+                    layout.tophash(ref / SLOTS, (int) (ref % SLOTS)) >= MIN_TOPHASH);
+            if (op == Header.INTENT_OVERWRITE) {
+                replayOverwrite(ref, lane);
+            }
+            if (writable) {
+                Header.setLaneCount(page, lane, count);
+                Header.endLaneIntent(page, lane);
+            }
+        }
+        for (int k = 0; k < Header.LANE_BUCKET_WORDS; k++) {
+            long cell = Header.laneBucket(page, lane, k);
+            // a name left from an operation that finished is harmless: that version is even by now
+            if (cell != NONE && isPrimary(cell) && (layout.version(cell) & 1) != 0) {
+                if (writable) {
+                    layout.setVersion(cell, layout.version(cell) + 1);
+                } else {
+                    deadOdd = append(deadOdd, cell);
+                }
+            }
+        }
+        if (writable) {
+            Header.nameLaneBuckets(page, lane, NONE, NONE, NONE);
+        }
+        return count;
+    }
 
-    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE. */
-    long find(byte[] key) {
+    private void checkIntent(long ref, long op, long offset) {
+        if (ref < 0 || ref / SLOTS >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
+            throw HashIndexException.corrupt(file.path(), offset,
+                    "intent record names slot " + ref + " outside the file or an unknown operation " + op);
+        }
+    }
+
+    /** An overwrite cut short: its new image is in journal slot {@code journalSlot}. */
+    private void replayOverwrite(long ref, int journalSlot) {
+        if (writable) {
+            replayedOverwrite = true;
+            layout.copySlot(h.journalCell, journalSlot, ref / SLOTS, (int) (ref % SLOTS));
+        } else {
+            pendingRefs = append(pendingRefs, ref);
+            pendingImages = append(pendingImages, h.journalCell * SLOTS + journalSlot);
+        }
+    }
+
+    private static long[] append(long[] a, long v) {
+        long[] b = Arrays.copyOf(a, a.length + 1);
+        b[a.length] = v;
+        return b;
+    }
+
+    /** A copied slot of a read-only iterator: its key, and its value (null for an entry marked evacuated). */
+    private record SlotCopy(byte[] key, byte[] value) {
+    }
+
+    private static boolean isPrimaryIn(Geometry g, long cell) {
+        return (cell >= g.bucketsCell() && cell - g.bucketsCell() < g.bucketCount())
+                || (g.growing() && cell >= g.oldBucketsCell() && cell - g.oldBucketsCell() < g.oldBucketCount());
+    }
+
+    private boolean isPrimary(long cell) {
+        return (cell >= h.bucketsCell && cell - h.bucketsCell < h.bucketCount)
+                || (h.growing() && cell >= h.oldBucketsCell && cell - h.oldBucketsCell < h.oldBucketCount);
+    }
+
+    // ---------------------------------------------------------------- lock-free lookup
+
+    /** What a lookup does with the slot it found (NONE when the key is absent), inside the optimistic read. */
+    interface ValueReader<R> {
+        R read(Table t, long ref, byte[] dest);
+    }
+
+    private static final Object RETRY = new Object();
+
+    /**
+     * Looks {@code key} up without taking a lock or writing shared memory (a sequence-lock read, see
+     * the class comment): reads the reuse epoch, the geometry, the version of the one primary bucket
+     * that holds the key (the old bucket while it is not evacuated, else the current one), searches its
+     * chain and lets {@code reader} copy what it needs, then re-reads the version and the epoch; a
+     * change, or an odd version (a writer inside), means try again. After {@link #OPTIMISTIC_ATTEMPTS}
+     * attempts it reads under the writers' lock, so a reader never spins without bound.
+     */
+    <R> R lookup(byte[] key, byte[] dest, ValueReader<R> reader) {
         long hash = Hashing.hash(key, h.seed);
         int top = Hashing.tophash(hash);
+        if (!writable) {
+            return lookupBesideWriter(hash, top, key, dest, reader);
+        }
+        for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+            if (attempt > 0) {
+                backOff(attempt);
+            }
+            Object r = attempt(hash, top, key, dest, reader);
+            if (r != RETRY) {
+                @SuppressWarnings("unchecked")
+                R result = (R) r;
+                return result;
+            }
+        }
+        return lockedLookup(hash, top, key, dest, reader);
+    }
+
+    /**
+     * A read-only table's lookup: the same optimistic read, with the geometry read from the header
+     * (again when a writer process changed it). There is no lock to fall back on (the writer is another
+     * process), so it retries until a read validates, reading the header again after a few failures (a
+     * link to a cell this view does not know yet fails until then). A version that stays odd belongs to
+     * a writer that is slow or dead: once no writer holds the file, reading the header again replays the
+     * dead writer's lanes and the read goes on. A validated read that fails twice on an unchanged header
+     * is the file's error.
+     */
+    private <R> R lookupBesideWriter(long hash, int top, byte[] key, byte[] dest, ValueReader<R> reader) {
+        long failedAt = Long.MIN_VALUE;
+        for (int attempt = 0; ; attempt++) {
+            ensureFresh(attempt >= 2 && attempt % 4 == 2);
+            if (attempt > 0) {
+                backOff(Math.min(attempt, OPTIMISTIC_ATTEMPTS));
+            }
+            Object r;
+            try {
+                r = attempt(hash, top, key, dest, reader);
+            } catch (HashIndexException.FileFormat e) {
+                long generation = h.generation;
+                if (failedAt == generation && !stale()) {
+                    throw e;
+                }
+                failedAt = generation;
+                ensureFresh(true);
+                continue;
+            }
+            if (r != RETRY) {
+                @SuppressWarnings("unchecked")
+                R result = (R) r;
+                return result;
+            }
+            if (attempt >= STUCK_ATTEMPTS && attempt % OPTIMISTIC_ATTEMPTS == 0) {
+                refuseStuckVersion(hash);
+            }
+        }
+    }
+
+    /** Attempts after which a read-only lookup that never validates asks whether a writer is still at work. */
+    private static final int STUCK_ATTEMPTS = 16 * OPTIMISTIC_ATTEMPTS;
+
+    /**
+     * A lookup that has failed to validate for long: when no writer holds the file (so nothing can
+     * change), a version that stays odd is damage that no lane explains (each refresh settles what a
+     * dead writer's lanes name): CORRUPT, naming the bucket, instead of a hang.
+     */
+    private void refuseStuckVersion(long hash) {
+        FileLocks.Handle handle = file.handle();
+        if (!handle.holdWritersOut()) {
+            return; // a writer is at work: it will leave the bucket
+        }
+        try {
+            ensureFresh(true);
+            long primary = primaryOf(hash);
+            if ((layout.version(primary) & 1) != 0 && !deadOdd(primary)) {
+                throw HashIndexException.corrupt(file.path(), layout.cellOffset(primary) + BucketLayout.VERSION_OFFSET,
+                        "bucket at cell " + primary + " is marked as being written (odd version) but no writer has "
+                                + "the file open; open the file read-write to repair it");
+            }
+        } finally {
+            handle.letWritersIn();
+        }
+    }
+
+    /** A read-only table's value of {@code key} as a validated lookup finds it, or null. */
+    byte[] lookupValue(byte[] key) {
+        return lookup(key, null, (t, ref, dest) -> ref < 0 ? null : t.value(ref));
+    }
+
+    private static void backOff(int attempt) {
+        if (attempt < SPIN_ATTEMPTS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    /** One optimistic attempt: the result, or RETRY when what it read may be torn or stale. */
+    private Object attempt(long hash, int top, byte[] key, byte[] dest, ValueReader<?> reader) {
+        long primary = NONE;
+        long version = 0;
+        long epoch = 0;
+        try {
+            epoch = Header.epoch(page);
+            Geometry g = geometry;
+            boolean oldBucket = false;
+            if (g.growing()) {
+                long old = g.oldBucketsCell() + Hashing.bucketIndex(hash, g.oldBucketCount());
+                long v = layout.version(old);
+                // an evacuated mark is final for the growth, so it needs no validation of its own
+                if (!isEvacuated(old)) {
+                    primary = old;
+                    version = v;
+                    oldBucket = true;
+                }
+            }
+            if (primary == NONE) {
+                primary = g.bucketsCell() + Hashing.bucketIndex(hash, g.bucketCount());
+                version = layout.version(primary);
+            }
+            if ((version & 1) != 0 && !deadOdd(primary)) {
+                return RETRY; // a writer is inside
+            }
+            Object r = reader.read(this, valueRef(layout.find(primary, key, top, oldBucket)), dest);
+            return unchanged(primary, version, epoch) ? r : RETRY;
+        } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
+            // garbage read from a chain that changed under us (a bad length or link, a chunk not yet
+            // mapped) is a retry when the read does not validate, and an error when it does
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            if (primary == NONE || !unchanged(primary, version, epoch)) {
+                return RETRY;
+            }
+            if (e instanceof HashIndexException) {
+                throw e;
+            }
+            return RETRY;
+        }
+    }
+
+    private boolean unchanged(long primary, long version, long epoch) {
+        return layout.versionAfterReads(primary) == version && Header.epochAfterReads(page) == epoch;
+    }
+
+    /** Whether a read-only open found that a killed writer's lane names {@code cell} with an odd version. */
+    boolean deadOdd(long cell) {
+        for (long c : deadOdd) {
+            if (c == cell) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The fallback after too many optimistic attempts: under the writers' lock nothing changes, so one
+     * read is stable. An odd version here has no writer in this process behind it: a writer killed in
+     * the middle of an update left it, and only opening the file read-write repairs that.
+     */
+    private <R> R lockedLookup(long hash, int top, byte[] key, byte[] dest, ValueReader<R> reader) {
+        lock.readLock().lock();
+        try {
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            long ref = find(hash, top, key);
+            return reader.read(this, ref, dest);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- lookup under the lock
+
+    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE; the caller excludes writers. */
+    long find(byte[] key) {
+        long hash = Hashing.hash(key, h.seed);
+        return find(hash, Hashing.tophash(hash), key);
+    }
+
+    private long find(long hash, int top, byte[] key) {
+        long primary = primaryOf(hash);
+        if ((layout.version(primary) & 1) != 0 && !deadOdd(primary)) {
+            throw HashIndexException.corrupt(file.path(), layout.cellOffset(primary) + BucketLayout.VERSION_OFFSET,
+                    "bucket at cell " + primary + " is marked as being written (odd version) but no writer is inside: "
+                            + "a writer was killed in the middle of an update; open the file read-write to repair it");
+        }
+        boolean old = h.growing() && primary - h.oldBucketsCell < h.oldBucketCount && primary >= h.oldBucketsCell;
+        return valueRef(layout.find(primary, key, top, old));
+    }
+
+    /** The primary bucket that holds {@code hash}'s entry now: its old bucket while not evacuated. */
+    private long primaryOf(long hash) {
         if (h.oldBucketCount != 0) {
             long old = h.oldBucketsCell + Hashing.bucketIndex(hash, h.oldBucketCount);
             if (!isEvacuated(old)) {
-                return valueRef(layout.find(old, key, top, true));
+                return old;
             }
         }
-        long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
-        if (writable) {
-            return valueRef(layout.find(bucket, key, top, false));
-        }
-        // A writer process may have started a growth that this view does not know: a bucket it evacuated
-        // means the view is stale. One it evacuates while we read keeps its entries under X/Y marks.
-        if (isEvacuated(bucket)) {
-            throw Stale.INSTANCE;
-        }
-        return valueRef(layout.find(bucket, key, top, true));
+        return h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
     }
 
     private long valueRef(long ref) {
-        return ref == pendingOverwrite && ref != NONE ? h.journalCell * SLOTS : ref;
+        if (ref != NONE) {
+            for (int i = 0; i < pendingRefs.length; i++) {
+                if (pendingRefs[i] == ref) {
+                    return pendingImages[i];
+                }
+            }
+        }
+        return ref;
     }
 
     byte[] value(long ref) {
@@ -327,7 +751,7 @@ final class Table {
                     int th = layout.tophash(c, i);
                     if (th == top) {
                         if (layout.keyEquals(c, i, key)) {
-                            overwrite(c, i, key, value);
+                            overwrite(bucket, c, i, key, value);
                             return true;
                         }
                     } else if (th == EMPTY_REST) {
@@ -340,8 +764,8 @@ final class Table {
                     }
                 }
             }
-            if (!h.growing() && (overLoaded(h.count + 1) || tooManyOverflowPages())) {
-                boolean sameSize = !overLoaded(h.count + 1);
+            if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
+                boolean sameSize = !overLoaded(count() + 1);
                 // a growth starts once its space is written; until then the table takes inserts at a
                 // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
                 if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
@@ -351,9 +775,18 @@ final class Table {
                 }
             }
             if (free == NONE) {
-                free = space.linkNewOverflowPage(last, false) * SLOTS;
+                // extending the file may take a while: do it before readers see the bucket as being written
+                space.ensureSpareForInsert();
             }
-            insert(free, top, key, value);
+            enter(bucket, NONE, NONE);
+            try {
+                if (free == NONE) {
+                    free = space.linkNewOverflowPage(last, false) * SLOTS;
+                }
+                insert(free, top, key, value);
+            } finally {
+                exit(bucket, NONE, NONE);
+            }
             if (!h.growing()) {
                 reserveForNextGrowth();
             }
@@ -361,28 +794,58 @@ final class Table {
         }
     }
 
+    /**
+     * A writer enters primary buckets (up to three; NONE for none): its lane names them first, so that
+     * recovery after a kill can make exactly these versions even again, then each version becomes odd.
+     */
+    private void enter(long a, long b, long c) {
+        Header.nameLaneBuckets(page, LANE, a, b, c);
+        layout.enterBucket(a);
+        if (b != NONE) {
+            layout.enterBucket(b);
+        }
+        if (c != NONE) {
+            layout.enterBucket(c);
+        }
+    }
+
+    /** Leaves the buckets {@link #enter} entered: each version becomes even, then the lane forgets them. */
+    private void exit(long a, long b, long c) {
+        if (c != NONE) {
+            layout.exitBucket(c);
+        }
+        if (b != NONE) {
+            layout.exitBucket(b);
+        }
+        layout.exitBucket(a);
+        Header.nameLaneBuckets(page, LANE, NONE, NONE, NONE);
+    }
+
     private void insert(long ref, int top, byte[] key, byte[] value) {
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        Header.beginIntent(page, Header.INTENT_INSERT, ref, h.count);
+        long laneCount = Header.laneCount(page, LANE);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_INSERT, ref, laneCount);
         layout.writeSlot(cell, slot, key, value);
         VarHandle.storeStoreFence();
         layout.setTophash(cell, slot, top);
-        h.count++;
-        Header.setLiveCount(page, h.count);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        Header.setLaneCount(page, LANE, laneCount + 1);
+        Header.endLaneIntent(page, LANE);
+        setCount(count() + 1);
     }
 
     /** Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy. */
-    private void overwrite(long cell, int slot, byte[] key, byte[] value) {
-        layout.writeSlot(h.journalCell, 0, key, value);
+    private void overwrite(long bucket, long cell, int slot, byte[] key, byte[] value) {
+        layout.writeSlot(h.journalCell, LANE, key, value);
         VarHandle.storeStoreFence();
-        Header.beginIntent(page, Header.INTENT_OVERWRITE, cell * SLOTS + slot, h.count);
-        VarHandle.storeStoreFence();
-        layout.copySlot(h.journalCell, 0, cell, slot);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_OVERWRITE, cell * SLOTS + slot, Header.laneCount(page, LANE));
+        enter(bucket, NONE, NONE);
+        try {
+            layout.copySlot(h.journalCell, LANE, cell, slot);
+        } finally {
+            exit(bucket, NONE, NONE);
+        }
+        Header.endLaneIntent(page, LANE);
     }
 
     boolean remove(byte[] key) {
@@ -399,14 +862,18 @@ final class Table {
         }
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        Header.beginIntent(page, Header.INTENT_REMOVE, ref, h.count);
-        VarHandle.storeStoreFence();
-        layout.setTophash(cell, slot, EMPTY_ONE);
-        markEmptyRest(bucket, cell, slot);
-        h.count--;
-        Header.setLiveCount(page, h.count);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        long laneCount = Header.laneCount(page, LANE);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_REMOVE, ref, laneCount);
+        enter(bucket, NONE, NONE);
+        try {
+            layout.setTophash(cell, slot, EMPTY_ONE);
+            markEmptyRest(bucket, cell, slot);
+        } finally {
+            exit(bucket, NONE, NONE);
+        }
+        Header.setLaneCount(page, LANE, laneCount - 1);
+        Header.endLaneIntent(page, LANE);
+        setCount(count() - 1);
         return true;
     }
 
@@ -480,12 +947,12 @@ final class Table {
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
-        if (h.doublings == 0 || 4 * h.count < 3 * threshold) {
+        if (h.doublings == 0 || 4 * count() < 3 * threshold) {
             // A file that never doubled was presized (or is one bucket): its owner does not expect
             // growth, so it does not pay for the space in advance.
             return;
         }
-        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - h.count + 1);
+        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - count() + 1);
     }
 
     private void startGrowth(boolean sameSize) {
@@ -507,6 +974,16 @@ final class Table {
             h.doublings++;
         }
         h.store(page);
+        publishGeometry();
+    }
+
+    /**
+     * The set of primary buckets changed: readers get the new geometry, then the reuse epoch moves on,
+     * so a reader that still uses the old picture fails its validation (FORMAT.md section 6, "Lookup").
+     */
+    private void publishGeometry() {
+        geometry = Geometry.of(h);
+        Header.advanceEpoch(page);
     }
 
     private void growWork(long hash) {
@@ -538,6 +1015,18 @@ final class Table {
         boolean sameSize = h.bucketCount == h.oldBucketCount;
         long x = h.bucketsCell + (sameSize ? oldIndex : 2 * oldIndex);
         long y = sameSize ? NONE : x + 1;
+        enter(old, x, y);
+        try {
+            copyAndMark(oldIndex, old, x, y, sameSize);
+        } finally {
+            exit(old, x, y);
+        }
+        if (evacuatedCount >= 0) {
+            evacuatedCount++;
+        }
+    }
+
+    private void copyAndMark(long oldIndex, long old, long x, long y, boolean sameSize) {
         clearDestination(x);
         if (y != NONE) {
             clearDestination(y);
@@ -579,9 +1068,6 @@ final class Table {
                 }
                 layout.setTophash(scratchPages[p], i, scratchMarks[p * SLOTS + i]);
             }
-        }
-        if (evacuatedCount >= 0) {
-            evacuatedCount++;
         }
     }
 
@@ -646,6 +1132,7 @@ final class Table {
             h.oldBucketsCell = 0;
             h.oldOverflowPages = 0;
             h.evacuated = 0;
+            publishGeometry();
             space.retireArray(cell, buckets, overflow);
         } else {
             h.store(page);
@@ -690,6 +1177,9 @@ final class Table {
         private boolean finished;
         private Map.Entry<byte[], byte[]> next;
         private long nextSeenAt;
+        /** A read-only table: the entries of the bucket being served, copied under its version; null between buckets. */
+        private List<SlotCopy> pending;
+        private int pendingAt;
 
         Cursor(RandomGenerator random) {
             this.startBuckets = h.bucketCount;
@@ -716,6 +1206,9 @@ final class Table {
 
         /** The next entry, or null when the iteration is over. */
         private Map.Entry<byte[], byte[]> advance() {
+            if (!writable) {
+                return advanceBesideWriter();
+            }
             while (!finished) {
                 if (cell == NONE) {
                     if (bucket == startBucket && wrapped) {
@@ -743,8 +1236,6 @@ final class Table {
                     }
                     i = 0;
                 }
-                // `i` moves past a slot only once it is done with, so a read-only table repeats a slot
-                // whose read met a writer process's change (see HashIndex), instead of skipping it
                 while (i < SLOTS) {
                     int slot = (i + offset) & (SLOTS - 1);
                     int th = layout.tophash(cell, slot);
@@ -780,6 +1271,108 @@ final class Table {
             return null;
         }
 
+        /**
+         * A read-only table's step, while a writer process may change any bucket: each bucket's chain is
+         * copied whole under its primary bucket's version (as a lookup reads), then served from the copy;
+         * an entry marked evacuated is looked up where it went. A step that meets the writer's later
+         * changes throws {@link Stale} before it moves on, so the caller reads the header and repeats it.
+         */
+        private Map.Entry<byte[], byte[]> advanceBesideWriter() {
+            while (!finished) {
+                if (pending == null) {
+                    if (bucket == startBucket && wrapped) {
+                        finished = true;
+                        movePin(); // this iterator no longer holds the arrays it started on
+                        return null;
+                    }
+                    Geometry g = geometry;
+                    long target = startCell + bucket;
+                    long check = NONE;
+                    if (g.growing() && startBuckets == g.bucketCount()) {
+                        long oldIndex = g.bucketCount() == g.oldBucketCount() ? bucket : bucket >>> 1;
+                        long old = g.oldBucketsCell() + oldIndex;
+                        if (!isEvacuated(old)) {
+                            target = old;
+                            check = bucket;
+                        }
+                    }
+                    pending = copyChain(target, check);
+                    pendingAt = 0;
+                    bucket++;
+                    if (bucket == startBuckets) {
+                        bucket = 0;
+                        wrapped = true;
+                    }
+                }
+                while (pendingAt < pending.size()) {
+                    SlotCopy e = pending.get(pendingAt);
+                    byte[] value = e.value() != null ? e.value() : lookupValue(e.key());
+                    pendingAt++;
+                    if (value != null) {
+                        return new AbstractMap.SimpleImmutableEntry<>(e.key(), value);
+                    }
+                }
+                pending = null;
+            }
+            return null;
+        }
+
+        /**
+         * The live entries of the chain at {@code cell} (of buckets that belong to bucket {@code check} of
+         * this iterator's array, when not NONE), read under the version of {@code cell} when it is a
+         * primary bucket (an array no longer primary is pinned by this iterator and changes no more). An
+         * entry under an evacuated-X/Y mark is copied without its value: it is looked up where it went.
+         */
+        private List<SlotCopy> copyChain(long cell, long check) {
+            for (int attempt = 0; ; attempt++) {
+                if (attempt > 0) {
+                    backOff(Math.min(attempt, OPTIMISTIC_ATTEMPTS));
+                    if (attempt % 16 == 0) {
+                        throw Stale.INSTANCE; // read the header again, then try again
+                    }
+                }
+                long epoch = Header.epoch(page);
+                boolean primary = isPrimaryIn(geometry, cell);
+                long version = primary ? layout.version(cell) : 0;
+                if (primary && (version & 1) != 0 && !deadOdd(cell)) {
+                    continue;
+                }
+                List<SlotCopy> out = new ArrayList<>();
+                try {
+                    long pages = 0;
+                    for (long c = cell; c != NONE; c = layout.overflow(c, pages++)) {
+                        for (int k = 0; k < SLOTS; k++) {
+                            int slot = (k + offset) & (SLOTS - 1);
+                            int th = layout.tophash(c, slot);
+                            if (BucketLayout.isEmpty(th)) {
+                                continue;
+                            }
+                            byte[] key = layout.key(c, slot);
+                            if (check != NONE && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != check) {
+                                continue;
+                            }
+                            boolean moved = th == EVACUATED_X || th == EVACUATED_Y;
+                            out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot))));
+                        }
+                    }
+                } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
+                    if (file.isClosed()) {
+                        throw HashIndexException.closed(file.path());
+                    }
+                    if (primary ? !unchanged(cell, version, epoch) : Header.epochAfterReads(page) != epoch) {
+                        continue;
+                    }
+                    if (stale() || !(e instanceof HashIndexException)) {
+                        throw Stale.INSTANCE; // a link to a cell this view does not know yet, a chunk not mapped yet
+                    }
+                    throw e;
+                }
+                if (primary ? unchanged(cell, version, epoch) : Header.epochAfterReads(page) == epoch) {
+                    return out;
+                }
+            }
+        }
+
         boolean hasNext() {
             boolean readNow = false; // whether `next` was read in this call
             while (true) {
@@ -799,10 +1392,17 @@ final class Table {
                     return true;
                 }
                 // a write happened since we looked ahead: return the entry only as it is now
-                long ref = find(next.getKey());
+                byte[] key = next.getKey();
+                byte[] value;
+                if (writable) {
+                    long ref = find(key);
+                    value = ref == NONE ? null : value(ref);
+                } else {
+                    value = lookupValue(key);
+                }
                 nextSeenAt = writes;
                 readNow = true;
-                next = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(next.getKey(), value(ref));
+                next = value == null ? null : new AbstractMap.SimpleImmutableEntry<>(key, value);
             }
         }
 
