@@ -198,7 +198,7 @@ final class Table {
             refresh();
         } else {
             readerSlot = -1;
-            view = new ReaderView(Header.epoch(page), Header.generationWord(page));
+            view = new ReaderView(geometry, Header.epoch(page), Header.generationWord(page));
         }
     }
 
@@ -256,8 +256,13 @@ final class Table {
 
     // ---------------------------------------------------------------- following a writer process
 
-    /** What a read-only table's geometry was read at: the reuse epoch and copy A's generation word. */
-    private record ReaderView(long epoch, long generationWord) {
+    /**
+     * A read-only table's geometry with what it was read at: the reuse epoch (read before the header)
+     * and copy A's generation word. A read is valid only under the epoch its geometry was read at: in
+     * this process nobody publishes a new geometry before the epoch moves, as the writer does for its own
+     * readers, so a read that finds another epoch at its start reads the header again first.
+     */
+    private record ReaderView(Geometry geometry, long epoch, long generationWord) {
     }
 
     /** Whether a writer process changed the header or the set of primary buckets since this read-only table read them. */
@@ -289,7 +294,7 @@ final class Table {
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         recover();
         geometry = Geometry.of(h);
-        view = new ReaderView(epoch, word);
+        view = new ReaderView(geometry, epoch, word);
         evacuatedCount = -1;
         movePin();
     }
@@ -604,6 +609,13 @@ final class Table {
         try {
             epoch = Header.epoch(page);
             Geometry g = geometry;
+            if (!writable) {
+                ReaderView v = view;
+                if (v.epoch() != epoch) {
+                    return RETRY; // the primary buckets changed since this view was read: read the header again
+                }
+                g = v.geometry();
+            }
             boolean oldBucket = false;
             if (g.growing()) {
                 long old = g.oldBucketsCell() + Hashing.bucketIndex(hash, g.oldBucketCount());
@@ -1285,7 +1297,11 @@ final class Table {
                         movePin(); // this iterator no longer holds the arrays it started on
                         return null;
                     }
-                    Geometry g = geometry;
+                    ReaderView v = view;
+                    if (v.epoch() != Header.epoch(page)) {
+                        throw Stale.INSTANCE;
+                    }
+                    Geometry g = v.geometry();
                     long target = startCell + bucket;
                     long check = NONE;
                     if (g.growing() && startBuckets == g.bucketCount()) {
@@ -1332,7 +1348,11 @@ final class Table {
                     }
                 }
                 long epoch = Header.epoch(page);
-                boolean primary = isPrimaryIn(geometry, cell);
+                ReaderView v = view;
+                if (v.epoch() != epoch) {
+                    throw Stale.INSTANCE; // the primary buckets changed since this view was read
+                }
+                boolean primary = isPrimaryIn(v.geometry(), cell);
                 long version = primary ? layout.version(cell) : 0;
                 if (primary && (version & 1) != 0 && !deadOdd(cell)) {
                     continue;
