@@ -23,9 +23,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                doublings D". At end of stdin: "done ...". A wrong answer prints
  *                                "BAD ..." and exits with status 1.
  *   iterate FILE                 open read-only, start an iterator and take one entry, print
- *                                "iterating PIN" (the oldest retirement the iterator may read); on the next stdin line finish the iteration, do
- *                                one get (which reads the header again and moves the pin on), print
- *                                "moved N" (N entries iterated); close at end of stdin and print "closed".
+ *                                "iterating PIN" (the oldest retirement the iterator may read); on the
+ *                                next stdin line do one get (which reads the header again: the pin may
+ *                                move, but not past the open iterator) and print "looked"; on the next,
+ *                                finish the iteration, do one get and print "moved N" (N entries
+ *                                iterated); close at end of stdin and print "closed".
  *   copy FILE OUT                open read-only, print "ready", on the next stdin line copy the index to
  *                                OUT ({@link HashIndex#copyTo}) and print "copied POINT_IN_TIME ENTRIES"
  * </pre>
@@ -143,6 +145,10 @@ public final class ReaderProcess {
             Iterator<Map.Entry<byte[], byte[]>> it = idx.iterator(new SplittableRandom(3));
             it.next();
             System.out.println("iterating " + idx.table().h.oldestReadable());
+            System.out.flush();
+            in.readLine();
+            idx.get(Fixtures.key16(0));
+            System.out.println("looked");
             System.out.flush();
             in.readLine();
             long n = 1;

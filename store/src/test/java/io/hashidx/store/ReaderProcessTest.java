@@ -134,6 +134,12 @@ class ReaderProcessTest {
             assertThat(w.table().space.retiredArrays()).as("arrays retired while the reader iterates").isEqualTo(2);
             assertThat(w.table().file.readers().oldestPin()).isEqualTo(pinned);
 
+            reader.send("look"); // the reader reads the header again; its open iterator still pins
+            assertThat(reader.line()).isEqualTo("looked");
+            w.table().space.releaseRetired(false);
+            assertThat(w.table().space.retiredArrays()).as("after the reader read the header again").isEqualTo(2);
+            assertThat(w.table().file.readers().oldestPin()).isEqualTo(pinned);
+
             reader.send("finish");
             assertThat(reader.line()).startsWith("moved ");
             w.table().space.releaseRetired(false);
