@@ -18,10 +18,13 @@ import java.nio.ByteOrder;
  *  slot: key length (1, 2 or 4 bytes) | key bytes (key width) | value length (1, 2 or 4) | value bytes (value width)
  * </pre>
  *
- * Overflow holds the next page's cell number plus one (0 = end of chain). The reserved word is the
- * future per-bucket version counter and must be zero. A cell on the free list reuses the reserved
- * word for the next free run and the first slot's first 8 bytes for the run length; its overflow word
- * keeps pointing at the rest of a freed chain, which the allocator frees page by page.
+ * Overflow holds the next page's cell number plus one (0 = end of chain). The word at offset 16 is the
+ * <em>bucket version</em> in a primary bucket of the current or the old array (a sequence lock over the
+ * whole chain: odd while a writer is inside, see {@link Table}) and zero in an overflow page. A cell on the
+ * free list reuses that word for the next free run and the first slot's first 8 bytes for the run length;
+ * its overflow word keeps pointing at the rest of a freed chain, which the allocator frees page by page.
+ * A lock-free reader can therefore meet a free-run link where it expected a version, when it reads a
+ * bucket of an array that has left the structure; the reuse epoch ({@link Table}) is what tells it so.
  *
  * <p>The journal cell stages an overwrite's new slot image in slot 0, and keeps the <em>chain record</em>
  * in its first three words: the one change of an overflow chain in flight, so that opening after a
@@ -50,6 +53,8 @@ final class BucketLayout {
     static final int TOPHASH_OFFSET = 0;
     static final int OVERFLOW_OFFSET = TOPHASH_OFFSET + SLOTS;
     static final int RESERVED_OFFSET = OVERFLOW_OFFSET + 8;
+    /** The bucket version of a primary bucket: the reserved word (FORMAT.md section 3). */
+    static final int VERSION_OFFSET = RESERVED_OFFSET;
     static final int SLOTS_OFFSET = RESERVED_OFFSET + 8;
     static final int FREE_RUN_NEXT_OFFSET = RESERVED_OFFSET;
     static final int FREE_RUN_LENGTH_OFFSET = SLOTS_OFFSET;
@@ -67,6 +72,8 @@ final class BucketLayout {
     static final ValueLayout.OfLong LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort SHORT_U = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_U = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** The bucket version word with acquire/release access: coordinates (segment, byte offset). */
+    private static final VarHandle VERSION = LONG.varHandle();
     private static final VarHandle ARRAY_LONG_LE =
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -235,6 +242,49 @@ final class BucketLayout {
 
     void setOverflow(long cell, long next) {
         seg(cell).set(LONG, base(cell) + OVERFLOW_OFFSET, next + 1);
+    }
+
+    // ---- bucket versions (a sequence lock per primary bucket, covering its whole chain) ----
+
+    /** The version of primary bucket {@code cell}, read with acquire semantics (later reads stay after it). */
+    long version(long cell) {
+        return (long) VERSION.getAcquire(seg(cell), base(cell) + VERSION_OFFSET);
+    }
+
+    /**
+     * Re-reads the version at the end of an optimistic read: every read of the chain before it stays
+     * before it (acquire fence), so an unchanged version proves that no writer changed the chain meanwhile.
+     */
+    long versionAfterReads(long cell) {
+        VarHandle.acquireFence();
+        return (long) VERSION.getAcquire(seg(cell), base(cell) + VERSION_OFFSET);
+    }
+
+    /**
+     * A writer enters primary bucket {@code cell}: the version becomes odd before any store to the chain
+     * (store-store fence after it). An odd version found here (a killed writer's, which recovery resets)
+     * moves on by two, so it still changes. Returns the new, odd version.
+     */
+    long enterBucket(long cell) {
+        MemorySegment s = seg(cell);
+        long at = base(cell) + VERSION_OFFSET;
+        long now = (long) VERSION.get(s, at);
+        long v = now + ((now & 1) == 0 ? 1 : 2);
+        VERSION.setOpaque(s, at, v);
+        VarHandle.storeStoreFence();
+        return v;
+    }
+
+    /** A writer leaves: the version becomes even, after every store to the chain (release). */
+    void exitBucket(long cell) {
+        MemorySegment s = seg(cell);
+        long at = base(cell) + VERSION_OFFSET;
+        VERSION.setRelease(s, at, (long) VERSION.get(s, at) + 1);
+    }
+
+    /** Sets a version outright: recovery makes an odd version left by a killed writer even again. */
+    void setVersion(long cell, long version) {
+        VERSION.setRelease(seg(cell), base(cell) + VERSION_OFFSET, version);
     }
 
     long reservedWord(long cell) {

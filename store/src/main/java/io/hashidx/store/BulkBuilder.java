@@ -139,7 +139,7 @@ public final class BulkBuilder implements AutoCloseable {
             throw BulkFiles.alreadyExists(path);
         }
         this.files = BulkFiles.forTarget(path);
-        this.temp = FileLocks.acquire(files.temp, true, true);
+        this.temp = FileLocks.acquireTemporary(files.temp, true);
     }
 
     /**

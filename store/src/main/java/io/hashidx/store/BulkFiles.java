@@ -83,7 +83,7 @@ final class BulkFiles {
             String id = idOf(t.getFileName().toString(), start, TEMP_SUFFIX);
             FileLocks.Handle handle;
             try {
-                handle = FileLocks.acquire(t, true, false);
+                handle = FileLocks.acquireTemporary(t, false);
             } catch (HashIndexException e) {
                 live.add(id); // locked by a build in progress (or not ours to touch)
                 continue;

@@ -13,16 +13,30 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * One JVM-wide registry of open index files.
+ * One JVM-wide registry of open index files, and the locks that let one writer process and any number
+ * of reader processes share a file (FORMAT.md section 11).
  *
  * <p>File locks are POSIX record locks: they belong to the process, and closing <em>any</em> channel
  * on the file in this JVM silently drops them. So every open of a file in this JVM goes through this
- * registry: one writer at a time holds an exclusive lock on its own channel, and nobody else in the
- * JVM opens a channel on that file while it is open for writing. Read-only opens share one channel
- * with a shared lock, so a writer process cannot start while they read, and they cannot start while
- * a writer process holds the file.
+ * registry: one writer at a time holds its own channel, and nobody else in the JVM opens a channel
+ * on that file while it is open for writing. Read-only opens in one JVM share one channel.
+ *
+ * <p>The locks are on two bytes far beyond the end of any file, so they never cover bytes that
+ * another process reads through its channel:
+ * <ul>
+ *   <li>{@link #WRITER_BYTE}: the writer holds it exclusively, so two writers exclude each other (and
+ *       a bulk build's or a compaction's file cannot be opened for writing while they hold it).
+ *   <li>{@link #READERS_BYTE}: a reader registered in the reader table ({@link ReaderTable}) holds it
+ *       shared. A writer that cannot open the reader table holds it exclusively, so that no reader
+ *       it cannot see comes in; a reader that cannot open the table holds the writer byte shared
+ *       instead, and keeps writers out while it reads.
+ * </ul>
+ * A process of an older hashidx locks the whole file, which covers both bytes.
  */
 final class FileLocks {
+    static final long WRITER_BYTE = 1L << 62;
+    static final long READERS_BYTE = WRITER_BYTE + 1;
+
     private static final Map<Object, Entry> OPEN = new HashMap<>();
 
     private FileLocks() {
@@ -30,16 +44,45 @@ final class FileLocks {
 
     private static final class Entry {
         final Object key;
+        final Path path;
         final FileChannel channel;
-        final FileLock lock;
         final boolean writable;
+        /** The writer byte (exclusive for a writer, shared for a reader without reader table), or null. */
+        FileLock writerLock;
+        /** The readers byte (shared for a registered reader, exclusive for a writer without reader table), or null. */
+        FileLock readersLock;
+        /** The reader table, or null when this entry could not open it. */
+        ReaderTable readers;
+        /** Handles of this entry that keep writers out for a while ({@link Handle#holdWritersOut}). */
+        int holdingWritersOut;
         int users;
 
-        Entry(Object key, FileChannel channel, FileLock lock, boolean writable) {
+        Entry(Object key, Path path, FileChannel channel, boolean writable) {
             this.key = key;
+            this.path = path;
             this.channel = channel;
-            this.lock = lock;
             this.writable = writable;
+        }
+
+        /** Releases every lock, closes the reader table and the channel. */
+        void close() {
+            for (FileLock l : new FileLock[] {writerLock, readersLock}) {
+                if (l != null) {
+                    try {
+                        l.release();
+                    } catch (IOException ignored) {
+                        // closing the channel below releases it anyway
+                    }
+                }
+            }
+            if (readers != null) {
+                readers.close();
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing useful to do: the file is no longer used
+            }
         }
     }
 
@@ -47,6 +90,8 @@ final class FileLocks {
     static final class Handle {
         private final Entry entry;
         private boolean released;
+        /** Nested {@link #holdWritersOut} calls of this handle that are not ended yet. */
+        private int holdsWritersOut;
 
         private Handle(Entry entry) {
             this.entry = entry;
@@ -60,24 +105,70 @@ final class FileLocks {
             return entry.writable;
         }
 
+        /** The reader table of the file, or null when this process could not open it. */
+        ReaderTable readers() {
+            return entry.readers;
+        }
+
+        /**
+         * For a read-only handle: keeps writer processes out until {@link #letWritersIn} (a shared lock
+         * on the writer byte). False when a writer holds the file now.
+         */
+        boolean holdWritersOut() {
+            synchronized (FileLocks.class) {
+                if (holdsWritersOut > 0) {
+                    holdsWritersOut++;
+                    return true;
+                }
+                if (entry.writable) {
+                    throw new IllegalStateException("a writer's handle keeps writers out already");
+                }
+                if (entry.writerLock == null) {
+                    try {
+                        entry.writerLock = entry.channel.tryLock(WRITER_BYTE, 1, true);
+                    } catch (IOException | OverlappingFileLockException e) {
+                        throw HashIndexException.io(entry.path, "locking the file", e);
+                    }
+                    if (entry.writerLock == null) {
+                        return false;
+                    }
+                }
+                entry.holdingWritersOut++;
+                holdsWritersOut = 1;
+                return true;
+            }
+        }
+
+        /** Ends {@link #holdWritersOut}. */
+        void letWritersIn() {
+            synchronized (FileLocks.class) {
+                if (holdsWritersOut == 0 || --holdsWritersOut > 0) {
+                    return;
+                }
+                if (--entry.holdingWritersOut == 0 && entry.readers != null && entry.writerLock != null) {
+                    try {
+                        entry.writerLock.release();
+                    } catch (IOException ignored) {
+                        // released with the channel at the latest
+                    }
+                    entry.writerLock = null;
+                }
+            }
+        }
+
         void release() {
             synchronized (FileLocks.class) {
                 if (released) {
                     return;
                 }
+                if (holdsWritersOut > 0) {
+                    holdsWritersOut = 1;
+                    letWritersIn();
+                }
                 released = true;
                 if (--entry.users == 0) {
                     OPEN.remove(entry.key);
-                    try {
-                        entry.lock.release();
-                    } catch (IOException ignored) {
-                        // closing the channel below releases it anyway
-                    }
-                    try {
-                        entry.channel.close();
-                    } catch (IOException ignored) {
-                        // nothing useful to do: the file is no longer used
-                    }
+                    entry.close();
                 }
             }
         }
@@ -90,14 +181,27 @@ final class FileLocks {
     }
 
     /**
-     * Opens and locks {@code path}. With {@code create}, the file must not exist and is created.
+     * Opens and locks {@code path}: for writing (with {@code create}, the file must not exist and is
+     * created) or for reading. A writer also opens the reader table, so that it sees the readers.
      */
     static synchronized Handle acquire(Path path, boolean write, boolean create) {
+        return acquire(path, write, create, true);
+    }
+
+    /**
+     * Like {@link #acquire(Path, boolean, boolean)}, for a writer of a file that nobody reads with
+     * HashIndex until it is renamed (a bulk build's temporary file): no reader table beside it.
+     */
+    static synchronized Handle acquireTemporary(Path path, boolean create) {
+        return acquire(path, true, create, false);
+    }
+
+    private static Handle acquire(Path path, boolean write, boolean create, boolean readerTable) {
         try {
             if (create) {
                 FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                         StandardOpenOption.WRITE);
-                return lockNew(path, ch, fileKey(path));
+                return register(path, ch, fileKey(path), true, readerTable);
             }
             if (Files.isDirectory(path)) {
                 throw HashIndexException.invalidArgument(path, "is a directory, not an index file; give the path of a .hidx file");
@@ -109,7 +213,8 @@ final class FileLocks {
             Entry e = OPEN.get(key);
             if (e != null) {
                 if (e.writable) {
-                    throw HashIndexException.locked(path, "already open for writing in this JVM");
+                    throw HashIndexException.locked(path, "already open for writing in this JVM (share that "
+                            + "HashIndex: it is thread-safe)");
                 }
                 if (write) {
                     throw HashIndexException.locked(path, "already open read-only in this JVM");
@@ -120,29 +225,13 @@ final class FileLocks {
             FileChannel ch = write
                     ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
                     : FileChannel.open(path, StandardOpenOption.READ);
-            FileLock lock;
-            try {
-                lock = ch.tryLock(0, Long.MAX_VALUE, !write);
-            } catch (IOException | OverlappingFileLockException ex) {
-                ch.close();
-                throw HashIndexException.io(path, "locking the file", ex);
-            }
-            if (lock == null) {
-                ch.close();
-                throw HashIndexException.locked(path, write
-                        ? "another process has the file open"
-                        : "another process has the file open for writing");
-            }
+            Handle handle = register(path, ch, key, write, readerTable);
             if (!key.equals(fileKey(path))) {
                 // the path was renamed over while we opened it: try again on what it names now
-                lock.release();
-                ch.close();
-                return acquire(path, write, false);
+                handle.release();
+                return acquire(path, write, false, readerTable);
             }
-            Entry entry = new Entry(key, ch, lock, write);
-            entry.users = 1;
-            OPEN.put(key, entry);
-            return new Handle(entry);
+            return handle;
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw HashIndexException.invalidArgument(path, "file already exists; open it, or delete it first to create a new index");
         } catch (NoSuchFileException e) {
@@ -160,6 +249,66 @@ final class FileLocks {
     }
 
     /**
+     * Takes the locks of a writer or a reader on a newly opened channel (closing it on failure) and
+     * records the entry. A writer: the writer byte, exclusive; then the reader table, or else the
+     * readers byte, exclusive. A reader: the reader table and the readers byte, shared; or else the
+     * writer byte, shared.
+     */
+    private static Handle register(Path path, FileChannel ch, Object key, boolean write, boolean readerTable)
+            throws IOException {
+        Entry entry = new Entry(key, path, ch, write);
+        try {
+            if (write) {
+                entry.writerLock = tryLock(path, ch, WRITER_BYTE, false);
+                if (entry.writerLock == null) {
+                    throw HashIndexException.locked(path, "another process has the file open for writing (or reads it "
+                            + "without the reader table " + ReaderTable.pathFor(path).getFileName()
+                            + ", or is an older hashidx)");
+                }
+                entry.readers = readerTable ? ReaderTable.open(path) : null;
+                if (entry.readers == null) {
+                    entry.readersLock = tryLock(path, ch, READERS_BYTE, false);
+                    if (entry.readersLock == null) {
+                        throw HashIndexException.locked(path, "processes read the file and this process cannot open "
+                                + "the reader table " + ReaderTable.pathFor(path) + " for writing (make it and its "
+                                + "directory writable)");
+                    }
+                }
+            } else {
+                entry.readers = ReaderTable.open(path);
+                if (entry.readers != null) {
+                    entry.readersLock = tryLock(path, ch, READERS_BYTE, true);
+                    if (entry.readersLock == null) {
+                        throw HashIndexException.locked(path, "another process writes the file without the reader "
+                                + "table (it could not open " + ReaderTable.pathFor(path).getFileName() + ")");
+                    }
+                } else {
+                    entry.writerLock = tryLock(path, ch, WRITER_BYTE, true);
+                    if (entry.writerLock == null) {
+                        throw HashIndexException.locked(path, "another process has the file open for writing, and "
+                                + "reading beside it needs the reader table " + ReaderTable.pathFor(path)
+                                + ", which this process cannot open for writing (make the directory writable)");
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            entry.close();
+            throw e;
+        }
+        entry.users = 1;
+        OPEN.put(key, entry);
+        return new Handle(entry);
+    }
+
+    private static FileLock tryLock(Path path, FileChannel ch, long at, boolean shared) {
+        try {
+            return ch.tryLock(at, 1, shared);
+        } catch (IOException | OverlappingFileLockException e) {
+            throw HashIndexException.io(path, "locking the file", e);
+        }
+    }
+
+    /**
      * False when the file's permission bits grant no write access at all (r--r--r--). Checked by mode,
      * not by access(2), so that a read-only file is refused also for root, who may write anything.
      */
@@ -169,17 +318,5 @@ final class FileLocks {
         } catch (UnsupportedOperationException e) {
             return Files.isWritable(path);
         }
-    }
-
-    private static Handle lockNew(Path path, FileChannel ch, Object key) throws IOException {
-        FileLock lock = ch.tryLock();
-        if (lock == null) {
-            ch.close();
-            throw HashIndexException.locked(path, "another process locked the new file");
-        }
-        Entry entry = new Entry(key, ch, lock, true);
-        entry.users = 1;
-        OPEN.put(key, entry);
-        return new Handle(entry);
     }
 }

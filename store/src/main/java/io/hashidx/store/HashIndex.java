@@ -6,7 +6,6 @@ import java.security.SecureRandom;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
 import java.util.random.RandomGenerator;
 
@@ -24,7 +23,12 @@ import java.util.random.RandomGenerator;
  * <ul>
  *   <li>Keys and values are byte strings up to the file's widths; their length is stored, so
  *       {@code "ab"} and {@code "ab\0"} are different keys. The empty key is a valid key.
- *   <li>Thread-safe: many readers or one writer at a time. One process writes a file at a time.
+ *   <li>Thread-safe. Lookups ({@link #get}, {@link #contains}, {@link #size}) take no lock and write no
+ *       shared memory: each bucket carries a version (a sequence lock) and a lookup that saw a writer
+ *       inside, or a version or geometry that changed while it read, reads again (see {@link Table}).
+ *       Writers take one lock. One process writes a file at a time, and any number of other processes
+ *       may read it meanwhile with {@link #openReadOnly}: they follow its growth and never see a value
+ *       half written (FORMAT.md section 11).
  *   <li>Every completed operation survives the process being killed. {@link #sync()} forces the pages
  *       to the disk; durability against power loss is not promised yet (see FORMAT.md, "Crash safety").
  * </ul>
@@ -33,7 +37,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     private final Path path;
     private final MappedFile file;
     private final Table table;
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final java.util.concurrent.locks.ReentrantReadWriteLock lock;
     private final boolean readOnly;
     private volatile boolean closed;
 
@@ -41,6 +45,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         this.path = path;
         this.file = file;
         this.table = table;
+        this.lock = table.lock;
         this.readOnly = !file.writable();
     }
 
@@ -61,12 +66,28 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return new BulkBuilder(path, options);
     }
 
+    /**
+     * The reader table beside {@code index} ({@code NAME.readers}, after following symbolic links): a
+     * small lock file in which processes that read the index while another may write it register. It
+     * is created when the index is first opened and stays; delete it together with the index.
+     */
+    public static Path readerTable(Path index) {
+        return ReaderTable.pathFor(index);
+    }
+
     /** Opens an existing index for reading and writing; replays the operation a crash cut short. */
     public static HashIndex open(Path path) {
         return open(path, FileLocks.acquire(path, true, false), false, file -> FileSetup.existingFile(path, file, true));
     }
 
-    /** Opens an existing index read-only; never takes the write lock. */
+    /**
+     * Opens an existing index read-only, also while another process writes it: reads then follow that
+     * writer (its growth, the file's extension), and the arrays they may still read are not reused
+     * while this index is open (a slot in the reader table {@code NAME.readers} beside the file, created
+     * if needed). Where that table cannot be opened for writing (a read-only directory), the file is read
+     * only while no process writes it, and writers wait until it is closed. {@link #verify} and
+     * {@link #inspect} need the file to hold still: they fail with {@code LOCKED} while a writer is at work.
+     */
     public static HashIndex openReadOnly(Path path) {
         return open(path, FileLocks.acquire(path, false, false), false,
                 file -> FileSetup.existingFile(path, file, false));
@@ -80,6 +101,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             file = new MappedFile(path, handle, creating);
             return new HashIndex(path, file, new Table(setup.apply(file), file));
         } catch (RuntimeException e) {
+            ReaderTable readers = handle.readers();
             if (file != null) {
                 file.close();
             } else {
@@ -87,6 +109,9 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             }
             if (creating) {
                 try {
+                    if (readers != null && readers.created()) {
+                        Files.deleteIfExists(readers.path());
+                    }
                     Files.deleteIfExists(path);
                 } catch (java.io.IOException ignored) {
                     // the error being thrown matters more than the leftover file
@@ -105,54 +130,50 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return write(() -> table.put(key, value));
     }
 
-    /** The value stored under {@code key}, or null. */
+    private static final Table.ValueReader<byte[]> VALUE = (t, ref, dest) -> ref < 0 ? null : t.value(ref);
+    private static final Table.ValueReader<Boolean> PRESENT = (t, ref, dest) -> ref >= 0;
+    /** The value's length, copied into dest when it fits; -1 when absent, -2 - length when dest is too small. */
+    private static final Table.ValueReader<Integer> INTO = (t, ref, dest) -> {
+        if (ref < 0) {
+            return -1;
+        }
+        int len = t.valueLength(ref);
+        if (len > dest.length) {
+            return -2 - len;
+        }
+        t.copyValue(ref, dest, len);
+        return len;
+    };
+
+    /** The value stored under {@code key}, or null. Takes no lock (see the class comment). */
     public byte[] get(byte[] key) {
         checkKey(key);
-        lock.readLock().lock();
-        try {
-            checkOpen();
-            long ref = table.find(key);
-            return ref < 0 ? null : table.value(ref);
-        } finally {
-            lock.readLock().unlock();
-        }
+        checkOpen();
+        return table.lookup(key, null, VALUE);
     }
 
     /**
      * Copies the value stored under {@code key} into {@code dest} without allocating; returns its
      * length, or -1 when the key is absent. {@code dest} must hold at least {@link #valueWidth()} bytes
-     * or the value's length.
+     * or the value's length. Takes no lock; a lookup that has to read again may have written
+     * {@code dest} before, so its bytes past the returned length (all of them, when -1 is returned)
+     * are unspecified.
      */
     public int get(byte[] key, byte[] dest) {
         checkKey(key);
-        lock.readLock().lock();
-        try {
-            checkOpen();
-            long ref = table.find(key);
-            if (ref < 0) {
-                return -1;
-            }
-            int len = table.valueLength(ref);
-            if (len > dest.length) {
-                throw HashIndexException.invalidArgument(path, "destination of " + dest.length
-                        + " bytes is too small for a value of " + len + " bytes; pass valueWidth() bytes");
-            }
-            table.copyValue(ref, dest, len);
-            return len;
-        } finally {
-            lock.readLock().unlock();
+        checkOpen();
+        int len = table.lookup(key, dest, INTO);
+        if (len < -1) {
+            throw HashIndexException.invalidArgument(path, "destination of " + dest.length
+                    + " bytes is too small for a value of " + (-2 - len) + " bytes; pass valueWidth() bytes");
         }
+        return len;
     }
 
     public boolean contains(byte[] key) {
         checkKey(key);
-        lock.readLock().lock();
-        try {
-            checkOpen();
-            return table.find(key) >= 0;
-        } finally {
-            lock.readLock().unlock();
-        }
+        checkOpen();
+        return table.lookup(key, null, PRESENT);
     }
 
     /** Removes {@code key}; returns true when it was present. */
@@ -161,15 +182,10 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return write(() -> table.remove(key));
     }
 
-    /** Number of entries. */
+    /** Number of entries. Takes no lock. */
     public long size() {
-        lock.readLock().lock();
-        try {
-            checkOpen();
-            return table.count();
-        } finally {
-            lock.readLock().unlock();
-        }
+        checkOpen();
+        return table.count();
     }
 
     /**
@@ -184,11 +200,9 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
 
     /** Like {@link #iterator()}, with the start position drawn from {@code random} (tests pass a seeded one). */
     public Iterator<Map.Entry<byte[], byte[]>> iterator(RandomGenerator random) {
-        lock.readLock().lock();
-        try {
-            checkOpen();
+        return read(() -> {
             Table.Cursor cursor = table.new Cursor(random);
-            return new Iterator<>() {
+            return new Iterator<Map.Entry<byte[], byte[]>>() {
                 @Override
                 public boolean hasNext() {
                     return read(cursor::hasNext);
@@ -199,9 +213,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
                     return read(cursor::nextEntry);
                 }
             };
-        } finally {
-            lock.readLock().unlock();
-        }
+        });
     }
 
     /** Calls {@code action} for every entry (see {@link #iterator()}). */
@@ -254,9 +266,60 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         }
     }
 
-    /** A snapshot of the file's geometry, growth state and space use; scans the whole file. */
+    /**
+     * What {@link #copyTo} wrote: the file, its entries and bytes, and whether it is the index as it was
+     * at one instant ({@code pointInTime}) or a live copy made while another process wrote.
+     */
+    public record CopyResult(Path path, long entries, long fileBytes, boolean pointInTime) {
+    }
+
+    /**
+     * Writes a consistent copy of this index to the new file {@code out} (fails if it exists), while
+     * other threads and processes go on reading and writing. The copy is written beside {@code out}
+     * and renamed into place once complete and forced to the disk. Whatever the case, the copy opens
+     * and passes verify. It is the index at one instant ({@code pointInTime}) when this process is the
+     * writer (its writes wait for the copy), or when no process is writing (writer processes wait to
+     * open until the copy is done). While another process writes, it is a live copy: every entry that
+     * no write touches during the copy is in it with its value, and every entry in it holds a value its
+     * key had during the copy (README, "Backups").
+     */
+    public CopyResult copyTo(Path out) {
+        if (!readOnly) {
+            return read(() -> Backup.pointInTime(path, file, table, out));
+        }
+        FileLocks.Handle handle = file.handle();
+        lock.writeLock().lock();
+        boolean downgraded = false;
+        try {
+            checkOpen();
+            if (handle.holdWritersOut()) {
+                try {
+                    table.refresh();
+                    lock.readLock().lock(); // other threads of this process read on while we copy
+                    lock.writeLock().unlock();
+                    downgraded = true;
+                    return Backup.pointInTime(path, file, table, out);
+                } finally {
+                    handle.letWritersIn();
+                }
+            }
+        } finally {
+            if (downgraded) {
+                lock.readLock().unlock();
+            } else {
+                lock.writeLock().unlock();
+            }
+        }
+        Backup.refuseExisting(out);
+        return Backup.live(table.h, size(), iterator(), out);
+    }
+
+    /**
+     * A snapshot of the file's geometry, growth state and space use; scans the whole file (read-only:
+     * fails with {@code LOCKED} while another process writes it, as {@link #verify} does).
+     */
     public Inspection inspect() {
-        return read(() -> new Inspector(table).inspect());
+        return holdingStill("inspect", () -> new Inspector(table).inspect());
     }
 
     /**
@@ -273,7 +336,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      * and, while growing, the old bucket its entries come from when that one is not yet evacuated.
      */
     public BucketView inspectBucket(long bucket) {
-        return read(() -> {
+        return holdingStill("inspect", () -> {
             if (bucket < 0 || bucket >= table.h.bucketCount) {
                 throw HashIndexException.invalidArgument(path, "bucket " + bucket + " is out of range; the file has "
                         + table.h.bucketCount + " buckets (0.." + (table.h.bucketCount - 1) + ")");
@@ -282,9 +345,41 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         });
     }
 
-    /** Checks every invariant of the file; returns the problems found (empty when the file is sound). */
+    /**
+     * Checks every invariant of the file; returns the problems found (empty when the file is sound).
+     * Read-only, it keeps writer processes out while it checks, and fails with {@code LOCKED} when one
+     * is writing the file (verify a {@link #copyTo copy} instead).
+     */
     public List<String> verify() {
-        return read(() -> new Invariants(table).check());
+        return holdingStill("verify", () -> new Invariants(table).check());
+    }
+
+    /**
+     * Runs a whole-file scan. Read-only, it keeps writer processes out meanwhile, and fails with
+     * {@code LOCKED} when one is writing the file: a scan of a file that changes under it would report
+     * states that never were.
+     */
+    private <T> T holdingStill(String what, java.util.function.Supplier<T> body) {
+        if (!readOnly) {
+            return read(body);
+        }
+        lock.writeLock().lock();
+        try {
+            checkOpen();
+            FileLocks.Handle handle = file.handle();
+            if (!handle.holdWritersOut()) {
+                throw HashIndexException.locked(path, "another process is writing the file, and " + what + " needs it "
+                        + "to hold still (use a copy made with copyTo / `hashidx backup`, or stop the writer)");
+            }
+            try {
+                table.refresh();
+                return body.get();
+            } finally {
+                handle.letWritersIn();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     public Path path() {
@@ -342,7 +437,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             }
             closed = true;
             try {
-                if (finishSomeGrowth) {
+                if (finishSomeGrowth || readOnly) {
                     table.closing();
                 }
             } finally {
@@ -373,12 +468,59 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     }
 
     private <T> T read(java.util.function.Supplier<T> body) {
+        if (readOnly) {
+            return readBesideWriter(body);
+        }
         lock.readLock().lock();
         try {
             checkOpen();
             return body.get();
         } finally {
             lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * A read-only index may be read while another process writes the file: a read first reads the
+     * header again if the writer changed it, and a read that met the writer's later changes (a bucket
+     * that changed while it was copied, a link to a page beyond the cells it knows) is repeated after
+     * reading the header again. The same failure after a header that did not change is the file's.
+     */
+    private <T> T readBesideWriter(java.util.function.Supplier<T> body) {
+        long failedAt = Long.MIN_VALUE;
+        while (true) {
+            RuntimeException failure = null;
+            lock.readLock().lock();
+            try {
+                checkOpen();
+                if (!table.stale()) {
+                    try {
+                        return body.get();
+                    } catch (Table.Stale e) {
+                        // the writer moved on: read the header again below
+                    } catch (HashIndexException.FileFormat | IndexOutOfBoundsException e) {
+                        failure = e;
+                    }
+                }
+            } finally {
+                lock.readLock().unlock();
+            }
+            lock.writeLock().lock();
+            try {
+                checkOpen();
+                long before = table.h.generation;
+                table.refresh();
+                if (failure != null) {
+                    // the header is as it was and the read failed twice on it: a damaged file, not a writer
+                    if (before == table.h.generation && failedAt == before && !table.stale()) {
+                        throw failure;
+                    }
+                    failedAt = table.h.generation;
+                }
+            } finally {
+                lock.writeLock().unlock();
+            }
+            Thread.onSpinWait();
         }
     }
 

@@ -15,8 +15,9 @@ import java.util.zip.CRC32C;
  * <pre>
  *  0     copy A (512 bytes, CRC32C in its last 4 bytes)
  *  512   copy B (same layout)
- *  1024  live area: entry count and the intent record of the operation in flight
- *  1088  reserved, zero, up to 4096
+ *  1024  live area: base entry count, the version-1 intent record, the reuse epoch
+ *  1088  8 writer lanes of 64 bytes: intent record, entry count delta, buckets made odd
+ *  1600  reserved, zero, up to 4096
  * </pre>
  *
  * Buckets change in place, so copies are not copy-on-write: every update writes copy A then copy B,
@@ -26,14 +27,13 @@ import java.util.zip.CRC32C;
 final class Header {
     static final byte[] MAGIC = "HASHIDX\0".getBytes(StandardCharsets.US_ASCII);
     /**
-     * The versions this code reads and writes. A file records the smallest version that can read it:
-     * 1 until a growth by more than a doubling ({@link Table#reserve}) starts, which only readers of
-     * version 2 understand (FORMAT.md, section 7).
+     * Version 2 added the bucket versions (the reserved word of primary buckets), the reuse epoch and
+     * the writer lanes in the live area, and growth by 2^k ({@link Table#reserve}, FORMAT.md section 7).
+     * A version-1 file reads as a version-2 file whose versions and epoch are all zero; opening it
+     * read-write marks it version 2 before anything else is written.
      */
     static final int READ_VERSION = 2;
     static final int WRITE_VERSION = 2;
-    /** The version new files start with: nothing in them needs more until a growth by 2^k, k > 1. */
-    static final int FIRST_VERSION = 1;
 
     static final int COPY_SIZE = 512;
     static final int COPY_A = 0;
@@ -80,7 +80,27 @@ final class Header {
     static final int INTENT_OP_OFFSET = LIVE_COUNT_OFFSET + 8;
     static final int INTENT_SLOT_OFFSET = INTENT_OP_OFFSET + 8;
     static final int INTENT_COUNT_BEFORE_OFFSET = INTENT_SLOT_OFFSET + 8;
-    static final int LIVE_END = INTENT_COUNT_BEFORE_OFFSET + 8;
+    /**
+     * The reuse epoch: advanced whenever the set of primary buckets changes (a growth starts or ends),
+     * after the new geometry is in place and before any cell of an array that left it is written. A
+     * lock-free reader reads it before and after; a change means that what it read may be stale.
+     */
+    static final int EPOCH_OFFSET = INTENT_COUNT_BEFORE_OFFSET + 8;
+    /**
+     * Writer lanes: each writer in flight holds one lane, which records its operation (as the version-1
+     * intent record did for the one writer), its own share of the entry count, and the primary buckets
+     * whose versions it made odd. Lane {@code i} stages overwrites in slot {@code i} of the journal cell.
+     */
+    static final int LANES = 8;
+    static final int LANES_OFFSET = EPOCH_OFFSET + 32;
+    static final int LANE_SIZE = 64;
+    static final int LANE_OP = 0;
+    static final int LANE_SLOT = 8;
+    static final int LANE_COUNT_BEFORE = 16;
+    static final int LANE_COUNT = 24;
+    static final int LANE_BUCKETS = 32;
+    static final int LANE_BUCKET_WORDS = 3;
+    static final int LIVE_END = LANES_OFFSET + LANES * LANE_SIZE;
 
     static final long INTENT_NONE = 0;
     static final long INTENT_INSERT = 1;
@@ -88,11 +108,12 @@ final class Header {
     static final long INTENT_REMOVE = 3;
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle LIVE_WORD = LONG.varHandle();
 
     // ---- the fields, as of the newest valid copy plus this process's updates ----
     long generation;
-    int readVersion = FIRST_VERSION;
-    int writeVersion = FIRST_VERSION;
+    int readVersion = READ_VERSION;
+    int writeVersion = WRITE_VERSION;
     int keyWidth;
     int valueWidth;
     long seed;
@@ -141,6 +162,23 @@ final class Header {
     /** While growing: the old bucket whose entries go to new bucket {@code newIndex}. */
     long oldIndexOf(long newIndex) {
         return newIndex >>> growthShift();
+    }
+
+    /**
+     * The number of the latest growth started since the file was created (doublings and same-size
+     * growths); reader processes pin arrays by it (FORMAT.md section 11).
+     */
+    long growths() {
+        return doublings + sameSizeGrowths;
+    }
+
+    /**
+     * The oldest retirement whose array a reader of this header may read: the old array of the growth
+     * under way is retired at its end, the current array at the end of the next growth. A reader
+     * process pins this (FORMAT.md section 11).
+     */
+    long oldestReadable() {
+        return growing() ? growths() : growths() + 1;
     }
 
     /** Encodes this header as one 512-byte copy with its checksum. */
@@ -420,6 +458,65 @@ final class Header {
     }
 
     /**
+     * Reads the newest valid copy while a writer process may be rewriting the copies (a reader beside
+     * it): a copy being written fails its checksum, and the writer writes copy A completely before copy
+     * B, so trying again finds a whole one. Errors as {@link #load} once no try finds one.
+     */
+    static Header loadConsistent(MemorySegment page, Path path) {
+        for (int attempt = 0; attempt < CONSISTENT_READ_ATTEMPTS; attempt++) {
+            Header best = newestValid(readCopy(page, 0), readCopy(page, 1));
+            if (best != null) {
+                if (best.readVersion > READ_VERSION) {
+                    throw HashIndexException.unsupportedVersion(path, best.readVersion, READ_VERSION, false);
+                }
+                return best;
+            }
+            Thread.onSpinWait();
+            if (attempt % 64 == 63) {
+                Thread.yield();
+            }
+        }
+        return load(page, path, false);
+    }
+
+    private static final int CONSISTENT_READ_ATTEMPTS = 100_000;
+
+    /**
+     * The generation word of copy A as it is now: changes first on every header update, so a reader
+     * process compares it with the generation it last read to learn that it should read the header again.
+     */
+    static long generationWord(MemorySegment page) {
+        return (long) LIVE_WORD.getAcquire(page, (long) COPY_A + GENERATION_OFFSET);
+    }
+
+    /** Takes every field of {@code o}, a copy read again by a reader process (see {@link Table#refresh}). */
+    void adopt(Header o) {
+        generation = o.generation;
+        readVersion = o.readVersion;
+        writeVersion = o.writeVersion;
+        bucketCount = o.bucketCount;
+        bucketsCell = o.bucketsCell;
+        oldBucketCount = o.oldBucketCount;
+        oldBucketsCell = o.oldBucketsCell;
+        evacuated = o.evacuated;
+        overflowPages = o.overflowPages;
+        oldOverflowPages = o.oldOverflowPages;
+        freeRoot = o.freeRoot;
+        freeCells = o.freeCells;
+        allocatedCells = Math.max(allocatedCells, o.allocatedCells);
+        System.arraycopy(o.retiredCell, 0, retiredCell, 0, RETIRED_SLOTS);
+        System.arraycopy(o.retiredBuckets, 0, retiredBuckets, 0, RETIRED_SLOTS);
+        System.arraycopy(o.retiredOverflow, 0, retiredOverflow, 0, RETIRED_SLOTS);
+        journalCell = o.journalCell;
+        doublings = o.doublings;
+        sameSizeGrowths = o.sameSizeGrowths;
+        count = o.count;
+        copyA = o.copyA;
+        copyB = o.copyB;
+        crc = o.crc;
+    }
+
+    /**
      * The valid copy with the larger generation, with both copies' states recorded in it for
      * inspect; null when neither copy is valid.
      */
@@ -481,5 +578,88 @@ final class Header {
 
     static void endIntent(MemorySegment page) {
         page.set(LONG, INTENT_OP_OFFSET, INTENT_NONE);
+    }
+
+    // ---- writer lanes ----
+
+    static long laneOffset(int lane) {
+        return LANES_OFFSET + (long) lane * LANE_SIZE;
+    }
+
+    static long laneOp(MemorySegment page, int lane) {
+        return page.get(LONG, laneOffset(lane) + LANE_OP);
+    }
+
+    static long laneSlot(MemorySegment page, int lane) {
+        return page.get(LONG, laneOffset(lane) + LANE_SLOT);
+    }
+
+    static long laneCountBefore(MemorySegment page, int lane) {
+        return page.get(LONG, laneOffset(lane) + LANE_COUNT_BEFORE);
+    }
+
+    /** The lane's share of the entry count (signed: a lane may remove more than it inserted). */
+    static long laneCount(MemorySegment page, int lane) {
+        return (long) LIVE_WORD.getAcquire(page, laneOffset(lane) + LANE_COUNT);
+    }
+
+    static void setLaneCount(MemorySegment page, int lane, long count) {
+        LIVE_WORD.setRelease(page, laneOffset(lane) + LANE_COUNT, count);
+    }
+
+    /** Records the operation about to change {@code slotRef} in a lane; the op word is written last. */
+    static void beginLaneIntent(MemorySegment page, int lane, long op, long slotRef, long laneCountBefore) {
+        long at = laneOffset(lane);
+        page.set(LONG, at + LANE_SLOT, slotRef);
+        page.set(LONG, at + LANE_COUNT_BEFORE, laneCountBefore);
+        java.lang.invoke.VarHandle.storeStoreFence();
+        page.set(LONG, at + LANE_OP, op);
+        java.lang.invoke.VarHandle.storeStoreFence();
+    }
+
+    static void endLaneIntent(MemorySegment page, int lane) {
+        java.lang.invoke.VarHandle.storeStoreFence();
+        page.set(LONG, laneOffset(lane) + LANE_OP, INTENT_NONE);
+    }
+
+    /** Primary bucket {@code k} (0..2) that the lane's writer may have made odd, or NONE. */
+    static long laneBucket(MemorySegment page, int lane, int k) {
+        return page.get(LONG, laneOffset(lane) + LANE_BUCKETS + 8L * k) - 1;
+    }
+
+    /** Names the primary buckets (NONE for none) a writer is about to make odd; before it touches them. */
+    static void nameLaneBuckets(MemorySegment page, int lane, long a, long b, long c) {
+        long at = laneOffset(lane) + LANE_BUCKETS;
+        page.set(LONG, at, a + 1);
+        page.set(LONG, at + 8, b + 1);
+        page.set(LONG, at + 16, c + 1);
+        java.lang.invoke.VarHandle.storeStoreFence();
+    }
+
+    /** The entry count: the base count plus every lane's share. */
+    static long totalCount(MemorySegment page) {
+        long n = liveCount(page);
+        for (int lane = 0; lane < LANES; lane++) {
+            n += laneCount(page, lane);
+        }
+        return n;
+    }
+
+    /** The reuse epoch, read with acquire semantics (see {@link #EPOCH_OFFSET}). */
+    static long epoch(MemorySegment page) {
+        return (long) LIVE_WORD.getAcquire(page, (long) EPOCH_OFFSET);
+    }
+
+    /** The reuse epoch re-read at the end of an optimistic read: every earlier read stays before it. */
+    static long epochAfterReads(MemorySegment page) {
+        java.lang.invoke.VarHandle.acquireFence();
+        return (long) LIVE_WORD.getAcquire(page, (long) EPOCH_OFFSET);
+    }
+
+    /** Advances the reuse epoch (writers only, one at a time), fenced on both sides. */
+    static void advanceEpoch(MemorySegment page) {
+        java.lang.invoke.VarHandle.fullFence();
+        LIVE_WORD.setRelease(page, (long) EPOCH_OFFSET, (long) LIVE_WORD.get(page, (long) EPOCH_OFFSET) + 1);
+        java.lang.invoke.VarHandle.fullFence();
     }
 }

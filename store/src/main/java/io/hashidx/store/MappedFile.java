@@ -31,8 +31,16 @@ final class MappedFile implements AutoCloseable {
     private long chunkSize;
     private final Arena headerArena;
     private final MemorySegment header;
-    private MemorySegment[] chunks = new MemorySegment[0];
+    /** Published whole (a new array on every change), so a lock-free reader sees a consistent set. */
+    private volatile MemorySegment[] chunks = new MemorySegment[0];
     private Arena[] arenas = new Arena[0];
+    /**
+     * Mappings of a last, partial chunk that a longer mapping replaced. A lock-free reader or another
+     * writer may still be reading through one, so they stay mapped until the file is closed. The file
+     * grows geometrically (by at least an eighth of its size, or a whole bucket array), so they are few.
+     */
+    private final java.util.List<Arena> replaced = new java.util.ArrayList<>();
+    private volatile boolean closed;
     private long mappedEnd = DATA_START;
     private long size;
 
@@ -93,6 +101,15 @@ final class MappedFile implements AutoCloseable {
         return writable;
     }
 
+    /** The reader table beside the file, or null when this process could not open it. */
+    ReaderTable readers() {
+        return handle.readers();
+    }
+
+    FileLocks.Handle handle() {
+        return handle;
+    }
+
     /** The physical size of the file: every byte below it was really written. */
     long size() {
         return size;
@@ -102,8 +119,26 @@ final class MappedFile implements AutoCloseable {
         return header;
     }
 
+    /**
+     * The mapping of chunk {@code index}. After {@link #close()} there is none: a lock-free reader racing
+     * with close gets an IndexOutOfBoundsException here, or an IllegalStateException from a segment
+     * whose arena was closed, and turns either into CLOSED ({@link #isClosed()}).
+     */
     MemorySegment chunk(int index) {
         return chunks[index];
+    }
+
+    /** A reader process: learns how far a writer process has extended the file. */
+    synchronized void refreshSize() {
+        try {
+            size = Math.max(size, channel.size());
+        } catch (IOException e) {
+            throw HashIndexException.io(path, "reading the file size", e);
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     /**
@@ -149,8 +184,11 @@ final class MappedFile implements AutoCloseable {
         return m.contains("No space left") || m.contains("Disk quota exceeded") || m.contains("File too large");
     }
 
-    /** Maps whatever is needed so that bytes below {@code end} (at most the file size) are addressable. */
-    void ensureMapped(long end) {
+    /**
+     * Maps whatever is needed so that bytes below {@code end} (at most the file size) are addressable.
+     * Callers serialise it (the table's space lock); readers see the new chunk array as a whole.
+     */
+    synchronized void ensureMapped(long end) {
         if (end <= mappedEnd) {
             return;
         }
@@ -158,27 +196,26 @@ final class MappedFile implements AutoCloseable {
             throw new IllegalStateException("mapping past the end of the file: " + end + " > " + size);
         }
         int lastChunk = (int) ((size - 1 - DATA_START) / chunkSize);
-        if (lastChunk >= chunks.length) {
-            MemorySegment[] c = java.util.Arrays.copyOf(chunks, lastChunk + 1);
-            Arena[] a = java.util.Arrays.copyOf(arenas, lastChunk + 1);
-            chunks = c;
-            arenas = a;
+        MemorySegment[] c = java.util.Arrays.copyOf(chunks, Math.max(chunks.length, lastChunk + 1));
+        if (lastChunk >= arenas.length) {
+            arenas = java.util.Arrays.copyOf(arenas, lastChunk + 1);
         }
         for (int i = 0; i <= lastChunk; i++) {
             long chunkStart = DATA_START + i * chunkSize;
             long length = Math.min(chunkSize, size - chunkStart);
-            if (chunks[i] != null && chunks[i].byteSize() >= length) {
+            if (c[i] != null && c[i].byteSize() >= length) {
                 continue;
             }
             Arena arena = Arena.ofShared();
             MemorySegment seg = map(chunkStart, length, arena);
             Arena old = arenas[i];
-            chunks[i] = seg;
+            c[i] = seg;
             arenas[i] = arena;
             if (old != null) {
-                old.close();
+                replaced.add(old); // someone may still read through it: closed with the file
             }
         }
+        chunks = c;
         mappedEnd = size;
     }
 
@@ -205,15 +242,24 @@ final class MappedFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Unmaps everything. A lock-free reader still reading then gets an IllegalStateException from the
+     * closed arena (the JDK's handshake makes that safe, never a fault), which it reports as CLOSED.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
+        chunks = new MemorySegment[0];
         for (Arena a : arenas) {
             if (a != null) {
                 a.close();
             }
         }
+        for (Arena a : replaced) {
+            a.close();
+        }
+        replaced.clear();
         headerArena.close();
-        chunks = new MemorySegment[0];
         arenas = new Arena[0];
         handle.release();
     }

@@ -78,7 +78,8 @@ public final class Salvage implements AutoCloseable {
     private final List<Problem> problems = new ArrayList<>();
     private long problemsOmitted;
     private long expected = -1;
-    private long pendingOverwrite = NONE;
+    /** Slots whose overwrite a crash cut short (slot reference -> journal slot), from the intent records. */
+    private final java.util.Map<Long, Integer> pendingOverwrites = new java.util.HashMap<>();
     private long recovered;
     private long unreadableSlots;
     private long chainsCut;
@@ -158,6 +159,10 @@ public final class Salvage implements AutoCloseable {
         FileLocks.Handle handle = FileLocks.acquire(damaged, false, false);
         MappedFile file;
         try {
+            // a salvage reads cells that no header describes: no writer may change them meanwhile
+            if (!handle.holdWritersOut()) {
+                throw HashIndexException.locked(damaged, "another process has the file open for writing");
+            }
             file = new MappedFile(damaged, handle, false);
         } catch (RuntimeException e) {
             handle.release();
@@ -318,23 +323,25 @@ public final class Salvage implements AutoCloseable {
         return OptionalLong.empty();
     }
 
-    /** The entry count and the intent record of the operation a crash cut short (FORMAT.md section 6). */
+    /**
+     * The entry count and the intent records of the operations a crash cut short (FORMAT.md section 4):
+     * the version-1 record, then every writer lane's.
+     */
     private void readLiveArea() {
         long count = Header.liveCount(page);
         long op = Header.intentOp(page);
         if (op != Header.INTENT_NONE) {
-            long ref = Header.intentSlot(page);
-            long cell = ref / SLOTS;
-            if (op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE || ref < 0 || !readable(cell)) {
-                problem("intent", Header.INTENT_OP_OFFSET, "the intent record (operation " + op + ", slot " + ref
-                        + ") is damaged or names a cell outside the file; ignored");
-            } else {
-                boolean live = layout.tophash(cell, (int) (ref % SLOTS)) >= MIN_TOPHASH;
-                count = Header.countAfterIntent(op, Header.intentCountBefore(page), live);
-                if (op == Header.INTENT_OVERWRITE) {
-                    pendingOverwrite = ref;
-                }
+            count = replayedCount(op, Header.intentSlot(page), Header.intentCountBefore(page), count, 0,
+                    Header.INTENT_OP_OFFSET, "the intent record");
+        }
+        for (int lane = 0; lane < Header.LANES; lane++) {
+            long laneCount = Header.laneCount(page, lane);
+            long laneOp = Header.laneOp(page, lane);
+            if (laneOp != Header.INTENT_NONE) {
+                laneCount = replayedCount(laneOp, Header.laneSlot(page, lane), Header.laneCountBefore(page, lane),
+                        laneCount, lane, Header.laneOffset(lane), "the intent record of writer lane " + lane);
             }
+            count += laneCount;
         }
         long capacity = (scan ? cellsInFile : Math.min(cellsInFile, h.allocatedCells)) * SLOTS;
         if (count < 0 || count > capacity + missingCells * SLOTS) {
@@ -343,6 +350,21 @@ public final class Salvage implements AutoCloseable {
         } else {
             expected = count;
         }
+    }
+
+    /** The count after one intent record's operation; an overwrite's slot is read from the journal. */
+    private long replayedCount(long op, long ref, long before, long count, int journalSlot, long offset, String what) {
+        long cell = ref / SLOTS;
+        if (op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE || ref < 0 || !readable(cell)) {
+            problem("intent", offset, what + " (operation " + op + ", slot " + ref
+                    + ") is damaged or names a cell outside the file; ignored");
+            return count;
+        }
+        boolean live = layout.tophash(cell, (int) (ref % SLOTS)) >= MIN_TOPHASH;
+        if (op == Header.INTENT_OVERWRITE) {
+            pendingOverwrites.put(ref, journalSlot);
+        }
+        return Header.countAfterIntent(op, before, live);
     }
 
     public int keyWidth() {
@@ -528,12 +550,13 @@ public final class Salvage implements AutoCloseable {
 
     /** The slot's value, or the journal's image of it when a crash cut its overwrite short. */
     private byte[] valueOf(long c, int i, byte[] key) {
-        if (c * SLOTS + i == pendingOverwrite) {
-            pendingOverwrite = NONE;
-            if (readable(h.journalCell) && lengthsFit(h.journalCell, 0) && layout.keyEquals(h.journalCell, 0, key)) {
-                return layout.value(h.journalCell, 0);
+        Integer journalSlot = pendingOverwrites.remove(c * SLOTS + i);
+        if (journalSlot != null) {
+            int j = journalSlot;
+            if (readable(h.journalCell) && lengthsFit(h.journalCell, j) && layout.keyEquals(h.journalCell, j, key)) {
+                return layout.value(h.journalCell, j);
             }
-            problem("intent", layout.slotOffset(h.journalCell, 0), "the overwrite a crash cut short (cell " + c
+            problem("intent", layout.slotOffset(h.journalCell, j), "the overwrite a crash cut short (cell " + c
                     + " slot " + i + ") could not be read from the journal; the slot's own value was kept");
         }
         return layout.value(c, i);

@@ -40,7 +40,10 @@ import java.util.List;
  *
  * <h2>Retired arrays</h2>
  * An old array is retired when its growth completes. Iterators that started before that may still
- * read it, so it goes to the free list only once every such iterator is gone (reclaim by stamp). The
+ * read it, so it goes to the free list only once every such iterator is gone (reclaim by stamp), and
+ * once no reader process pins it in the reader table ({@link ReaderTable}: a reader pins the arrays
+ * retired at the end of the growth under way when it last read the header, or of the next growth, and
+ * later ones). The
  * header lists the eight oldest retired arrays; an array retired while eight are waiting is recorded
  * in the retired arrays themselves: the reserved word of the first cell of the newest listed array
  * links to it, and its overflow page count is in the reserved word of its own second cell. Iterators
@@ -67,8 +70,14 @@ final class Space {
     private final BucketLayout layout;
     private final MappedFile file;
     private final MemorySegment page;
+    /** The reader table, for a writer that has one; null for a reader or a writer that keeps readers out. */
+    private final ReaderTable readers;
 
-    private record Retired(long cell, long buckets, long overflow, long stamp) {
+    /**
+     * A retired array: its cells, the in-process iterator stamp and the growth at whose end it was
+     * retired (reader processes pin by growth; see {@link ReaderTable}).
+     */
+    private record Retired(long cell, long buckets, long overflow, long stamp, long growth) {
     }
 
     private final ArrayDeque<Retired> retired = new ArrayDeque<>();
@@ -84,9 +93,11 @@ final class Space {
         this.layout = layout;
         this.file = file;
         this.page = file.header();
+        this.readers = file.writable() ? file.readers() : null;
+        // the growth at whose end an array listed here was retired is not recorded: at most the current one
         for (int i = 0; i < Header.RETIRED_SLOTS; i++) {
             if (h.retiredCell[i] != NONE) {
-                retired.add(new Retired(h.retiredCell[i], h.retiredBuckets[i], h.retiredOverflow[i], 0));
+                retired.add(new Retired(h.retiredCell[i], h.retiredBuckets[i], h.retiredOverflow[i], 0, h.growths()));
             }
         }
         if (retired.size() == Header.RETIRED_SLOTS) {
@@ -254,6 +265,15 @@ final class Space {
         return pages;
     }
 
+    /**
+     * Makes sure that an insert's overflow page can be had without extending the file: the one slow
+     * step of taking a page, done before the writer marks its bucket as being written. DISK_FULL when
+     * the file cannot be extended, before anything changed.
+     */
+    void ensureSpareForInsert() {
+        ensureSpare(evacuationReserve + 1);
+    }
+
     /** Cells that can be taken without extending the file: the free list and the written tail of the file. */
     long spareCells() {
         return h.freeCells + layout.cellsWithin(file.size()) - h.allocatedCells;
@@ -376,6 +396,9 @@ final class Space {
     void retireArray(long cell, long buckets, long overflow) {
         evacuationReserve = 0;
         stamp++;
+        // its first cell's reserved word held old bucket 0's version: from now on it is the link to the
+        // array retired after it, 0 while there is none (the caller advanced the reuse epoch already)
+        layout.setReservedWord(cell, 0);
         if (retired.size() >= Header.RETIRED_SLOTS) {
             // no header slot left: link it from the newest retired array (see the class comment)
             Retired last = retired.peekLast();
@@ -392,7 +415,7 @@ final class Space {
             layout.setReservedWord(last.cell(),
                     (cell + 1) | (shift == 0 ? 0 : LINK_DOUBLED | (long) (shift - 1) << LINK_SHIFT_BITS));
         }
-        retired.add(new Retired(cell, buckets, overflow, stamp));
+        retired.add(new Retired(cell, buckets, overflow, stamp, h.growths()));
         mirrorRetired();
         h.store(page);
         releaseRetired(false);
@@ -427,7 +450,7 @@ final class Space {
                                 + ", which lie outside the " + h.allocatedCells + " allocated cells or are in use");
             }
             long overflow = buckets > 1 ? layout.reservedWord(next + 1) : chainLength(next) - 1;
-            r = new Retired(next, buckets, overflow, 0);
+            r = new Retired(next, buckets, overflow, 0, h.growths());
             retired.add(r);
         }
     }
@@ -449,11 +472,23 @@ final class Space {
         return a < b + m && b < a + n;
     }
 
-    /** Moves retired arrays that no live iterator can still read onto the free list. */
+    /**
+     * Moves retired arrays that no live iterator and no reader process can still read onto the free
+     * list. {@code closing}: iterators of this process are gone (reader processes still count).
+     */
     void releaseRetired(boolean closing) {
+        if (retired.isEmpty()) {
+            return;
+        }
         long oldestCursor = closing ? Long.MAX_VALUE : oldestCursorStamp();
+        long oldestPin = readers == null ? ReaderTable.NO_PIN : readers.oldestPin();
         boolean changed = false;
-        while (!retired.isEmpty() && retired.peek().stamp() <= oldestCursor) {
+        while (!retired.isEmpty() && retired.peek().stamp() <= oldestCursor && retired.peek().growth() < oldestPin) {
+            if (!changed) {
+                // a lock-free reader that read a geometry still naming this array (a header re-read
+                // before the retiring update, in another process) must fail its validation from now on
+                Header.advanceEpoch(page);
+            }
             Retired r = retired.poll();
             pushRun(r.cell(), r.buckets(), r.overflow());
             changed = true;
@@ -504,6 +539,20 @@ final class Space {
     synchronized long register(Table.Cursor cursor) {
         cursors.add(new WeakReference<>(cursor));
         return stamp;
+    }
+
+    /** The oldest retirement that a live iterator may read ({@link Header#oldestReadable} at its start); MAX when none. */
+    synchronized long oldestCursorGrowth() {
+        long min = Long.MAX_VALUE;
+        for (int i = cursors.size() - 1; i >= 0; i--) {
+            Table.Cursor c = cursors.get(i).get();
+            if (c == null || c.finished()) {
+                cursors.remove(i);
+            } else {
+                min = Math.min(min, c.growth());
+            }
+        }
+        return min;
     }
 
     /** The smallest stamp of a live iterator, i.e. the oldest retirement it may still read; MAX when none. */

@@ -12,9 +12,12 @@ import static io.hashidx.store.BucketLayout.SLOTS;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.AbstractMap;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.random.RandomGenerator;
 
 /**
@@ -61,10 +64,69 @@ import java.util.random.RandomGenerator;
  * the new slot image into the journal cell, records an intent, copies it over the slot, and clears the
  * intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
  * knows whether the operation in flight changed the count.
+ *
+ * <h2>Lock-free reads</h2>
+ * Lookups take no lock and write no shared memory. Each primary bucket (a bucket of the current array,
+ * or of the old array while growing) carries a <em>version</em> in its reserved word: a sequence lock
+ * over its whole chain, odd while a writer is inside ({@link BucketLayout#enterBucket}). A reader reads
+ * the version, the chain and the value, then the version again, and reads again when it changed or was
+ * odd. What makes that sound, hazard by hazard:
+ * <ul>
+ *   <li><b>Where versions live.</b> Only primary buckets have one; it covers every page of the chain,
+ *       since every store to a chain happens with the primary's version odd. Overflow pages keep zero
+ *       there. But cells leave the structure: a retired array's reserved words become retired-array
+ *       links, freed cells carry free-run links in that word, and reused cells are zeroed. A reader
+ *       that still reads such a cell as a bucket could see a stable, even "version" over garbage. The
+ *       <em>reuse epoch</em> (a word of the live area, {@link Header#EPOCH_OFFSET}) closes that: it
+ *       advances whenever the set of primary buckets changes (growth start, growth end) and before a
+ *       retired array's cells are freed, and a read is valid only if the epoch is the same at its end.
+ *   <li><b>Geometry.</b> Bucket counts and arrays are read from one immutable {@link Geometry},
+ *       published through a volatile field before the epoch advances, so a reader never mixes the
+ *       old array of one growth with the new array of another. The read path is a function of the
+ *       mapped bytes and that snapshot: a reader in another process can build the snapshot from a
+ *       header it re-reads when the epoch changes.
+ *   <li><b>Garbage while reading.</b> A chain that changes under a reader can show a length beyond the
+ *       width, a link outside the file or a cycle (CORRUPT), or a cell of a chunk not mapped yet. Such
+ *       an exception is a retry when the read does not validate, and stays an error when it does.
+ *   <li><b>Mappings.</b> {@link MappedFile} publishes its chunk array whole and keeps a replaced mapping
+ *       of the last chunk until close, so a reader holding it reads valid bytes. When the index is
+ *       closed under a reader, the reader's access fails (an unmapped chunk, or the JDK's closed-arena
+ *       check, never a fault) and the reader reports CLOSED.
+ *   <li><b>Bounded retries.</b> After {@link #OPTIMISTIC_ATTEMPTS} failed attempts (the first spin,
+ *       the rest yield) a reader takes the writers' lock shared and reads once under it, so a reader
+ *       never spins forever. An odd version seen under that lock has no writer behind it: a writer of
+ *       another process was killed inside. Its lane names the bucket (FORMAT.md section 4), the next
+ *       read-write open makes exactly those versions even again, a read-only open tells its readers not
+ *       to wait for them, and in the meantime a reader gets CORRUPT naming the bucket, not a hang.
+ * </ul>
  */
 final class Table {
     /** Evacuations that close() performs at most before leaving the rest for later. */
     static final long CLOSE_EVACUATION_BOUND = 1 << 16;
+    /** Optimistic read attempts before a reader waits for the writers instead (see {@link #lookup}). */
+    static final int OPTIMISTIC_ATTEMPTS = 64;
+    /** Attempts that only spin before a reader starts yielding its core to the writer it waits for. */
+    private static final int SPIN_ATTEMPTS = 8;
+
+    /**
+     * Which cells are primary buckets: the current array and, while growing, the old one. Immutable and
+     * published whole through {@link #geometry}, so a lock-free reader sees one consistent picture; the
+     * reuse epoch tells it when the picture it read is no longer the one in force.
+     */
+    record Geometry(long bucketCount, long bucketsCell, long oldBucketCount, long oldBucketsCell) {
+        boolean growing() {
+            return oldBucketCount != 0;
+        }
+
+        /** While growing: the old bucket whose entries go to new bucket {@code bucket} (a growth by 2^k). */
+        long oldIndexOf(long bucket) {
+            return bucket >>> Long.numberOfTrailingZeros(bucketCount / oldBucketCount);
+        }
+
+        static Geometry of(Header h) {
+            return new Geometry(h.bucketCount, h.bucketsCell, h.oldBucketCount, h.oldBucketsCell);
+        }
+    }
 
     final Header h;
     final BucketLayout layout;
@@ -78,10 +140,30 @@ final class Table {
     private int[] scratchDestinations = new int[4 * SLOTS];
     private byte[] scratchTops = new byte[4 * SLOTS];
     private Destination[] destinationBuckets = new Destination[4];
-    /** For a read-only open after a crash in the middle of an overwrite: that slot's value is in the journal. */
-    private long pendingOverwrite = NONE;
+    /**
+     * For a read-only open after a crash in the middle of overwrites: those slots' values are in the
+     * journal, at the slot references in {@link #pendingImages}.
+     */
+    private long[] pendingRefs = new long[0];
+    private long[] pendingImages = new long[0];
+    /**
+     * For a read-only open after a crash: primary buckets whose versions a killed writer left odd (its
+     * lane names them). Nobody will make them even while this process reads, so readers do not wait.
+     */
+    private long[] deadOdd = new long[0];
     /** Counts writes, so an iterator can tell that an entry it looked ahead at may have changed. */
     private long writes;
+    /**
+     * Writers take it exclusively; diagnostics, iteration steps and readers that gave up on optimistic
+     * reads take it shared. Lookups take no lock at all.
+     */
+    final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** The geometry in force; see {@link Geometry}. */
+    private volatile Geometry geometry;
+    /** The entry count (the live area's base count plus every lane's share). */
+    private volatile long liveEntries;
+    /** The lane the writer uses: one writer at a time, so always lane 0. */
+    private static final int LANE = 0;
     /**
      * Old buckets evacuated in the growth under way, above the mark too; -1 until first asked for after
      * an open (then counted once), so opening stays free of scans.
@@ -89,6 +171,24 @@ final class Table {
     private volatile long evacuatedCount = -1;
     /** The entries the last {@link #reserve} made room for, in this process (not recorded in the file). */
     private long reservedFor;
+    /** A read-only table's slot in the reader table, or -1 (a writer, or no reader table: no writer can come). */
+    private final int readerSlot;
+    /** A read-only table: what its geometry was read at (see {@link #stale()}). */
+    private volatile ReaderView view;
+    /** Whether opening read-write replayed an interrupted overwrite (the header is then stored). */
+    private boolean replayedOverwrite;
+
+    /**
+     * Signals that a read-only table's view of the file is older than what a writer process left in
+     * it: the read is repeated after {@link #refresh()}. Thrown without a stack trace.
+     */
+    static final class Stale extends RuntimeException {
+        static final Stale INSTANCE = new Stale();
+
+        private Stale() {
+            super("the header changed", null, false, false);
+        }
+    }
 
     Table(Header h, MappedFile file) {
         this.h = h;
@@ -100,34 +200,204 @@ final class Table {
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
         recover();
+        this.geometry = Geometry.of(h);
+        ReaderTable readers = writable ? null : file.readers();
+        if (readers != null) {
+            // pin what this header shows, then read the header again: whatever that second read shows was
+            // not freed before the pin was visible (FORMAT.md section 11)
+            readerSlot = readers.claim();
+            readers.pin(readerSlot, h.oldestReadable());
+            refresh();
+        } else {
+            readerSlot = -1;
+            view = new ReaderView(geometry, Header.epoch(page), Header.generationWord(page));
+        }
     }
 
     long count() {
-        return h.count;
+        if (writable || file.readers() == null) {
+            return liveEntries; // nobody else writes: counted when opened
+        }
+        // beside a writer process: the live area now. While no writer is at work (perhaps one died in
+        // an operation), its intent records tell the outcome; a live writer's count is exact before the
+        // operation it has in flight.
+        FileLocks.Handle handle = file.handle();
+        if (handle.holdWritersOut()) {
+            try {
+                return countFromLiveArea(true);
+            } finally {
+                handle.letWritersIn();
+            }
+        }
+        return countFromLiveArea(false);
+    }
+
+    /** The entry count in the live area: base count plus every lane's share, replaying intents when {@code settle}. */
+    private long countFromLiveArea(boolean settle) {
+        long total = Header.liveCount(page);
+        long op = Header.intentOp(page);
+        if (settle && op != Header.INTENT_NONE) {
+            total = settledCount(op, Header.intentSlot(page), Header.intentCountBefore(page), total);
+        }
+        for (int lane = 0; lane < Header.LANES; lane++) {
+            long n = Header.laneCount(page, lane);
+            long laneOp = Header.laneOp(page, lane);
+            if (settle && laneOp != Header.INTENT_NONE) {
+                n = settledCount(laneOp, Header.laneSlot(page, lane), Header.laneCountBefore(page, lane), n);
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    private long settledCount(long op, long ref, long before, long otherwise) {
+        if (ref < 0 || ref / SLOTS >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
+            return otherwise;
+        }
+        return Header.countAfterIntent(op, before, layout.tophash(ref / SLOTS, (int) (ref % SLOTS)) >= MIN_TOPHASH);
+    }
+
+    Geometry geometry() {
+        return geometry;
+    }
+
+    private void setCount(long n) {
+        h.count = n;
+        liveEntries = n;
+    }
+
+    // ---------------------------------------------------------------- following a writer process
+
+    /**
+     * A read-only table's geometry with what it was read at: the reuse epoch (read before the header)
+     * and copy A's generation word. A read is valid only under the epoch its geometry was read at: in
+     * this process nobody publishes a new geometry before the epoch moves, as the writer does for its own
+     * readers, so a read that finds another epoch at its start reads the header again first.
+     */
+    private record ReaderView(Geometry geometry, long epoch, long generationWord) {
+    }
+
+    /** Whether a writer process changed the header or the set of primary buckets since this read-only table read them. */
+    boolean stale() {
+        if (writable) {
+            return false;
+        }
+        ReaderView v = view;
+        return Header.epoch(page) != v.epoch() || Header.generationWord(page) != v.generationWord();
+    }
+
+    /**
+     * Read-only: reads the header again (the newest consistent copy), maps what the file has grown by,
+     * re-reads the intent records (only while no writer is at work: a live writer's are its operations in
+     * flight), publishes the new geometry and moves this process's pin in the reader table up to the
+     * oldest array it may still read: the one its header shows, or one an open iterator started on.
+     * Callers hold the writers' lock, which in a read-only table only refreshes take exclusively.
+     */
+    void refresh() {
+        long epoch = Header.epoch(page);
+        long word = Header.generationWord(page);
+        Header fresh = Header.loadConsistent(page, file.path());
+        h.adopt(fresh);
+        file.refreshSize();
+        if (layout.endOfCells(h.allocatedCells) > file.size()) {
+            throw HashIndexException.corrupt(file.path(), file.size(), "truncated: the file is " + file.size()
+                    + " bytes but its header describes " + layout.endOfCells(h.allocatedCells) + " bytes");
+        }
+        file.ensureMapped(layout.endOfCells(h.allocatedCells));
+        recover();
+        geometry = Geometry.of(h);
+        view = new ReaderView(geometry, epoch, word);
+        evacuatedCount = -1;
+        movePin();
+    }
+
+    /**
+     * Read-only: reads the header again when a writer process changed it. Under the read lock (an
+     * iterator's step) it cannot: it throws {@link Stale}, and the caller refreshes and repeats the step.
+     */
+    private void ensureFresh(boolean force) {
+        if (!force && !stale()) {
+            return;
+        }
+        if (lock.getReadHoldCount() > 0) {
+            throw Stale.INSTANCE;
+        }
+        lock.writeLock().lock();
+        try {
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            if (force || stale()) {
+                refresh();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Moves this reader's pin up to the oldest array it may still read: what its header shows, or an
+     * older one that an open iterator started on. Only ever up (what the header shows was read while the
+     * older pin was visible). A lookup of this process that still reads with the geometry before is
+     * covered by the reuse epoch: the writer advances it before it frees an array.
+     */
+    private synchronized void movePin() {
+        if (readerSlot >= 0) {
+            file.readers().pin(readerSlot, Math.min(h.oldestReadable(), space.oldestCursorGrowth()));
+        }
+    }
+
+    /** Closing a read-only table: its slot in the reader table is freed. */
+    private void leaveReaderTable() {
+        if (readerSlot >= 0) {
+            file.readers().release(readerSlot);
+        }
     }
 
     // ---------------------------------------------------------------- open-time recovery
 
-    /** Replays the intent record of an operation cut short by a crash; bounded work, no scan. */
+    /**
+     * Replays what a crash cut short; bounded work, no scan. First the version-1 intent record (a file
+     * last written by version 1), then every writer lane: its operation in flight (the count and an
+     * interrupted overwrite, as FORMAT.md section 6 says for the one writer of version 1), and the
+     * primary buckets it named whose versions are still odd, which become even (read-only: readers are
+     * told not to wait for them). Read-only beside a live writer process, the intent records and the
+     * chain record are that writer's operations in flight, not a crash's: they are read only while
+     * writers are held out.
+     */
     private void recover() {
+        FileLocks.Handle handle = file.handle();
+        boolean beside = !writable && file.readers() != null;
+        if (beside) {
+            pendingRefs = new long[0];
+            pendingImages = new long[0];
+            deadOdd = new long[0];
+            if (!handle.holdWritersOut()) {
+                space.opened();
+                return;
+            }
+        }
+        try {
+            recoverRecords();
+        } finally {
+            if (beside) {
+                handle.letWritersIn();
+            }
+        }
+    }
+
+    private void recoverRecords() {
         long op = Header.intentOp(page);
         long count = Header.liveCount(page);
         if (op != Header.INTENT_NONE) {
             long ref = Header.intentSlot(page);
             long before = Header.intentCountBefore(page);
+            checkIntent(ref, op, Header.INTENT_OP_OFFSET);
             long cell = ref / SLOTS;
             int slot = (int) (ref % SLOTS);
-            if (ref < 0 || cell >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
-                throw HashIndexException.corrupt(file.path(), Header.INTENT_OP_OFFSET,
-                        "intent record names slot " + ref + " outside the file or an unknown operation " + op);
-            }
             count = Header.countAfterIntent(op, before, layout.tophash(cell, slot) >= MIN_TOPHASH);
             if (op == Header.INTENT_OVERWRITE) {
-                if (writable) {
-                    layout.copySlot(h.journalCell, 0, cell, slot);
-                } else {
-                    pendingOverwrite = ref;
-                }
+                replayOverwrite(ref, 0);
             }
             if (writable) {
                 Header.setLiveCount(page, count);
@@ -135,34 +405,351 @@ final class Table {
                 Header.endIntent(page);
             }
         }
-        h.count = count;
+        long total = count;
+        for (int lane = 0; lane < Header.LANES; lane++) {
+            total += recoverLane(lane);
+        }
+        setCount(total);
         boolean chainChanged = space.recoverChainChange(writable);
         if (writable) {
+            boolean upgrade = h.readVersion < Header.READ_VERSION || h.writeVersion < Header.WRITE_VERSION;
+            h.readVersion = Header.READ_VERSION;
+            h.writeVersion = Header.WRITE_VERSION;
             space.releaseRetired(true);
-            if (chainChanged || !h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
+            // an overwrite replayed: reader processes that read its slot from the journal must stop
+            // (the next overwrite reuses the journal), so the generation they watch moves on
+            if (upgrade || replayedOverwrite || chainChanged || !h.copyA.valid() || !h.copyB.valid()
+                    || h.copyA.generation() != h.copyB.generation()) {
                 h.store(page);
             }
         }
         space.opened();
     }
 
-    // ---------------------------------------------------------------- lookup
+    /** Replays one lane; returns its share of the entry count. */
+    private long recoverLane(int lane) {
+        long op = Header.laneOp(page, lane);
+        long count = Header.laneCount(page, lane);
+        if (op != Header.INTENT_NONE) {
+            long ref = Header.laneSlot(page, lane);
+            checkIntent(ref, op, Header.laneOffset(lane));
+            count = Header.countAfterIntent(op, Header.laneCountBefore(page, lane),
+                    layout.tophash(ref / SLOTS, (int) (ref % SLOTS)) >= MIN_TOPHASH);
+            if (op == Header.INTENT_OVERWRITE) {
+                replayOverwrite(ref, lane);
+            }
+            if (writable) {
+                Header.setLaneCount(page, lane, count);
+                Header.endLaneIntent(page, lane);
+            }
+        }
+        for (int k = 0; k < Header.LANE_BUCKET_WORDS; k++) {
+            long cell = Header.laneBucket(page, lane, k);
+            // a name left from an operation that finished is harmless: that version is even by now
+            if (cell != NONE && isPrimary(cell)) {
+                repairVersion(cell);
+                if (h.growing() && cell >= h.oldBucketsCell && cell - h.oldBucketsCell < h.oldBucketCount) {
+                    // an evacuation enters every destination of its old bucket (a growth by 2^k has 2^k)
+                    int shift = h.growthShift();
+                    long first = h.bucketsCell + ((cell - h.oldBucketsCell) << shift);
+                    for (long c = first; c < first + (1L << shift); c++) {
+                        repairVersion(c);
+                    }
+                }
+            }
+        }
+        if (writable) {
+            Header.nameLaneBuckets(page, lane, NONE, NONE, NONE);
+        }
+        return count;
+    }
 
-    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE. */
-    long find(byte[] key) {
+    /** A version a killed writer left odd becomes even (read-only: readers are told not to wait for it). */
+    private void repairVersion(long cell) {
+        if ((layout.version(cell) & 1) != 0) {
+            if (writable) {
+                layout.setVersion(cell, layout.version(cell) + 1);
+            } else if (!deadOdd(cell)) {
+                deadOdd = append(deadOdd, cell);
+            }
+        }
+    }
+
+    private void checkIntent(long ref, long op, long offset) {
+        if (ref < 0 || ref / SLOTS >= h.allocatedCells || op < Header.INTENT_INSERT || op > Header.INTENT_REMOVE) {
+            throw HashIndexException.corrupt(file.path(), offset,
+                    "intent record names slot " + ref + " outside the file or an unknown operation " + op);
+        }
+    }
+
+    /** An overwrite cut short: its new image is in journal slot {@code journalSlot}. */
+    private void replayOverwrite(long ref, int journalSlot) {
+        if (writable) {
+            replayedOverwrite = true;
+            layout.copySlot(h.journalCell, journalSlot, ref / SLOTS, (int) (ref % SLOTS));
+        } else {
+            pendingRefs = append(pendingRefs, ref);
+            pendingImages = append(pendingImages, h.journalCell * SLOTS + journalSlot);
+        }
+    }
+
+    private static long[] append(long[] a, long v) {
+        long[] b = Arrays.copyOf(a, a.length + 1);
+        b[a.length] = v;
+        return b;
+    }
+
+    /** A copied slot of a read-only iterator: its key, and its value (null for an entry marked evacuated). */
+    private record SlotCopy(byte[] key, byte[] value) {
+    }
+
+    private static boolean isPrimaryIn(Geometry g, long cell) {
+        return (cell >= g.bucketsCell() && cell - g.bucketsCell() < g.bucketCount())
+                || (g.growing() && cell >= g.oldBucketsCell() && cell - g.oldBucketsCell() < g.oldBucketCount());
+    }
+
+    private boolean isPrimary(long cell) {
+        return (cell >= h.bucketsCell && cell - h.bucketsCell < h.bucketCount)
+                || (h.growing() && cell >= h.oldBucketsCell && cell - h.oldBucketsCell < h.oldBucketCount);
+    }
+
+    // ---------------------------------------------------------------- lock-free lookup
+
+    /** What a lookup does with the slot it found (NONE when the key is absent), inside the optimistic read. */
+    interface ValueReader<R> {
+        R read(Table t, long ref, byte[] dest);
+    }
+
+    private static final Object RETRY = new Object();
+
+    /**
+     * Looks {@code key} up without taking a lock or writing shared memory (a sequence-lock read, see
+     * the class comment): reads the reuse epoch, the geometry, the version of the one primary bucket
+     * that holds the key (the old bucket while it is not evacuated, else the current one), searches its
+     * chain and lets {@code reader} copy what it needs, then re-reads the version and the epoch; a
+     * change, or an odd version (a writer inside), means try again. After {@link #OPTIMISTIC_ATTEMPTS}
+     * attempts it reads under the writers' lock, so a reader never spins without bound.
+     */
+    <R> R lookup(byte[] key, byte[] dest, ValueReader<R> reader) {
         long hash = Hashing.hash(key, h.seed);
         int top = Hashing.tophash(hash);
+        if (!writable) {
+            return lookupBesideWriter(hash, top, key, dest, reader);
+        }
+        for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+            if (attempt > 0) {
+                backOff(attempt);
+            }
+            Object r = attempt(hash, top, key, dest, reader);
+            if (r != RETRY) {
+                @SuppressWarnings("unchecked")
+                R result = (R) r;
+                return result;
+            }
+        }
+        return lockedLookup(hash, top, key, dest, reader);
+    }
+
+    /**
+     * A read-only table's lookup: the same optimistic read, with the geometry read from the header
+     * (again when a writer process changed it). There is no lock to fall back on (the writer is another
+     * process), so it retries until a read validates, reading the header again after a few failures (a
+     * link to a cell this view does not know yet fails until then). A version that stays odd belongs to
+     * a writer that is slow or dead: once no writer holds the file, reading the header again replays the
+     * dead writer's lanes and the read goes on. A validated read that fails twice on an unchanged header
+     * is the file's error.
+     */
+    private <R> R lookupBesideWriter(long hash, int top, byte[] key, byte[] dest, ValueReader<R> reader) {
+        long failedAt = Long.MIN_VALUE;
+        for (int attempt = 0; ; attempt++) {
+            ensureFresh(attempt >= 2 && attempt % 4 == 2);
+            if (attempt > 0) {
+                backOff(Math.min(attempt, OPTIMISTIC_ATTEMPTS));
+            }
+            Object r;
+            try {
+                r = attempt(hash, top, key, dest, reader);
+            } catch (HashIndexException.FileFormat e) {
+                long generation = h.generation;
+                if (failedAt == generation && !stale()) {
+                    throw e;
+                }
+                failedAt = generation;
+                ensureFresh(true);
+                continue;
+            }
+            if (r != RETRY) {
+                @SuppressWarnings("unchecked")
+                R result = (R) r;
+                return result;
+            }
+            if (attempt >= STUCK_ATTEMPTS && attempt % OPTIMISTIC_ATTEMPTS == 0) {
+                refuseStuckVersion(hash);
+            }
+        }
+    }
+
+    /** Attempts after which a read-only lookup that never validates asks whether a writer is still at work. */
+    private static final int STUCK_ATTEMPTS = 16 * OPTIMISTIC_ATTEMPTS;
+
+    /**
+     * A lookup that has failed to validate for long: when no writer holds the file (so nothing can
+     * change), a version that stays odd is damage that no lane explains (each refresh settles what a
+     * dead writer's lanes name): CORRUPT, naming the bucket, instead of a hang.
+     */
+    private void refuseStuckVersion(long hash) {
+        FileLocks.Handle handle = file.handle();
+        if (!handle.holdWritersOut()) {
+            return; // a writer is at work: it will leave the bucket
+        }
+        try {
+            ensureFresh(true);
+            long primary = primaryOf(hash);
+            if ((layout.version(primary) & 1) != 0 && !deadOdd(primary)) {
+                throw HashIndexException.corrupt(file.path(), layout.cellOffset(primary) + BucketLayout.VERSION_OFFSET,
+                        "bucket at cell " + primary + " is marked as being written (odd version) but no writer has "
+                                + "the file open; open the file read-write to repair it");
+            }
+        } finally {
+            handle.letWritersIn();
+        }
+    }
+
+    /** A read-only table's value of {@code key} as a validated lookup finds it, or null. */
+    byte[] lookupValue(byte[] key) {
+        return lookup(key, null, (t, ref, dest) -> ref < 0 ? null : t.value(ref));
+    }
+
+    private static void backOff(int attempt) {
+        if (attempt < SPIN_ATTEMPTS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    /** One optimistic attempt: the result, or RETRY when what it read may be torn or stale. */
+    private Object attempt(long hash, int top, byte[] key, byte[] dest, ValueReader<?> reader) {
+        long primary = NONE;
+        long version = 0;
+        long epoch = 0;
+        try {
+            epoch = Header.epoch(page);
+            Geometry g = geometry;
+            if (!writable) {
+                ReaderView v = view;
+                if (v.epoch() != epoch) {
+                    return RETRY; // the primary buckets changed since this view was read: read the header again
+                }
+                g = v.geometry();
+            }
+            boolean oldBucket = false;
+            if (g.growing()) {
+                long old = g.oldBucketsCell() + Hashing.bucketIndex(hash, g.oldBucketCount());
+                long v = layout.version(old);
+                // an evacuated mark is final for the growth, so it needs no validation of its own
+                if (!isEvacuated(old)) {
+                    primary = old;
+                    version = v;
+                    oldBucket = true;
+                }
+            }
+            if (primary == NONE) {
+                primary = g.bucketsCell() + Hashing.bucketIndex(hash, g.bucketCount());
+                version = layout.version(primary);
+            }
+            if ((version & 1) != 0 && !deadOdd(primary)) {
+                return RETRY; // a writer is inside
+            }
+            Object r = reader.read(this, valueRef(layout.find(primary, key, top, oldBucket)), dest);
+            return unchanged(primary, version, epoch) ? r : RETRY;
+        } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
+            // garbage read from a chain that changed under us (a bad length or link, a chunk not yet
+            // mapped) is a retry when the read does not validate, and an error when it does
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            if (primary == NONE || !unchanged(primary, version, epoch)) {
+                return RETRY;
+            }
+            if (e instanceof HashIndexException) {
+                throw e;
+            }
+            return RETRY;
+        }
+    }
+
+    private boolean unchanged(long primary, long version, long epoch) {
+        return layout.versionAfterReads(primary) == version && Header.epochAfterReads(page) == epoch;
+    }
+
+    /** Whether a read-only open found that a killed writer's lane names {@code cell} with an odd version. */
+    boolean deadOdd(long cell) {
+        for (long c : deadOdd) {
+            if (c == cell) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The fallback after too many optimistic attempts: under the writers' lock nothing changes, so one
+     * read is stable. An odd version here has no writer in this process behind it: a writer killed in
+     * the middle of an update left it, and only opening the file read-write repairs that.
+     */
+    private <R> R lockedLookup(long hash, int top, byte[] key, byte[] dest, ValueReader<R> reader) {
+        lock.readLock().lock();
+        try {
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            long ref = find(hash, top, key);
+            return reader.read(this, ref, dest);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- lookup under the lock
+
+    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE; the caller excludes writers. */
+    long find(byte[] key) {
+        long hash = Hashing.hash(key, h.seed);
+        return find(hash, Hashing.tophash(hash), key);
+    }
+
+    private long find(long hash, int top, byte[] key) {
+        long primary = primaryOf(hash);
+        if ((layout.version(primary) & 1) != 0 && !deadOdd(primary)) {
+            throw HashIndexException.corrupt(file.path(), layout.cellOffset(primary) + BucketLayout.VERSION_OFFSET,
+                    "bucket at cell " + primary + " is marked as being written (odd version) but no writer is inside: "
+                            + "a writer was killed in the middle of an update; open the file read-write to repair it");
+        }
+        boolean old = h.growing() && primary - h.oldBucketsCell < h.oldBucketCount && primary >= h.oldBucketsCell;
+        return valueRef(layout.find(primary, key, top, old));
+    }
+
+    /** The primary bucket that holds {@code hash}'s entry now: its old bucket while not evacuated. */
+    private long primaryOf(long hash) {
         if (h.oldBucketCount != 0) {
             long old = h.oldBucketsCell + Hashing.bucketIndex(hash, h.oldBucketCount);
             if (!isEvacuated(old)) {
-                return valueRef(layout.find(old, key, top, true));
+                return old;
             }
         }
-        return valueRef(layout.find(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), key, top, false));
+        return h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
     }
 
     private long valueRef(long ref) {
-        return ref == pendingOverwrite && ref != NONE ? h.journalCell * SLOTS : ref;
+        if (ref != NONE) {
+            for (int i = 0; i < pendingRefs.length; i++) {
+                if (pendingRefs[i] == ref) {
+                    return pendingImages[i];
+                }
+            }
+        }
+        return ref;
     }
 
     byte[] value(long ref) {
@@ -203,7 +790,7 @@ final class Table {
                     int th = layout.tophash(c, i);
                     if (th == top) {
                         if (layout.keyEquals(c, i, key)) {
-                            overwrite(c, i, key, value);
+                            overwrite(bucket, c, i, key, value);
                             return true;
                         }
                     } else if (th == EMPTY_REST) {
@@ -216,8 +803,8 @@ final class Table {
                     }
                 }
             }
-            if (!h.growing() && (overLoaded(h.count + 1) || tooManyOverflowPages())) {
-                boolean sameSize = !overLoaded(h.count + 1);
+            if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
+                boolean sameSize = !overLoaded(count() + 1);
                 // a growth starts once its space is written; until then the table takes inserts at a
                 // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
                 if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
@@ -227,9 +814,18 @@ final class Table {
                 }
             }
             if (free == NONE) {
-                free = space.linkNewOverflowPage(last, false) * SLOTS;
+                // extending the file may take a while: do it before readers see the bucket as being written
+                space.ensureSpareForInsert();
             }
-            insert(free, top, key, value);
+            enter(bucket, NONE, NONE);
+            try {
+                if (free == NONE) {
+                    free = space.linkNewOverflowPage(last, false) * SLOTS;
+                }
+                insert(free, top, key, value);
+            } finally {
+                exit(bucket, NONE, NONE);
+            }
             if (!h.growing()) {
                 reserveForNextGrowth();
             }
@@ -237,28 +833,58 @@ final class Table {
         }
     }
 
+    /**
+     * A writer enters primary buckets (up to three; NONE for none): its lane names them first, so that
+     * recovery after a kill can make exactly these versions even again, then each version becomes odd.
+     */
+    private void enter(long a, long b, long c) {
+        Header.nameLaneBuckets(page, LANE, a, b, c);
+        layout.enterBucket(a);
+        if (b != NONE) {
+            layout.enterBucket(b);
+        }
+        if (c != NONE) {
+            layout.enterBucket(c);
+        }
+    }
+
+    /** Leaves the buckets {@link #enter} entered: each version becomes even, then the lane forgets them. */
+    private void exit(long a, long b, long c) {
+        if (c != NONE) {
+            layout.exitBucket(c);
+        }
+        if (b != NONE) {
+            layout.exitBucket(b);
+        }
+        layout.exitBucket(a);
+        Header.nameLaneBuckets(page, LANE, NONE, NONE, NONE);
+    }
+
     private void insert(long ref, int top, byte[] key, byte[] value) {
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        Header.beginIntent(page, Header.INTENT_INSERT, ref, h.count);
+        long laneCount = Header.laneCount(page, LANE);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_INSERT, ref, laneCount);
         layout.writeSlot(cell, slot, key, value);
         VarHandle.storeStoreFence();
         layout.setTophash(cell, slot, top);
-        h.count++;
-        Header.setLiveCount(page, h.count);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        Header.setLaneCount(page, LANE, laneCount + 1);
+        Header.endLaneIntent(page, LANE);
+        setCount(count() + 1);
     }
 
     /** Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy. */
-    private void overwrite(long cell, int slot, byte[] key, byte[] value) {
-        layout.writeSlot(h.journalCell, 0, key, value);
+    private void overwrite(long bucket, long cell, int slot, byte[] key, byte[] value) {
+        layout.writeSlot(h.journalCell, LANE, key, value);
         VarHandle.storeStoreFence();
-        Header.beginIntent(page, Header.INTENT_OVERWRITE, cell * SLOTS + slot, h.count);
-        VarHandle.storeStoreFence();
-        layout.copySlot(h.journalCell, 0, cell, slot);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_OVERWRITE, cell * SLOTS + slot, Header.laneCount(page, LANE));
+        enter(bucket, NONE, NONE);
+        try {
+            layout.copySlot(h.journalCell, LANE, cell, slot);
+        } finally {
+            exit(bucket, NONE, NONE);
+        }
+        Header.endLaneIntent(page, LANE);
     }
 
     boolean remove(byte[] key) {
@@ -275,14 +901,18 @@ final class Table {
         }
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        Header.beginIntent(page, Header.INTENT_REMOVE, ref, h.count);
-        VarHandle.storeStoreFence();
-        layout.setTophash(cell, slot, EMPTY_ONE);
-        markEmptyRest(bucket, cell, slot);
-        h.count--;
-        Header.setLiveCount(page, h.count);
-        VarHandle.storeStoreFence();
-        Header.endIntent(page);
+        long laneCount = Header.laneCount(page, LANE);
+        Header.beginLaneIntent(page, LANE, Header.INTENT_REMOVE, ref, laneCount);
+        enter(bucket, NONE, NONE);
+        try {
+            layout.setTophash(cell, slot, EMPTY_ONE);
+            markEmptyRest(bucket, cell, slot);
+        } finally {
+            exit(bucket, NONE, NONE);
+        }
+        Header.setLaneCount(page, LANE, laneCount - 1);
+        Header.endLaneIntent(page, LANE);
+        setCount(count() - 1);
         return true;
     }
 
@@ -356,13 +986,13 @@ final class Table {
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
-        if (h.doublings == 0 || 4 * h.count < 3 * threshold || h.count <= reservedFor) {
+        if (h.doublings == 0 || 4 * count() < 3 * threshold || count() <= reservedFor) {
             // A file that never doubled was presized (or is one bucket), and one reserved for more
             // entries than it holds expects them: its owner does not expect growth beyond, so it does
             // not pay for the space in advance.
             return;
         }
-        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - h.count + 1);
+        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - count() + 1);
     }
 
     /**
@@ -420,6 +1050,16 @@ final class Table {
             h.writeVersion = Math.max(h.writeVersion, 2);
         }
         h.store(page);
+        publishGeometry();
+    }
+
+    /**
+     * The set of primary buckets changed: readers get the new geometry, then the reuse epoch moves on,
+     * so a reader that still uses the old picture fails its validation (FORMAT.md section 6, "Lookup").
+     */
+    private void publishGeometry() {
+        geometry = Geometry.of(h);
+        Header.advanceEpoch(page);
     }
 
     private void growWork(long hash) {
@@ -449,6 +1089,40 @@ final class Table {
 
     private void moveBucket(long oldIndex, long old) {
         int shift = h.growthShift();
+        // the lane names the old bucket and its first and last destination; recovery makes every odd
+        // version in the old bucket's destination range even (FORMAT.md section 4), so a growth by 2^k
+        // needs no more names than a doubling
+        long first = h.bucketsCell + (oldIndex << shift);
+        long last = first + (1L << shift) - 1;
+        enterRange(old, first, last);
+        try {
+            copyAndMark(oldIndex, old, shift);
+        } finally {
+            exitRange(old, first, last);
+        }
+        if (evacuatedCount >= 0) {
+            evacuatedCount++;
+        }
+    }
+
+    /** Enters an old bucket and every new bucket from {@code first} to {@code last} (its destinations). */
+    private void enterRange(long old, long first, long last) {
+        Header.nameLaneBuckets(page, LANE, old, first, last == first ? NONE : last);
+        layout.enterBucket(old);
+        for (long c = first; c <= last; c++) {
+            layout.enterBucket(c);
+        }
+    }
+
+    private void exitRange(long old, long first, long last) {
+        for (long c = last; c >= first; c--) {
+            layout.exitBucket(c);
+        }
+        layout.exitBucket(old);
+        Header.nameLaneBuckets(page, LANE, NONE, NONE, NONE);
+    }
+
+    private void copyAndMark(long oldIndex, long old, int shift) {
         // Walk the old chain before copying: the overflow pages the copies allocate raise the
         // allocated cells, which bound the walk, so a cyclic chain walked while copying would grow
         // the file without end instead of being reported as a cycle.
@@ -517,9 +1191,6 @@ final class Table {
                 }
                 layout.setTophash(scratchPages[p], i, scratchMarks[p * SLOTS + i]);
             }
-        }
-        if (evacuatedCount >= 0) {
-            evacuatedCount++;
         }
     }
 
@@ -600,6 +1271,7 @@ final class Table {
             h.oldBucketsCell = 0;
             h.oldOverflowPages = 0;
             h.evacuated = 0;
+            publishGeometry();
             space.retireArray(cell, buckets, overflow);
         } else {
             h.store(page);
@@ -611,6 +1283,8 @@ final class Table {
         if (writable) {
             finishGrowth(CLOSE_EVACUATION_BOUND);
             space.releaseRetired(true);
+        } else {
+            leaveReaderTable();
         }
     }
 
@@ -630,6 +1304,8 @@ final class Table {
         private final long startBucket;
         private final int offset;
         private final long stamp;
+        /** The oldest retirement whose array this iterator may read ({@link Header#oldestReadable}): a reader process pins it. */
+        private final long growth;
         private long bucket;
         private boolean wrapped;
         private long cell = NONE;
@@ -640,6 +1316,9 @@ final class Table {
         private boolean finished;
         private Map.Entry<byte[], byte[]> next;
         private long nextSeenAt;
+        /** A read-only table: the entries of the bucket being served, copied under its version; null between buckets. */
+        private List<SlotCopy> pending;
+        private int pendingAt;
 
         Cursor(RandomGenerator random) {
             this.startBuckets = h.bucketCount;
@@ -648,11 +1327,16 @@ final class Table {
             this.startBucket = Long.remainderUnsigned(r, startBuckets);
             this.offset = (int) (r >>> 61);
             this.bucket = startBucket;
+            this.growth = h.oldestReadable();
             this.stamp = space.register(this);
         }
 
         long stamp() {
             return stamp;
+        }
+
+        long growth() {
+            return growth;
         }
 
         boolean finished() {
@@ -661,10 +1345,16 @@ final class Table {
 
         /** The next entry, or null when the iteration is over. */
         private Map.Entry<byte[], byte[]> advance() {
+            if (!writable) {
+                return advanceBesideWriter();
+            }
             while (!finished) {
                 if (cell == NONE) {
                     if (bucket == startBucket && wrapped) {
                         finished = true;
+                        if (!writable) {
+                            movePin(); // this iterator no longer holds the arrays it started on
+                        }
                         return null;
                     }
                     checkBucket = NONE;
@@ -687,33 +1377,151 @@ final class Table {
                 }
                 while (i < SLOTS) {
                     int slot = (i + offset) & (SLOTS - 1);
-                    i++;
                     int th = layout.tophash(cell, slot);
                     if (BucketLayout.isEmpty(th)) {
+                        i++;
                         continue;
                     }
                     byte[] key = layout.key(cell, slot);
                     // judged by the bucket count this iterator walks: the table may have grown again since
                     if (checkBucket != NONE
                             && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != checkBucket) {
+                        i++;
                         continue;
                     }
                     if (th != EVACUATED_X && th != EVACUATED_Y) {
                         long ref = valueRef(cell * SLOTS + slot);
-                        return new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                        Map.Entry<byte[], byte[]> e = new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                        i++;
+                        return e;
                     }
                     long ref = find(key);
-                    if (ref != NONE) {
-                        return new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                    Map.Entry<byte[], byte[]> e = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                    i++;
+                    if (e != null) {
+                        return e;
                     }
                 }
-                cell = layout.overflow(cell, ++chainPages);
+                long next = layout.overflow(cell, chainPages + 1);
+                chainPages++;
+                cell = next;
                 i = 0;
             }
             return null;
         }
 
+        /**
+         * A read-only table's step, while a writer process may change any bucket: each bucket's chain is
+         * copied whole under its primary bucket's version (as a lookup reads), then served from the copy;
+         * an entry marked evacuated is looked up where it went. A step that meets the writer's later
+         * changes throws {@link Stale} before it moves on, so the caller reads the header and repeats it.
+         */
+        private Map.Entry<byte[], byte[]> advanceBesideWriter() {
+            while (!finished) {
+                if (pending == null) {
+                    if (bucket == startBucket && wrapped) {
+                        finished = true;
+                        movePin(); // this iterator no longer holds the arrays it started on
+                        return null;
+                    }
+                    ReaderView v = view;
+                    if (v.epoch() != Header.epoch(page)) {
+                        throw Stale.INSTANCE;
+                    }
+                    Geometry g = v.geometry();
+                    long target = startCell + bucket;
+                    long check = NONE;
+                    if (g.growing() && startBuckets == g.bucketCount()) {
+                        long oldIndex = g.oldIndexOf(bucket);
+                        long old = g.oldBucketsCell() + oldIndex;
+                        if (!isEvacuated(old)) {
+                            target = old;
+                            check = bucket;
+                        }
+                    }
+                    pending = copyChain(target, check);
+                    pendingAt = 0;
+                    bucket++;
+                    if (bucket == startBuckets) {
+                        bucket = 0;
+                        wrapped = true;
+                    }
+                }
+                while (pendingAt < pending.size()) {
+                    SlotCopy e = pending.get(pendingAt);
+                    byte[] value = e.value() != null ? e.value() : lookupValue(e.key());
+                    pendingAt++;
+                    if (value != null) {
+                        return new AbstractMap.SimpleImmutableEntry<>(e.key(), value);
+                    }
+                }
+                pending = null;
+            }
+            return null;
+        }
+
+        /**
+         * The live entries of the chain at {@code cell} (of buckets that belong to bucket {@code check} of
+         * this iterator's array, when not NONE), read under the version of {@code cell} when it is a
+         * primary bucket (an array no longer primary is pinned by this iterator and changes no more). An
+         * entry under an evacuated-X/Y mark is copied without its value: it is looked up where it went.
+         */
+        private List<SlotCopy> copyChain(long cell, long check) {
+            for (int attempt = 0; ; attempt++) {
+                if (attempt > 0) {
+                    backOff(Math.min(attempt, OPTIMISTIC_ATTEMPTS));
+                    if (attempt % 16 == 0) {
+                        throw Stale.INSTANCE; // read the header again, then try again
+                    }
+                }
+                long epoch = Header.epoch(page);
+                ReaderView v = view;
+                if (v.epoch() != epoch) {
+                    throw Stale.INSTANCE; // the primary buckets changed since this view was read
+                }
+                boolean primary = isPrimaryIn(v.geometry(), cell);
+                long version = primary ? layout.version(cell) : 0;
+                if (primary && (version & 1) != 0 && !deadOdd(cell)) {
+                    continue;
+                }
+                List<SlotCopy> out = new ArrayList<>();
+                try {
+                    long pages = 0;
+                    for (long c = cell; c != NONE; c = layout.overflow(c, pages++)) {
+                        for (int k = 0; k < SLOTS; k++) {
+                            int slot = (k + offset) & (SLOTS - 1);
+                            int th = layout.tophash(c, slot);
+                            if (BucketLayout.isEmpty(th)) {
+                                continue;
+                            }
+                            byte[] key = layout.key(c, slot);
+                            if (check != NONE && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != check) {
+                                continue;
+                            }
+                            boolean moved = th == EVACUATED_X || th == EVACUATED_Y;
+                            out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot))));
+                        }
+                    }
+                } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
+                    if (file.isClosed()) {
+                        throw HashIndexException.closed(file.path());
+                    }
+                    if (primary ? !unchanged(cell, version, epoch) : Header.epochAfterReads(page) != epoch) {
+                        continue;
+                    }
+                    if (stale() || !(e instanceof HashIndexException)) {
+                        throw Stale.INSTANCE; // a link to a cell this view does not know yet, a chunk not mapped yet
+                    }
+                    throw e;
+                }
+                if (primary ? unchanged(cell, version, epoch) : Header.epochAfterReads(page) == epoch) {
+                    return out;
+                }
+            }
+        }
+
         boolean hasNext() {
+            boolean readNow = false; // whether `next` was read in this call
             while (true) {
                 if (next == null) {
                     if (finished) {
@@ -721,17 +1529,27 @@ final class Table {
                     }
                     next = advance();
                     nextSeenAt = writes;
+                    readNow = true;
                     if (next == null) {
                         return false;
                     }
                 }
-                if (nextSeenAt == writes) {
+                // in a read-only table, a writer process may have written at any time since an earlier call
+                if (writable ? nextSeenAt == writes : readNow) {
                     return true;
                 }
                 // a write happened since we looked ahead: return the entry only as it is now
-                long ref = find(next.getKey());
+                byte[] key = next.getKey();
+                byte[] value;
+                if (writable) {
+                    long ref = find(key);
+                    value = ref == NONE ? null : value(ref);
+                } else {
+                    value = lookupValue(key);
+                }
                 nextSeenAt = writes;
-                next = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(next.getKey(), value(ref));
+                readNow = true;
+                next = value == null ? null : new AbstractMap.SimpleImmutableEntry<>(key, value);
             }
         }
 

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One writer or many readers per file, across processes (POSIX record locks) and inside this JVM
- * (the registry in {@link FileLocks}). Other processes are real child JVMs running {@link LockHolder}.
+ * One writer and any number of readers per file, across processes (POSIX record locks, readers
+ * registered in the reader table) and inside this JVM (the registry in {@link FileLocks}: one writer,
+ * or readers). Other processes are real child JVMs running {@link LockHolder}.
  */
 class LockingTest {
     @TempDir
@@ -76,7 +77,7 @@ class LockingTest {
             assertFails(() -> HashIndex.openReadOnly(path), HashIndexException.Locked.class, Code.LOCKED, path,
                     "already open for writing in this JVM");
             assertThat(probe("probe-write")).isEqualTo("LOCKED");
-            assertThat(probe("probe-read")).isEqualTo("LOCKED");
+            assertThat(probe("probe-read")).isEqualTo("opened");
 
             assertFails(() -> HashIndex.open(path), HashIndexException.Locked.class, Code.LOCKED, path);
             assertFails(() -> HashIndex.open(link), HashIndexException.Locked.class, Code.LOCKED, link);
@@ -84,7 +85,7 @@ class LockingTest {
             assertFails(() -> HashIndex.create(path, Options.widths(16, 16)), HashIndexException.State.class,
                     Code.INVALID_ARGUMENT, path, "already exists");
             assertThat(probe("probe-write")).isEqualTo("LOCKED");
-            assertThat(probe("probe-read")).isEqualTo("LOCKED");
+            assertThat(probe("probe-read")).isEqualTo("opened");
 
             writer.put(key16(2), value16(2, 0));
             assertThat(writer.size()).isEqualTo(2);
@@ -93,29 +94,61 @@ class LockingTest {
     }
 
     @Test
-    void closingOneOfTwoReadOnlyHandlesKeepsTheSharedLock() throws Exception {
+    void eachReadOnlyHandleHoldsItsOwnReaderSlotUntilClosed() throws Exception {
+        long pid = ProcessHandle.current().pid();
         HashIndex a = HashIndex.openReadOnly(path);
         try (HashIndex b = HashIndex.openReadOnly(path)) {
+            ReaderTable readers = b.table().file.readers();
+            assertThat(readers.readers()).extracting(r -> r[1]).containsExactly(pid, pid);
             a.close();
-            assertThat(probe("probe-write")).as("a writer process while one reader is left").isEqualTo("LOCKED");
+            assertThat(readers.readers()).extracting(r -> r[1]).containsExactly(pid);
+            assertThat(probe("probe-write")).as("a writer process beside a reader").isEqualTo("opened");
             assertThat(probe("probe-read")).as("a reader process").isEqualTo("opened");
             assertThat(b.get(key16(1))).isEqualTo(value16(1, 0));
         }
-        assertThat(probe("probe-write")).isEqualTo("opened");
+        try (HashIndex w = HashIndex.open(path)) {
+            assertThat(w.table().file.readers().readers()).isEmpty();
+        }
+    }
+
+    /**
+     * A process that cannot open the reader table (here: its name is taken by a directory) reads only
+     * while no process writes, and keeps writers out meanwhile, as before the reader table existed.
+     */
+    @Test
+    void aReaderWithoutTheReaderTableAndAWriterExcludeEachOther() throws Exception {
+        Files.delete(ReaderTable.pathFor(path));
+        Files.createDirectory(ReaderTable.pathFor(path));
+        try (HashIndex ro = HashIndex.openReadOnly(path)) {
+            assertThat(ro.table().file.readers()).isNull();
+            assertThat(probe("probe-write")).isEqualTo("LOCKED");
+            assertThat(ro.get(key16(1))).isEqualTo(value16(1, 0));
+        }
+        try (HashIndex w = HashIndex.open(path)) {
+            assertThat(w.table().file.readers()).isNull();
+            assertThat(probe("probe-read")).isEqualTo("LOCKED");
+        }
+        Files.delete(ReaderTable.pathFor(path));
+        try (HashIndex w = HashIndex.open(path)) {
+            assertThat(probe("probe-read")).as("a reader beside a writer that has the table").isEqualTo("opened");
+        }
     }
 
     // ---------------------------------------------------------------- another process
 
     @Test
-    void anotherProcessWritingLocksUsOutUntilItCloses() throws Exception {
+    void anotherProcessWritingLocksWritersOutButLetsReadersIn() throws Exception {
         Process child = start("hold-write");
         try {
             BufferedReader out = reader(child);
             assertThat(out.readLine()).as("child: %s", stderr()).isEqualTo("locked");
             assertFails(() -> HashIndex.open(path), HashIndexException.Locked.class, Code.LOCKED, path,
-                    "another process has the file open");
-            assertFails(() -> HashIndex.openReadOnly(path), HashIndexException.Locked.class, Code.LOCKED, path,
                     "another process has the file open for writing");
+            try (HashIndex ro = HashIndex.openReadOnly(path)) {
+                assertThat(ro.get(key16(1))).isEqualTo(value16(1, 0));
+                assertFails(ro::verify, HashIndexException.Locked.class, Code.LOCKED, path,
+                        "another process is writing the file");
+            }
             child.getOutputStream().close();
             assertThat(out.readLine()).isEqualTo("closed");
             assertThat(child.waitFor()).as("child exit status; %s", stderr()).isZero();
@@ -128,18 +161,18 @@ class LockingTest {
     }
 
     @Test
-    void anotherProcessReadingKeepsWritersOutButLetsReadersIn() throws Exception {
+    void anotherProcessReadingLetsAWriterAndReadersIn() throws Exception {
         Process child = start("hold-read");
         try {
             BufferedReader out = reader(child);
             assertThat(out.readLine()).as("child: %s", stderr()).isEqualTo("locked");
-            assertFails(() -> HashIndex.open(path), HashIndexException.Locked.class, Code.LOCKED, path,
-                    "another process has the file open");
             try (HashIndex ro = HashIndex.openReadOnly(path)) {
                 assertThat(ro.get(key16(1))).isEqualTo(value16(1, 0));
             }
-            assertFails(() -> HashIndex.open(path), HashIndexException.Locked.class, Code.LOCKED, path,
-                    "another process has the file open");
+            try (HashIndex w = HashIndex.open(path)) {
+                assertThat(w.table().file.readers().readers()).extracting(r -> r[1])
+                        .containsExactly(child.pid());
+            }
             child.getOutputStream().close();
             assertThat(out.readLine()).isEqualTo("closed");
             assertThat(child.waitFor()).as("child exit status; %s", stderr()).isZero();
@@ -152,10 +185,10 @@ class LockingTest {
     }
 
     @Test
-    void aWriterHereLocksOutAnotherProcess() throws Exception {
+    void aWriterHereLocksOutAnotherWriterProcessButNotAReader() throws Exception {
         try (HashIndex idx = HashIndex.open(path)) {
             assertThat(probe("probe-write")).isEqualTo("LOCKED");
-            assertThat(probe("probe-read")).isEqualTo("LOCKED");
+            assertThat(probe("probe-read")).isEqualTo("opened");
             assertThat(idx.size()).isEqualTo(1);
         }
         assertThat(probe("probe-read")).isEqualTo("opened");

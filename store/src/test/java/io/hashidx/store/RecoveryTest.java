@@ -49,7 +49,8 @@ class RecoveryTest {
 
     private void assertRecoveredTo(Map<Bytes, byte[]> expected) {
         try (HashIndex idx = HashIndex.open(path)) {
-            assertThat(Header.intentOp(page(idx))).as("intent cleared after replay").isEqualTo(Header.INTENT_NONE);
+            assertThat(Header.laneOp(page(idx), 0)).as("intent cleared after replay").isEqualTo(Header.INTENT_NONE);
+            assertThat(Header.intentOp(page(idx))).as("version-1 intent cleared after replay").isEqualTo(Header.INTENT_NONE);
             assertThat(idx.verify()).isEmpty();
             Fixtures.assertHoldsExactly(idx, expected, 1, "after replay");
         }
@@ -66,7 +67,22 @@ class RecoveryTest {
             Table t = idx.table();
             long ref = t.find(key);
             t.layout.writeSlot(t.h.journalCell, 0, key, newValue);
-            Header.beginIntent(page(idx), Header.INTENT_OVERWRITE, ref, t.count());
+            Header.beginLaneIntent(page(idx), 0, Header.INTENT_OVERWRITE, ref, Header.laneCount(page(idx), 0));
+            idx.closeLeavingGrowth();
+        }
+        model.put(Bytes.of(key), newValue);
+        assertRecoveredTo(model);
+    }
+
+    @Test
+    void theIntentRecordOfAVersion1WriterIsStillReplayed() {
+        byte[] key = key16(8);
+        byte[] newValue = value16(8, 1);
+        try (HashIndex idx = HashIndex.open(path)) {
+            Table t = idx.table();
+            long ref = t.find(key);
+            t.layout.writeSlot(t.h.journalCell, 0, key, newValue);
+            Header.beginIntent(page(idx), Header.INTENT_OVERWRITE, ref, Header.liveCount(page(idx)));
             idx.closeLeavingGrowth();
         }
         model.put(Bytes.of(key), newValue);
@@ -81,7 +97,7 @@ class RecoveryTest {
             Table t = idx.table();
             long ref = t.find(key);
             t.layout.writeSlot(t.h.journalCell, 0, key, newValue);
-            Header.beginIntent(page(idx), Header.INTENT_OVERWRITE, ref, t.count());
+            Header.beginLaneIntent(page(idx), 0, Header.INTENT_OVERWRITE, ref, Header.laneCount(page(idx), 0));
             idx.closeLeavingGrowth();
         }
         byte[] before = Files.readAllBytes(path);
@@ -102,12 +118,12 @@ class RecoveryTest {
         byte[] key = key16(ENTRIES);
         try (HashIndex idx = HashIndex.open(path)) {
             Table t = idx.table();
-            long count = t.count();
+            long count = Header.laneCount(page(idx), 0);
             idx.put(key, value16(ENTRIES, 0));
             long ref = t.find(key);
             // back to the moment after the tophash store, before the count store
-            Header.beginIntent(page(idx), Header.INTENT_INSERT, ref, count);
-            Header.setLiveCount(page(idx), count);
+            Header.beginLaneIntent(page(idx), 0, Header.INTENT_INSERT, ref, count);
+            Header.setLaneCount(page(idx), 0, count);
             idx.closeLeavingGrowth();
         }
         model.put(Bytes.of(key), value16(ENTRIES, 0));
@@ -134,7 +150,7 @@ class RecoveryTest {
                     break;
                 }
             }
-            Header.beginIntent(page(idx), Header.INTENT_INSERT, bucket * BucketLayout.SLOTS + slot, t.count());
+            Header.beginLaneIntent(page(idx), 0, Header.INTENT_INSERT, bucket * BucketLayout.SLOTS + slot, Header.laneCount(page(idx), 0));
             t.layout.writeSlot(bucket, slot, key, value16(ENTRIES, 0)); // written, tophash not yet stored
             idx.closeLeavingGrowth();
         }
@@ -146,11 +162,11 @@ class RecoveryTest {
         byte[] key = key16(3);
         try (HashIndex idx = HashIndex.open(path)) {
             Table t = idx.table();
-            long count = t.count();
+            long count = Header.laneCount(page(idx), 0);
             long ref = t.find(key);
             idx.remove(key);
-            Header.beginIntent(page(idx), Header.INTENT_REMOVE, ref, count);
-            Header.setLiveCount(page(idx), count);
+            Header.beginLaneIntent(page(idx), 0, Header.INTENT_REMOVE, ref, count);
+            Header.setLaneCount(page(idx), 0, count);
             idx.closeLeavingGrowth();
         }
         model.remove(Bytes.of(key));
@@ -161,7 +177,7 @@ class RecoveryTest {
     void aRemoveStoppedBeforeEmptyingItsSlotKeepsTheEntry() {
         try (HashIndex idx = HashIndex.open(path)) {
             Table t = idx.table();
-            Header.beginIntent(page(idx), Header.INTENT_REMOVE, t.find(key16(3)), t.count());
+            Header.beginLaneIntent(page(idx), 0, Header.INTENT_REMOVE, t.find(key16(3)), Header.laneCount(page(idx), 0));
             idx.closeLeavingGrowth();
         }
         assertRecoveredTo(model);
@@ -171,7 +187,7 @@ class RecoveryTest {
     void anIntentRecordWithAnUnknownOperationIsCorruptAndIsNotReplayed() throws Exception {
         for (long op : new long[] {4, -1, Long.MIN_VALUE}) {
             try (HashIndex idx = HashIndex.open(path)) {
-                Header.beginIntent(page(idx), op, idx.table().find(key16(5)), idx.table().count());
+                Header.beginLaneIntent(page(idx), 0, op, idx.table().find(key16(5)), Header.laneCount(page(idx), 0));
                 idx.closeLeavingGrowth();
             }
             byte[] before = Files.readAllBytes(path);
@@ -187,7 +203,7 @@ class RecoveryTest {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
             ByteBuffer zero = ByteBuffer.allocate(8);
             while (zero.hasRemaining()) {
-                ch.write(zero, Header.INTENT_OP_OFFSET + zero.position());
+                ch.write(zero, Header.laneOffset(0) + Header.LANE_OP + zero.position());
             }
         }
     }
@@ -196,7 +212,7 @@ class RecoveryTest {
     void anIntentRecordNamingASlotOutsideTheFileIsCorrupt() {
         try (HashIndex idx = HashIndex.open(path)) {
             long outside = idx.table().h.allocatedCells * BucketLayout.SLOTS;
-            Header.beginIntent(page(idx), Header.INTENT_OVERWRITE, outside, idx.table().count());
+            Header.beginLaneIntent(page(idx), 0, Header.INTENT_OVERWRITE, outside, Header.laneCount(page(idx), 0));
             idx.closeLeavingGrowth();
         }
         assertFails(() -> HashIndex.open(path), HashIndexException.FileFormat.class, Code.CORRUPT, path, "intent record");

@@ -409,7 +409,7 @@ class SalvageTest {
             Table t = idx.table();
             long ref = t.find(key);
             t.layout.writeSlot(t.h.journalCell, 0, key, newValue);
-            Header.beginIntent(t.file.header(), Header.INTENT_OVERWRITE, ref, t.count());
+            Header.beginLaneIntent(t.file.header(), 0, Header.INTENT_OVERWRITE, ref, Header.laneCount(t.file.header(), 0));
             idx.closeLeavingGrowth();
         }
         model.put(Bytes.of(key), newValue);

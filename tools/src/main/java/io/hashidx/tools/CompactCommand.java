@@ -33,12 +33,14 @@ import picocli.CommandLine.Parameters;
                     + "one; a FILE.compact-tmp left by a crashed earlier run is deleted first. FILE must be "
                     + "writable, since it is replaced.",
             "",
-            "FILE is opened read-only and stays open until the new file has taken its place: other readers "
-                    + "may go on, a writer in another process is refused with HIDX-004 and cannot start meanwhile, "
-                    + "so no change can be lost between the copy and the rename. A reader that still has the old "
-                    + "file open keeps seeing the old file until it opens FILE again.",
+            "FILE is opened for writing (without writing to it) and stays open until the new file has taken its "
+                    + "place: other readers may go on, a writer in another process is refused with HIDX-004 and "
+                    + "cannot start meanwhile, so no change can be lost between the copy and the rename. A reader "
+                    + "that still has the old file open keeps seeing the old file until it opens FILE again.",
             "",
-            "With --to OUT the copy is written to OUT (which must not exist) and FILE is left as it is.",
+            "With --to OUT the copy is written to OUT (which must not exist) and FILE is opened read-only and "
+                    + "left as it is; a FILE that another process is writing is refused (use 'hashidx backup' "
+                    + "for a copy of a file in use).",
             "",
             "'hashidx inspect FILE' shows the growth slack and says when compacting would pay off.",
             "",
@@ -71,15 +73,18 @@ final class CompactCommand extends ToolCommand {
         }
         Inspection before;
         Inspection after;
-        // FILE stays open (a shared lock) until the new file has taken its place: no writer can slip in between
-        try (HashIndex source = openForReading(file)) {
+        if (to == null && Files.exists(file)) {
+            requireReplaceable(file.toRealPath()); // before opening for writing, which would refuse it less helpfully
+        }
+        // FILE stays open for writing until the new file has taken its place: no writer can slip in between
+        try (HashIndex source = to == null ? whileNobodyWrites(file, () -> HashIndex.open(file)) : openForReading(file)) {
             Path replaced = to == null ? file.toRealPath() : null; // through a symlink, the file it names
             Path target = to != null ? to : replaced.resolveSibling(replaced.getFileName() + TEMPORARY_SUFFIX);
             if (to == null) {
                 requireReplaceable(replaced);
                 Files.deleteIfExists(target); // left by a crashed earlier run; a running one would hold FILE
             }
-            before = source.inspect();
+            before = whileNobodyWrites(file, source::inspect);
             Options options = Options.widths(source.keyWidth(), source.valueWidth())
                     .expectedEntries(source.size())
                     .seed(source.seed());
@@ -92,10 +97,13 @@ final class CompactCommand extends ToolCommand {
                 copy.sync();
                 after = copy.inspect();
             } catch (RuntimeException e) {
+                Files.deleteIfExists(HashIndex.readerTable(target));
                 Files.deleteIfExists(target); // a partial copy is of no use; FILE is unchanged
                 throw e;
             }
             if (to == null) {
+                // the temporary file's reader table: nobody reads that name, and after the rename FILE's own serves
+                Files.deleteIfExists(HashIndex.readerTable(target));
                 replace(target, replaced);
             }
         }

@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
                     + "valid UTF-8, else \"key_hex\" / \"value_hex\" with lower-case hex.",
             "",
             "'hashidx load' reads both formats back to the same bytes (give it the same --format and --hex). "
-                    + "FILE is opened read-only.",
+                    + "FILE is opened read-only; while another process writes it, the dump is a live one (see "
+                    + "'hashidx backup --help' for what that means).",
             "",
             "Example:",
             "  hashidx dump demo.hidx > demo.tsv && hashidx load copy.hidx demo.tsv",

@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
                     + "starts with 0x is ambiguous: use --hex for exact bytes). With --hex, keys are given as hex "
                     + "and values printed as hex (lower case, no prefix).",
             "",
-            "Opens FILE read-only.",
+            "Opens FILE read-only; another process may be writing it meanwhile (the answer is the value at some "
+                    + "moment during the lookup, never one half written).",
             "",
             "Examples:",
             "  hashidx get demo.hidx 1F600",

@@ -27,9 +27,10 @@ import picocli.CommandLine.Parameters;
                     + "(cell, file offset, overflow link) and each slot (tophash and its meaning, key, value); "
                     + "while a growth is under way and the bucket's old bucket is not evacuated, the old bucket too.",
             "",
-            "FILE is opened read-only with a shared lock, never the write lock: other readers may go on, and "
-                    + "a file that another process has open for writing is refused (HIDX-004) rather than read "
-                    + "while it changes. The --json keys are listed in the README.",
+            "FILE is opened read-only, never with the write lock: other readers may go on, and writers wait "
+                    + "while it scans. A file that another process is writing is refused (HIDX-004) rather than "
+                    + "scanned while it changes; inspect a copy made with 'hashidx backup' instead. The --json "
+                    + "keys are listed in the README.",
             "",
             "Examples:",
             "  hashidx inspect demo.hidx",
@@ -71,7 +72,7 @@ final class InspectCommand extends ToolCommand {
                 if (bucket < 0) {
                     throw usageError("--bucket " + bucket + " is negative; buckets are numbered from 0");
                 }
-                BucketView view = idx.inspectBucket(bucket);
+                BucketView view = whileNobodyWrites(file, () -> idx.inspectBucket(bucket));
                 if (json) {
                     out().println(Json.write(bucketJson(file, view)));
                 } else {
@@ -79,7 +80,7 @@ final class InspectCommand extends ToolCommand {
                 }
                 return 0;
             }
-            Inspection in = idx.inspect();
+            Inspection in = whileNobodyWrites(file, idx::inspect);
             if (json) {
                 out().println(Json.write(toJson(in)));
             } else {

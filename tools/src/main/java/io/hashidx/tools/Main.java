@@ -36,6 +36,7 @@ import picocli.CommandLine.ParseResult;
             VerifyCommand.class,
             PlanCommand.class,
             CompactCommand.class,
+            BackupCommand.class,
             RecoverCommand.class,
             TortureCommand.class,
             GenCommand.class,

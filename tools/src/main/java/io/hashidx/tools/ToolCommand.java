@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -34,18 +35,27 @@ abstract class ToolCommand implements Callable<Integer> {
     }
 
     /**
-     * Opens {@code file} read-only (a shared lock: no writer can start meanwhile). A file that another
-     * process has open for writing is refused, because reading it could see a change half made; the
-     * message says so and what to do, instead of the store's advice to "open the file read-only",
-     * which is what this command just did.
+     * Opens {@code file} read-only. Another process may be writing it: reads follow that writer and
+     * never see a value half written. Refused (HIDX-004) only where the reader table beside the file
+     * cannot be used and a writer is at work; the store's message says why.
      */
     HashIndex openForReading(Path file) {
+        return HashIndex.openReadOnly(file);
+    }
+
+    /**
+     * Runs a whole-file scan ({@code inspect}, {@code verify}, {@code compact}) that needs the file to
+     * hold still. A file that another process is writing is refused, because the scan could see a change
+     * half made; the message says so and what to do, instead of the store's advice.
+     */
+    <T> T whileNobodyWrites(Path file, Supplier<T> scan) {
         try {
-            return HashIndex.openReadOnly(file);
+            return scan.get();
         } catch (HashIndexException.Locked e) {
             throw new ToolFailure(e.code().id() + " locked: " + file + ": another process has the file open for "
                     + "writing, and '" + spec.qualifiedName() + "' reads a file only while nobody writes it (so "
-                    + "that it never sees a change half made); run it again once the writer has closed the file", e);
+                    + "that it never sees a change half made); run it again once the writer has closed the file, "
+                    + "or run it on a copy made with 'hashidx backup'", e);
         }
     }
 

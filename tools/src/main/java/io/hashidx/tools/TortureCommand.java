@@ -1,5 +1,7 @@
 package io.hashidx.tools;
 
+import io.hashidx.store.HashIndex;
+
 import io.hashidx.tools.torture.Campaign;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -120,6 +122,7 @@ final class TortureCommand extends ToolCommand {
         progress.finish();
         boolean kept = keep || !result.ok();
         if (!kept) {
+            Files.deleteIfExists(HashIndex.readerTable(target)); // before the file: it is named after the file's real path
             Files.deleteIfExists(target);
             Files.deleteIfExists(Campaign.childStderr(target));
             if (tempDir != null) {

@@ -17,7 +17,9 @@ import picocli.CommandLine.Parameters;
             "Checks every invariant of FILE that FORMAT.md lists: both header copies and their checksums, "
                     + "every bucket and overflow page, every key in its hash's bucket, the entry count, no page "
                     + "used twice, the free list. Prints 'ok', or one line per problem found, with the file "
-                    + "offset of the page concerned. Opens FILE read-only and changes nothing.",
+                    + "offset of the page concerned. Opens FILE read-only and changes nothing. FILE must hold "
+                    + "still: a file that another process is writing is refused (HIDX-004); verify a copy made "
+                    + "with 'hashidx backup' instead.",
             "",
             "Examples:",
             "  hashidx verify demo.hidx",
@@ -40,7 +42,7 @@ final class VerifyCommand extends ToolCommand {
     public Integer call() {
         List<String> problems;
         try (HashIndex idx = openForReading(file)) {
-            problems = idx.verify();
+            problems = whileNobodyWrites(file, idx::verify);
         }
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();

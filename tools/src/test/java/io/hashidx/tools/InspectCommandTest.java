@@ -107,7 +107,7 @@ class InspectCommandTest {
         Cli inspect = Cli.run("inspect", file.toString());
 
         assertThat(inspect.out()).contains(
-                "format              read version 1, write version 1\n",
+                "format              read version 2, write version 2\n",
                 "load factor         " + Figures.decimal((Double) j.get("load_factor"), 2) + " entries per bucket\n",
                 "overflow pages      " + Figures.count((Long) j.get("overflow_pages")) + " ("
                         + Figures.decimal((Double) j.get("overflow_percent"), 1) + "% of buckets)\n",

@@ -1,0 +1,179 @@
+package io.hashidx.store;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Main class of the reader process that {@link ReaderProcessTest} starts beside a writer.
+ *
+ * <pre>
+ *   lookups FILE KEYS VERSIONS   open read-only, print "ready", then look up keys 0..KEYS-1 (in a
+ *                                seeded random order) pass after pass, checking every answer: the
+ *                                value is {@link #value} of the key at some version 0..VERSIONS-1, and
+ *                                never older than one this process saw before. Each line read from
+ *                                stdin is answered after the next whole pass: "pass N lookups L
+ *                                doublings D". At end of stdin: "done ...". A wrong answer prints
+ *                                "BAD ..." and exits with status 1.
+ *   iterate FILE                 open read-only, start an iterator and take one entry, print
+ *                                "iterating PIN" (the oldest retirement the iterator may read); on the
+ *                                next stdin line do one get (which reads the header again: the pin may
+ *                                move, but not past the open iterator) and print "looked"; on the next,
+ *                                finish the iteration, do one get and print "moved N" (N entries
+ *                                iterated); close at end of stdin and print "closed".
+ *   copy FILE OUT                open read-only, print "ready", on the next stdin line copy the index to
+ *                                OUT ({@link HashIndex#copyTo}) and print "copied POINT_IN_TIME ENTRIES"
+ * </pre>
+ */
+public final class ReaderProcess {
+    private ReaderProcess() {
+    }
+
+    /** The value of {@code key} at {@code version}: length and every byte depend on both. */
+    static byte[] value(long key, int version) {
+        byte[] v = new byte[8 + Math.floorMod(version + key, 9)];
+        long h = key * 0x9E3779B97F4A7C15L + version * 0xC2B2AE3D27D4EB4FL;
+        for (int j = 0; j < v.length; j++) {
+            v[j] = (byte) ((h >>> (8 * (j % 8))) + j);
+        }
+        return v;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path path = Path.of(args[1]);
+        switch (args[0]) {
+            case "lookups" -> lookups(path, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            case "iterate" -> iterate(path);
+            case "copy" -> copy(path, Path.of(args[2]));
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    private static void lookups(Path path, int keys, int versions) throws Exception {
+        AtomicInteger requests = new AtomicInteger();
+        AtomicBoolean ended = new AtomicBoolean();
+        Thread stdin = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                while (in.readLine() != null) {
+                    requests.incrementAndGet();
+                }
+            } catch (Exception e) {
+                // end of input either way
+            }
+            ended.set(true);
+        });
+        stdin.setDaemon(true);
+        try (HashIndex idx = HashIndex.openReadOnly(path)) {
+            System.out.println("ready");
+            System.out.flush();
+            stdin.start();
+            int[] lastVersion = new int[keys];
+            int[] order = new int[keys];
+            Arrays.setAll(order, i -> i);
+            SplittableRandom random = new SplittableRandom(7);
+            long lookups = 0;
+            long passes = 0;
+            int answered = 0;
+            while (true) {
+                boolean last = ended.get();
+                for (int i = keys - 1; i > 0; i--) {
+                    int j = random.nextInt(i + 1);
+                    int t = order[i];
+                    order[i] = order[j];
+                    order[j] = t;
+                }
+                for (int k : order) {
+                    byte[] v = idx.get(Fixtures.key16(k));
+                    lookups++;
+                    int version = versionOf(k, v, versions);
+                    if (version < lastVersion[k]) {
+                        fail("key " + k + " went back from version " + lastVersion[k] + " to " + version
+                                + " after " + lookups + " lookups");
+                    }
+                    lastVersion[k] = version;
+                }
+                long absent = keys + 50_000_000L + passes;
+                if (idx.get(Fixtures.key16(absent)) != null) {
+                    fail("key " + absent + " was never written but is found");
+                }
+                passes++;
+                int pending = requests.get();
+                if (pending > answered) {
+                    answered = pending;
+                    System.out.println("pass " + passes + " lookups " + lookups + " doublings " + idx.table().h.doublings);
+                    System.out.flush();
+                }
+                if (last) {
+                    System.out.println("done passes " + passes + " lookups " + lookups + " doublings "
+                            + idx.table().h.doublings);
+                    System.out.flush();
+                    return;
+                }
+            }
+        }
+    }
+
+    private static int versionOf(long key, byte[] v, int versions) {
+        if (v == null) {
+            fail("key " + key + " is missing");
+        }
+        for (int version = 0; version < versions; version++) {
+            if (Arrays.equals(v, value(key, version))) {
+                return version;
+            }
+        }
+        fail("key " + key + " has a value that was never written: " + Arrays.toString(v));
+        return -1;
+    }
+
+    private static void fail(String why) {
+        System.out.println("BAD " + why);
+        System.out.flush();
+        System.exit(1);
+    }
+
+    private static void iterate(Path path) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (HashIndex idx = HashIndex.openReadOnly(path)) {
+            Iterator<Map.Entry<byte[], byte[]>> it = idx.iterator(new SplittableRandom(3));
+            it.next();
+            System.out.println("iterating " + idx.table().h.oldestReadable());
+            System.out.flush();
+            in.readLine();
+            idx.get(Fixtures.key16(0));
+            System.out.println("looked");
+            System.out.flush();
+            in.readLine();
+            long n = 1;
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+            idx.get(Fixtures.key16(0));
+            System.out.println("moved " + n);
+            System.out.flush();
+            in.readLine();
+        }
+        System.out.println("closed");
+        System.out.flush();
+    }
+
+    private static void copy(Path path, Path out) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (HashIndex idx = HashIndex.openReadOnly(path)) {
+            System.out.println("ready");
+            System.out.flush();
+            in.readLine();
+            HashIndex.CopyResult r = idx.copyTo(out);
+            System.out.println("copied " + r.pointInTime() + " " + r.entries());
+            System.out.flush();
+        }
+    }
+}

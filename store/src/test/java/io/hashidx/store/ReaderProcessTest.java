@@ -1,0 +1,233 @@
+package io.hashidx.store;
+
+import static io.hashidx.store.Fixtures.key16;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A writer here, a reader in another JVM ({@link ReaderProcess}), on the same file at the same time:
+ * the reader follows growth and file extension and never sees a torn or stale value; arrays it may
+ * still read are not reused until it moves on or dies (FORMAT.md section 11).
+ */
+class ReaderProcessTest {
+    /** Keys the reader looks up; the writer never removes them and overwrites them once per step. */
+    private static final int KNOWN = 2_000;
+    private static final int STEPS = 12;
+    /** New keys per step: enough that the file doubles about seven times over the steps. */
+    private static final int NEW_PER_STEP = 15_000;
+
+    @TempDir
+    Path dir;
+    private final List<Process> children = new ArrayList<>();
+
+    @AfterEach
+    void killChildren() {
+        children.forEach(Process::destroyForcibly);
+    }
+
+    /**
+     * Three rounds (seeds 11, 12, 13), each on a new file: a race a round misses (a lookup between its
+     * check of the epoch and its read, while a growth starts and evacuates the bucket) gets more chances.
+     */
+    @Test
+    void aReaderProcessFollowsAWriterThroughDoublingsAndSeesEveryValueWhole() throws Exception {
+        for (int seed = 11; seed <= 13; seed++) {
+            followThroughDoublings(seed);
+        }
+    }
+
+    private void followThroughDoublings(int seed) throws Exception {
+        Path path = dir.resolve("shared-" + seed + ".hidx");
+        try (HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(seed))) {
+            for (int k = 0; k < KNOWN; k++) {
+                w.put(key16(k), ReaderProcess.value(k, 0));
+            }
+            long doublingsAtStart = w.table().h.doublings;
+            long bytesAtStart = Files.size(path);
+            Child reader = start("lookups", path.toString(), Integer.toString(KNOWN), Integer.toString(STEPS + 1));
+            assertThat(reader.line()).isEqualTo("ready");
+            long next = 1_000_000;
+            for (int step = 1; step <= STEPS; step++) {
+                for (int i = 0; i < NEW_PER_STEP; i++) {
+                    w.put(key16(next + i), Fixtures.value16(next + i, step));
+                    if (i % 8 == 0) {
+                        // overwrites interleaved with the inserts (and so with the evacuations they cause)
+                        int k = (i / 8) % KNOWN;
+                        w.put(key16(k), ReaderProcess.value(k, step));
+                    }
+                }
+                for (int k = 0; k < KNOWN; k++) {
+                    w.put(key16(k), ReaderProcess.value(k, step));
+                }
+                for (int i = 0; i < NEW_PER_STEP; i += 2) {
+                    w.remove(key16(next - NEW_PER_STEP + i));
+                }
+                next += NEW_PER_STEP;
+                // the reader answers only after a whole pass over the known keys that began after this step
+                reader.send("sync");
+                String pass = reader.line();
+                assertThat(pass).startsWith("pass ");
+            }
+            long doublings = w.table().h.doublings - doublingsAtStart;
+            assertThat(doublings).as("doublings while the reader read").isGreaterThanOrEqualTo(5);
+            assertThat(Files.size(path)).isGreaterThan(8 * bytesAtStart);
+            reader.endInput();
+            String done = reader.line();
+            assertThat(done).startsWith("done ");
+            assertThat(reader.exitCode()).isZero();
+            // the reader saw the last doubling too
+            assertThat(done).endsWith(" doublings " + w.table().h.doublings);
+            System.out.println("ReaderProcessTest: seed " + seed + ": " + doublings + " doublings while a reader process "
+                    + "checked; " + done);
+            assertThat(w.verify()).isEmpty();
+        }
+    }
+
+    @Test
+    void aReaderKilledWithSigkillLeavesASlotThatTheWriterCleansUp() throws Exception {
+        Path path = dir.resolve("killed.hidx");
+        try (HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(12))) {
+            fill(w, 0, 1_000);
+            Child reader = start("iterate", path.toString());
+            assertThat(reader.line()).startsWith("iterating ");
+            ReaderTable table = w.table().file.readers();
+            assertThat(table.readers()).extracting(r -> r[1]).containsExactly(reader.process.pid());
+            reader.process.destroyForcibly(); // SIGKILL: no close, no release of the slot
+            reader.process.waitFor();
+            assertThat(table.readers()).as("the dead reader's slot is still written").hasSize(1);
+
+            growUntilRetired(w, 1_000);
+            w.table().space.releaseRetired(false);
+            assertThat(w.table().space.retiredArrays()).as("arrays the dead reader pinned").isZero();
+            assertThat(table.readers()).as("slot cleaned up").isEmpty();
+        }
+    }
+
+    @Test
+    void anIteratorInAReaderProcessPinsTheOldArraysUntilItFinishes() throws Exception {
+        Path path = dir.resolve("pinned.hidx");
+        try (HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(13))) {
+            long n = fill(w, 0, 1_000);
+            Child reader = start("iterate", path.toString());
+            String iterating = reader.line();
+            assertThat(iterating).startsWith("iterating ");
+            long pinned = Long.parseLong(iterating.substring("iterating ".length()));
+            assertThat(pinned).isEqualTo(w.table().h.oldestReadable());
+
+            n = growUntilRetired(w, n);
+            n = growUntilRetired(w, n);
+            w.table().space.releaseRetired(false);
+            assertThat(w.table().space.retiredArrays()).as("arrays retired while the reader iterates").isEqualTo(2);
+            assertThat(w.table().file.readers().oldestPin()).isEqualTo(pinned);
+
+            reader.send("look"); // the reader reads the header again; its open iterator still pins
+            assertThat(reader.line()).isEqualTo("looked");
+            w.table().space.releaseRetired(false);
+            assertThat(w.table().space.retiredArrays()).as("after the reader read the header again").isEqualTo(2);
+            assertThat(w.table().file.readers().oldestPin()).isEqualTo(pinned);
+
+            reader.send("finish");
+            assertThat(reader.line()).startsWith("moved ");
+            w.table().space.releaseRetired(false);
+            assertThat(w.table().space.retiredArrays()).as("after the reader moved on").isZero();
+            reader.endInput();
+            assertThat(reader.line()).isEqualTo("closed");
+            assertThat(reader.exitCode()).isZero();
+            assertThat(w.table().file.readers().readers()).isEmpty();
+            assertThat(w.verify()).isEmpty();
+            assertThat(w.size()).isEqualTo(n);
+        }
+    }
+
+    @Test
+    void aReadOnlyOpenWithNoWriterReadsAFileLeftMidGrowth() {
+        Path path = dir.resolve("alone.hidx");
+        long n;
+        try (HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(14))) {
+            n = fill(w, 0, 5_000);
+            while (!w.table().h.growing()) {
+                w.put(key16(n), Fixtures.value16(n, 0));
+                n++;
+            }
+            w.closeLeavingGrowth();
+        }
+        try (HashIndex r = HashIndex.openReadOnly(path)) {
+            assertThat(r.size()).isEqualTo(n);
+            for (long k = 0; k < n; k++) {
+                assertThat(r.get(key16(k))).isEqualTo(Fixtures.value16(k, 0));
+            }
+            assertThat(r.verify()).isEmpty();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static long fill(HashIndex w, long from, long count) {
+        for (long k = from; k < from + count; k++) {
+            w.put(key16(k), Fixtures.value16(k, 0));
+        }
+        w.finishGrowth();
+        return from + count;
+    }
+
+    /** Inserts new keys from {@code n} until a growth has started and ended; returns the next key. */
+    private static long growUntilRetired(HashIndex w, long n) {
+        long growths = w.table().h.growths();
+        while (w.table().h.growths() == growths || w.table().h.growing()) {
+            w.put(key16(n), Fixtures.value16(n, 0));
+            n++;
+        }
+        return n;
+    }
+
+    private Child start(String... args) throws IOException, URISyntaxException {
+        List<String> command = new ArrayList<>(List.of(ChildJvm.java(), "-Xmx128m", "-cp",
+                ChildJvm.classPath(ReaderProcess.class), ReaderProcess.class.getName()));
+        command.addAll(List.of(args));
+        Path stderr = dir.resolve("child-" + children.size() + "-stderr.txt");
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(stderr.toFile())).start();
+        children.add(p);
+        return new Child(p, stderr);
+    }
+
+    private record Child(Process process, Path stderr, BufferedReader out, PrintWriter in) {
+        Child(Process process, Path stderr) {
+            this(process, stderr,
+                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)),
+                    new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true));
+        }
+
+        String line() throws IOException {
+            String line = out.readLine();
+            assertThat(line).as("reader process output; stderr: %s", Files.readString(stderr)).isNotNull();
+            assertThat(line).as("reader process; stderr: %s", Files.readString(stderr)).doesNotStartWith("BAD");
+            return line;
+        }
+
+        void send(String line) {
+            in.println(line);
+        }
+
+        void endInput() {
+            in.close();
+        }
+
+        int exitCode() throws InterruptedException {
+            return process.waitFor();
+        }
+    }
+}
