@@ -118,6 +118,27 @@ class MapViewTest {
     }
 
     @Test
+    void aViewOfAReadOnlyIndexReadsAndRefusesWritesAndAClosedOneFails(@TempDir Path dir) {
+        Path file = dir.resolve("ro.hidx");
+        try (HashIndex idx = HashIndex.create(file, Options.widths(8, 8))) {
+            idx.asMap(Codec.utf8(), Codec.int32()).put("k", 7);
+        }
+        ConcurrentMap<String, Integer> closedView;
+        try (HashIndex ro = HashIndex.openReadOnly(file)) {
+            ConcurrentMap<String, Integer> map = ro.asMap(Codec.utf8(), Codec.int32());
+            assertThat(map).containsExactly(Map.entry("k", 7));
+            Fixtures.assertFails(() -> map.putIfAbsent("j", 1), HashIndexException.State.class,
+                    HashIndexException.Code.READ_ONLY, file, "opened read-only");
+            Fixtures.assertFails(() -> map.merge("k", 1, Integer::sum), HashIndexException.State.class,
+                    HashIndexException.Code.READ_ONLY, file);
+            assertThat(map.keySet().iterator().next()).isEqualTo("k");
+            closedView = map;
+        }
+        Fixtures.assertFails(() -> closedView.get("k"), HashIndexException.State.class,
+                HashIndexException.Code.CLOSED, file);
+    }
+
+    @Test
     void nullsAreRefusedAsConcurrentHashMapRefusesThem(@TempDir Path dir) {
         try (HashIndex idx = HashIndex.create(dir.resolve("n.hidx"), Options.widths(8, 8))) {
             ConcurrentMap<String, String> map = idx.asMap(Codec.utf8(), Codec.utf8());
