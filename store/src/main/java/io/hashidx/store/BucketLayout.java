@@ -465,6 +465,16 @@ final class BucketLayout {
         return true;
     }
 
+    /** Whether the slot's value has the same bytes as {@code value}. */
+    boolean valueEquals(long cell, int slot, byte[] value) {
+        int len = checkedValueLength(cell, slot);
+        if (len != value.length) {
+            return false;
+        }
+        long at = slotBase(cell, slot) + valueOffsetInSlot;
+        return MemorySegment.mismatch(seg(cell), at, at + len, MemorySegment.ofArray(value), 0, len) < 0;
+    }
+
     /** Writes key and value into a slot (not its tophash: publishing is the caller's separate step). */
     void writeSlot(long cell, int slot, byte[] key, byte[] value) {
         MemorySegment s = seg(cell);

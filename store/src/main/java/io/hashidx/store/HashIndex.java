@@ -124,10 +124,68 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     /** Stores {@code value} under {@code key}; returns true when it replaced a value. */
     public boolean put(byte[] key, byte[] value) {
         checkKey(key);
-        if (value.length > table.h.valueWidth) {
-            throw HashIndexException.valueTooLong(path, value.length, table.h.valueWidth);
-        }
+        checkValue(value);
         return write(() -> table.put(key, value));
+    }
+
+    /**
+     * Stores {@code value} under {@code key} only if the key is absent, atomically; returns the value
+     * present (which stays), or null when {@code value} was stored.
+     */
+    public byte[] putIfAbsent(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        return write(() -> table.put(key, value, true, true));
+    }
+
+    /** Replaces the value of {@code key} only if the key is present, atomically; returns the value replaced, or null. */
+    public byte[] replace(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        return write(() -> table.replace(key, null, value));
+    }
+
+    /**
+     * Replaces the value of {@code key} only if it is present with the same bytes as {@code expected},
+     * atomically; returns true when it replaced.
+     */
+    public boolean replace(byte[] key, byte[] expected, byte[] value) {
+        checkKey(key);
+        java.util.Objects.requireNonNull(expected, "expected");
+        checkValue(value);
+        return write(() -> table.replace(key, expected, value)) != null;
+    }
+
+    /** Removes {@code key} only if it is present with the same bytes as {@code expected}, atomically; true when removed. */
+    public boolean remove(byte[] key, byte[] expected) {
+        checkKey(key);
+        java.util.Objects.requireNonNull(expected, "expected");
+        return write(() -> table.remove(key, expected, false)) != null;
+    }
+
+    /**
+     * A {@link java.util.concurrent.ConcurrentMap} view of this index that turns keys and values into
+     * bytes with the given codecs (see {@link Codec}). Every operation is one operation on the index
+     * (the conditional ones are atomic); {@code keySet}, {@code values} and {@code entrySet} are backed
+     * by it, and their iterators are this index's weakly consistent iterator. Null keys and values are
+     * refused with NullPointerException, as ConcurrentHashMap does. The view is valid until the index
+     * is closed.
+     */
+    public <K, V> java.util.concurrent.ConcurrentMap<K, V> asMap(Codec<K> keyCodec, Codec<V> valueCodec) {
+        return new MapView<>(this, keyCodec, valueCodec);
+    }
+
+    /** Stores {@code value} under {@code key}; returns the value replaced (a copy), or null. */
+    byte[] putReturningPrevious(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        return write(() -> table.put(key, value, false, true));
+    }
+
+    /** Removes {@code key}; returns the value removed (a copy), or null. */
+    byte[] removeReturningPrevious(byte[] key) {
+        checkKey(key);
+        return write(() -> table.remove(key, null, true));
     }
 
     private static final Table.ValueReader<byte[]> VALUE = (t, ref, dest) -> ref < 0 ? null : t.value(ref);
@@ -458,6 +516,12 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     private void checkKey(byte[] key) {
         if (key.length > table.h.keyWidth) {
             throw HashIndexException.keyTooLong(path, key.length, table.h.keyWidth);
+        }
+    }
+
+    private void checkValue(byte[] value) {
+        if (value.length > table.h.valueWidth) {
+            throw HashIndexException.valueTooLong(path, value.length, table.h.valueWidth);
         }
     }
 

@@ -179,6 +179,12 @@ public abstract sealed class HashIndexException extends RuntimeException
         return new State(Code.READ_ONLY, file, "the index was opened read-only; open it with HashIndex.open to write");
     }
 
+    /** Stored bytes that a map view's codec cannot decode: the view was made with other codecs than the data. */
+    static State wrongCodec(Path file, String what, int length, Object codec, IllegalArgumentException cause) {
+        return new State(Code.INVALID_ARGUMENT, file, "a stored " + what + " of " + length + " bytes does not decode with "
+                + codec + " (" + cause.getMessage() + "); make the map view with the codecs the file was written with");
+    }
+
     static State invalidArgument(Path file, String what) {
         return new State(Code.INVALID_ARGUMENT, file, what);
     }

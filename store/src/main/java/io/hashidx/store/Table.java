@@ -770,8 +770,24 @@ final class Table {
 
     // ---------------------------------------------------------------- writes
 
+    /**
+     * What a write with {@code previous = PRESENT_ONLY} returns when the key was present: the write says
+     * only that, without copying the value it replaced.
+     */
+    static final byte[] PRESENT = new byte[0];
+
     /** Inserts or overwrites; returns true when a value was replaced. */
     boolean put(byte[] key, byte[] value) {
+        return put(key, value, false, false) != null;
+    }
+
+    /**
+     * Inserts {@code value} under {@code key}, in one scan of the key's bucket chain. When the key is
+     * present and {@code ifAbsent} is set, leaves it and returns a copy of its value; when the key is
+     * present otherwise, overwrites it and returns a copy of the value replaced ({@code copyPrevious})
+     * or {@link #PRESENT}. Returns null when the key was absent (and is now inserted).
+     */
+    byte[] put(byte[] key, byte[] value, boolean ifAbsent, boolean copyPrevious) {
         writes++;
         long hash = Hashing.hash(key, h.seed);
         int top = Hashing.tophash(hash);
@@ -790,8 +806,12 @@ final class Table {
                     int th = layout.tophash(c, i);
                     if (th == top) {
                         if (layout.keyEquals(c, i, key)) {
+                            if (ifAbsent) {
+                                return layout.value(c, i);
+                            }
+                            byte[] previous = copyPrevious ? layout.value(c, i) : PRESENT;
                             overwrite(bucket, c, i, key, value);
-                            return true;
+                            return previous;
                         }
                     } else if (th == EMPTY_REST) {
                         if (free == NONE) {
@@ -829,7 +849,7 @@ final class Table {
             if (!h.growing()) {
                 reserveForNextGrowth();
             }
-            return false;
+            return null;
         }
     }
 
@@ -887,7 +907,47 @@ final class Table {
         Header.endLaneIntent(page, LANE);
     }
 
+    /**
+     * Overwrites the value of a present key, in one lookup: when {@code expected} is null, whatever its
+     * value; otherwise only when the stored value has the same bytes as {@code expected}. Returns a copy
+     * of the value replaced, {@link #PRESENT} when {@code expected} was given and matched, or null when
+     * nothing was written.
+     */
+    byte[] replace(byte[] key, byte[] expected, byte[] value) {
+        writes++;
+        long hash = Hashing.hash(key, h.seed);
+        if (h.growing()) {
+            growWork(hash);
+        }
+        long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
+        long ref = layout.find(bucket, key, Hashing.tophash(hash), false);
+        if (ref == NONE) {
+            return null;
+        }
+        long cell = ref / SLOTS;
+        int slot = (int) (ref % SLOTS);
+        byte[] previous;
+        if (expected == null) {
+            previous = layout.value(cell, slot);
+        } else if (layout.valueEquals(cell, slot, expected)) {
+            previous = PRESENT;
+        } else {
+            return null;
+        }
+        overwrite(bucket, cell, slot, key, value);
+        return previous;
+    }
+
     boolean remove(byte[] key) {
+        return remove(key, null, false) != null;
+    }
+
+    /**
+     * Removes a present key, in one lookup: when {@code expected} is null, whatever its value; otherwise
+     * only when the stored value has the same bytes as {@code expected}. Returns a copy of the value
+     * removed ({@code copyPrevious}) or {@link #PRESENT}, or null when nothing was removed.
+     */
+    byte[] remove(byte[] key, byte[] expected, boolean copyPrevious) {
         writes++;
         long hash = Hashing.hash(key, h.seed);
         int top = Hashing.tophash(hash);
@@ -897,10 +957,14 @@ final class Table {
         long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
         long ref = layout.find(bucket, key, top, false);
         if (ref == NONE) {
-            return false;
+            return null;
         }
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
+        if (expected != null && !layout.valueEquals(cell, slot, expected)) {
+            return null;
+        }
+        byte[] previous = copyPrevious ? layout.value(cell, slot) : PRESENT;
         long laneCount = Header.laneCount(page, LANE);
         Header.beginLaneIntent(page, LANE, Header.INTENT_REMOVE, ref, laneCount);
         enter(bucket, NONE, NONE);
@@ -913,7 +977,7 @@ final class Table {
         Header.setLaneCount(page, LANE, laneCount - 1);
         Header.endLaneIntent(page, LANE);
         setCount(count() - 1);
-        return true;
+        return previous;
     }
 
     /**

@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
             "Kills a child JVM running a random workload with SIGKILL, again and again, and checks after every "
                     + "kill that nothing acknowledged was lost.",
             "",
-            "A child process opens the file, runs seeded random puts of new keys, overwrites and removes, and "
+            "A child process opens the file, runs seeded random puts of new keys, overwrites and removes (half of them as "
+                    + "putIfAbsent, replace or remove(key, value)), and "
                     + "acknowledges every operation that returned. The parent kills it (kill -9), reopens the file "
                     + "read-only exactly as the kill left it and checks that every key ever used has its last "
                     + "acknowledged value (removed keys stay removed), that the operation in flight is either done "

@@ -321,9 +321,11 @@ public final class Campaign {
                             && 2 * (model.size() + 1) > 13 * knownBuckets;
                     model.announce(new Model.Op(put, id, put ? Long.parseLong(f[3]) : -1));
                 }
-                case "P", "R" -> {
+                case "P", "R", "N" -> {
                     boolean put = f[0].equals("P");
-                    if (!model.acknowledge(new Model.Op(put, Long.parseLong(f[1]), put ? Long.parseLong(f[2]) : -1))) {
+                    boolean known = f[0].equals("N") ? model.acknowledgeUnchanged(Long.parseLong(f[1]))
+                            : model.acknowledge(new Model.Op(put, Long.parseLong(f[1]), put ? Long.parseLong(f[2]) : -1));
+                    if (!known) {
                         return false;
                     }
                     acknowledged++;

@@ -85,6 +85,18 @@ final class Model {
         return true;
     }
 
+    /**
+     * Applies the acknowledgement of a conditional put that did not write (its key was absent, or held
+     * another value): the file must hold what it held; false when no put of {@code id} was announced.
+     */
+    boolean acknowledgeUnchanged(long id) {
+        if (pending == null || !pending.put() || pending.id() != id) {
+            return false;
+        }
+        pending = null;
+        return true;
+    }
+
     private void apply(Op op) {
         if (op.put()) {
             live.put(op.id(), op.op());

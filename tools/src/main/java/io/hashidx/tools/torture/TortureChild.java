@@ -11,13 +11,15 @@ import java.util.SplittableRandom;
 /**
  * Main class of the child JVM that a torture {@link Campaign} kills with SIGKILL. Opens FILE
  * read-write (replaying whatever the last kill cut short) and runs a seeded random workload of puts
- * of new keys, overwrites and removes until it is killed, writing and flushing one line before and
- * one after each operation:
+ * of new keys, overwrites and removes until it is killed, half of them in their conditional form
+ * (putIfAbsent of a new key; replace(k, v), or replace(k, old, new) and remove(k, v) with the value
+ * just read), writing and flushing one line before and one after each operation:
  *
  * <pre>
  *   O g                   the file is open (recovery done)
  *   ? P id op | ? R id    the operation about to run: the one in flight if no acknowledgement follows
  *   P id op g | R id g    acknowledgement: the operation returned
+ *   N id g                acknowledgement: the conditional put returned without writing (its condition failed)
  * </pre>
  *
  * {@code g} is the growth state after the open or the operation ({@link GrowthState}). Arguments:
@@ -39,15 +41,37 @@ public final class TortureChild {
         line(out, "O " + GrowthState.token(idx.growth()));
         for (; ; op++) {
             int kind = rnd.nextInt(100);
+            // half of the operations take the conditional form, which writes through the same paths
+            boolean conditional = rnd.nextBoolean();
             if (next == 0 || kind < Workload.OVERWRITE) {
-                long id = next == 0 || kind < Workload.PUT_NEW ? next++ : rnd.nextLong(next);
+                boolean fresh = next == 0 || kind < Workload.PUT_NEW;
+                long id = fresh ? next++ : rnd.nextLong(next);
+                byte[] key = workload.key(id);
+                byte[] value = workload.value(id, op);
+                byte[] current = conditional && !fresh && rnd.nextBoolean() ? idx.get(key) : null;
                 line(out, "? P " + id + " " + op);
-                idx.put(workload.key(id), workload.value(id, op));
-                line(out, "P " + id + " " + op + " " + GrowthState.token(idx.growth()));
+                boolean applied;
+                if (!conditional) {
+                    idx.put(key, value);
+                    applied = true;
+                } else if (fresh) {
+                    applied = idx.putIfAbsent(key, value) == null;
+                } else if (current != null) {
+                    applied = idx.replace(key, current, value);
+                } else {
+                    applied = idx.replace(key, value) != null;
+                }
+                line(out, (applied ? "P " + id + " " + op : "N " + id) + " " + GrowthState.token(idx.growth()));
             } else {
                 long id = rnd.nextLong(next);
+                byte[] key = workload.key(id);
+                byte[] current = conditional ? idx.get(key) : null;
                 line(out, "? R " + id);
-                idx.remove(workload.key(id));
+                if (current != null) {
+                    idx.remove(key, current);
+                } else {
+                    idx.remove(key);
+                }
                 line(out, "R " + id + " " + GrowthState.token(idx.growth()));
             }
         }
