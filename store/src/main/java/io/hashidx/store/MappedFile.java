@@ -43,6 +43,13 @@ final class MappedFile implements AutoCloseable {
     private volatile boolean closed;
     private long mappedEnd = DATA_START;
     private long size;
+    private static final int UNOPENED = -2;
+    /**
+     * A descriptor of the file of its own for fallocate ({@link Native}), opened at the first extension
+     * of a writable file and closed after the channel, since closing it earlier would drop the writer's
+     * lock; -1 when fallocate is not used.
+     */
+    private int allocationFd = UNOPENED;
 
     /**
      * Maps the header page of an open file. A new, empty file first gets a zeroed header page; an
@@ -59,6 +66,9 @@ final class MappedFile implements AutoCloseable {
                 try {
                     extendTo(DATA_START, "for the header page of a new file");
                 } catch (HashIndexException.Storage e) {
+                    // a new file that could not be created: its lock can go with the descriptor
+                    Native.close(allocationFd);
+                    allocationFd = -1;
                     throw e.code() == HashIndexException.Code.DISK_FULL
                             ? HashIndexException.diskFullCreating(path, DATA_START, e.getCause()) : e;
                 }
@@ -153,7 +163,10 @@ final class MappedFile implements AutoCloseable {
         }
         long start = size;
         try {
-            if (Native.allocate(path, start, end - start) && channel.size() >= end) {
+            if (allocationFd == UNOPENED) {
+                allocationFd = writable ? Native.openForAllocation(path) : -1;
+            }
+            if (Native.allocate(allocationFd, start, end - start) && channel.size() >= end) {
                 size = end;
                 return;
             }
@@ -262,5 +275,8 @@ final class MappedFile implements AutoCloseable {
         headerArena.close();
         arenas = new Arena[0];
         handle.release();
+        // only now: closing a descriptor of the file drops the process's locks on it (see Native)
+        Native.close(allocationFd);
+        allocationFd = -1;
     }
 }
