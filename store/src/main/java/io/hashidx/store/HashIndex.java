@@ -357,6 +357,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             }
             try {
                 table.refresh();
+                table.space.reloadRetired();
                 return body.get();
             } finally {
                 handle.letWritersIn();
