@@ -249,7 +249,9 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     /**
      * Iterates from a random bucket and slot, as Go's maps do. Entries present for the whole iteration
      * are returned exactly once, also while the table grows; removed entries are not returned after
-     * their removal. Keys and values are copies.
+     * their removal. Keys and values are copies. A read-only index beside a writer process returns each
+     * entry as it was when the iterator read it (a moment during the iteration), and keeps the arrays it
+     * walks from being reused until it is finished (or garbage collected).
      */
     @Override
     public Iterator<Map.Entry<byte[], byte[]>> iterator() {
@@ -431,6 +433,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             }
             try {
                 table.refresh();
+                table.space.reloadRetired();
                 return body.get();
             } finally {
                 handle.letWritersIn();

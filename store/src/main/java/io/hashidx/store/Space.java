@@ -105,6 +105,22 @@ final class Space {
         }
     }
 
+    /**
+     * A reader process, while no writer is at work: takes the retired arrays as the header it read again
+     * lists them (and links), for verify and inspect.
+     */
+    void reloadRetired() {
+        retired.clear();
+        for (int i = 0; i < Header.RETIRED_SLOTS; i++) {
+            if (h.retiredCell[i] != NONE) {
+                retired.add(new Retired(h.retiredCell[i], h.retiredBuckets[i], h.retiredOverflow[i], 0, h.growths()));
+            }
+        }
+        if (retired.size() == Header.RETIRED_SLOTS) {
+            readLinkedRetiredArrays();
+        }
+    }
+
     // ---------------------------------------------------------------- open-time recovery
 
     /**

@@ -312,15 +312,19 @@ final class Table {
     }
 
     /**
-     * Read-only: reads the header again when a writer process changed it. Under the read lock (an
-     * iterator's step) it cannot: it throws {@link Stale}, and the caller refreshes and repeats the step.
+     * Read-only: reads the header again when a writer process changed it (or always, with {@code force}).
+     * Under the read lock (an iterator's step) it cannot: when the header changed it throws {@link Stale},
+     * and the caller refreshes and repeats the step; a forced read of an unchanged header is skipped.
      */
     private void ensureFresh(boolean force) {
         if (!force && !stale()) {
             return;
         }
         if (lock.getReadHoldCount() > 0) {
-            throw Stale.INSTANCE;
+            if (stale()) {
+                throw Stale.INSTANCE;
+            }
+            return;
         }
         lock.writeLock().lock();
         try {
@@ -584,34 +588,58 @@ final class Table {
                 return result;
             }
             if (attempt >= STUCK_ATTEMPTS && attempt % OPTIMISTIC_ATTEMPTS == 0) {
-                refuseStuckVersion(hash);
+                Object still = lookupHoldingWritersOut(hash, top, key, dest, reader);
+                if (still != RETRY) {
+                    @SuppressWarnings("unchecked")
+                    R result = (R) still;
+                    return result;
+                }
             }
         }
     }
 
     /** Attempts after which a read-only lookup that never validates asks whether a writer is still at work. */
-    private static final int STUCK_ATTEMPTS = 16 * OPTIMISTIC_ATTEMPTS;
+    private static final int STUCK_ATTEMPTS = OPTIMISTIC_ATTEMPTS;
 
     /**
-     * A lookup that has failed to validate for long: when no writer holds the file (so nothing can
-     * change), a version that stays odd is damage that no lane explains (each refresh settles what a
-     * dead writer's lanes name): CORRUPT, naming the bucket, instead of a hang.
+     * A lookup that has failed to validate for long: when no writer holds the file now, nothing can
+     * change while this process keeps writers out, so one read after reading the header again is
+     * stable (as a writer process's own readers fall back on its lock): a version still odd then is one
+     * that no dead writer's lane explains, which {@link #find} reports as CORRUPT, and other damage
+     * fails as it would in any read. RETRY while a writer is at work: it will leave the bucket.
      */
-    private void refuseStuckVersion(long hash) {
+    private Object lookupHoldingWritersOut(long hash, int top, byte[] key, byte[] dest, ValueReader<?> reader) {
         FileLocks.Handle handle = file.handle();
-        if (!handle.holdWritersOut()) {
-            return; // a writer is at work: it will leave the bucket
+        if (lock.getReadHoldCount() > 0) {
+            // an iterator's step: the header cannot be read again here, so a changed one means Stale
+            if (!handle.holdWritersOut()) {
+                return RETRY;
+            }
+            try {
+                if (stale()) {
+                    throw Stale.INSTANCE;
+                }
+                return reader.read(this, find(hash, top, key), dest);
+            } finally {
+                handle.letWritersIn();
+            }
         }
+        lock.writeLock().lock();
         try {
-            ensureFresh(true);
-            long primary = primaryOf(hash);
-            if ((layout.version(primary) & 1) != 0 && !deadOdd(primary)) {
-                throw HashIndexException.corrupt(file.path(), layout.cellOffset(primary) + BucketLayout.VERSION_OFFSET,
-                        "bucket at cell " + primary + " is marked as being written (odd version) but no writer has "
-                                + "the file open; open the file read-write to repair it");
+            if (file.isClosed()) {
+                throw HashIndexException.closed(file.path());
+            }
+            if (!handle.holdWritersOut()) {
+                return RETRY;
+            }
+            try {
+                refresh();
+                return reader.read(this, find(hash, top, key), dest);
+            } finally {
+                handle.letWritersIn();
             }
         } finally {
-            handle.letWritersIn();
+            lock.writeLock().unlock();
         }
     }
 
@@ -1535,6 +1563,14 @@ final class Table {
                 if (attempt > 0) {
                     backOff(Math.min(attempt, OPTIMISTIC_ATTEMPTS));
                     if (attempt % 16 == 0) {
+                        if (file.handle().holdWritersOut()) {
+                            // no writer at work: nothing changes while it stays out, so one read is stable
+                            try {
+                                return copyChainAsItIs(cell, check);
+                            } finally {
+                                file.handle().letWritersIn();
+                            }
+                        }
                         throw Stale.INSTANCE; // read the header again, then try again
                     }
                 }
@@ -1548,24 +1584,9 @@ final class Table {
                 if (primary && (version & 1) != 0 && !deadOdd(cell)) {
                     continue;
                 }
-                List<SlotCopy> out = new ArrayList<>();
+                List<SlotCopy> out;
                 try {
-                    long pages = 0;
-                    for (long c = cell; c != NONE; c = layout.overflow(c, pages++)) {
-                        for (int k = 0; k < SLOTS; k++) {
-                            int slot = (k + offset) & (SLOTS - 1);
-                            int th = layout.tophash(c, slot);
-                            if (BucketLayout.isEmpty(th)) {
-                                continue;
-                            }
-                            byte[] key = layout.key(c, slot);
-                            if (check != NONE && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != check) {
-                                continue;
-                            }
-                            boolean moved = th == EVACUATED_X || th == EVACUATED_Y;
-                            out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot))));
-                        }
-                    }
+                    out = copyChainAsItIs(cell, check);
                 } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
                     if (file.isClosed()) {
                         throw HashIndexException.closed(file.path());
@@ -1573,10 +1594,14 @@ final class Table {
                     if (primary ? !unchanged(cell, version, epoch) : Header.epochAfterReads(page) != epoch) {
                         continue;
                     }
-                    if (stale() || !(e instanceof HashIndexException)) {
+                    if (stale()) {
                         throw Stale.INSTANCE; // a link to a cell this view does not know yet, a chunk not mapped yet
                     }
-                    throw e;
+                    if (e instanceof HashIndexException) {
+                        throw e;
+                    }
+                    throw HashIndexException.corrupt(file.path(), layout.cellOffset(cell), "the chain of cell " + cell
+                            + " cannot be read (" + e.getMessage() + ")");
                 }
                 if (primary ? unchanged(cell, version, epoch) : Header.epochAfterReads(page) == epoch) {
                     return out;
@@ -1584,8 +1609,29 @@ final class Table {
             }
         }
 
+        /** The live entries of the chain at {@code cell}, read without validation (see {@link #copyChain}). */
+        private List<SlotCopy> copyChainAsItIs(long cell, long check) {
+            List<SlotCopy> out = new ArrayList<>();
+            long pages = 0;
+            for (long c = cell; c != NONE; c = layout.overflow(c, pages++)) {
+                for (int k = 0; k < SLOTS; k++) {
+                    int slot = (k + offset) & (SLOTS - 1);
+                    int th = layout.tophash(c, slot);
+                    if (BucketLayout.isEmpty(th)) {
+                        continue;
+                    }
+                    byte[] key = layout.key(c, slot);
+                    if (check != NONE && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != check) {
+                        continue;
+                    }
+                    boolean moved = th == EVACUATED_X || th == EVACUATED_Y;
+                    out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot))));
+                }
+            }
+            return out;
+        }
+
         boolean hasNext() {
-            boolean readNow = false; // whether `next` was read in this call
             while (true) {
                 if (next == null) {
                     if (finished) {
@@ -1593,27 +1639,19 @@ final class Table {
                     }
                     next = advance();
                     nextSeenAt = writes;
-                    readNow = true;
                     if (next == null) {
                         return false;
                     }
                 }
-                // in a read-only table, a writer process may have written at any time since an earlier call
-                if (writable ? nextSeenAt == writes : readNow) {
+                // a read-only table returns the entry as it was read, at a moment of the iteration (an entry
+                // that next() would look up again could be gone after hasNext() said there was one)
+                if (!writable || nextSeenAt == writes) {
                     return true;
                 }
                 // a write happened since we looked ahead: return the entry only as it is now
-                byte[] key = next.getKey();
-                byte[] value;
-                if (writable) {
-                    long ref = find(key);
-                    value = ref == NONE ? null : value(ref);
-                } else {
-                    value = lookupValue(key);
-                }
+                long ref = find(next.getKey());
                 nextSeenAt = writes;
-                readNow = true;
-                next = value == null ? null : new AbstractMap.SimpleImmutableEntry<>(key, value);
+                next = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(next.getKey(), value(ref));
             }
         }
 

@@ -28,6 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                move, but not past the open iterator) and print "looked"; on the next,
  *                                finish the iteration, do one get and print "moved N" (N entries
  *                                iterated); close at end of stdin and print "closed".
+ *   write FILE FROM TO           open for writing, put keys FROM..TO-1 ({@link Fixtures#value16} version
+ *                                0), close and print "written" (the writer process beside a reader here)
  *   copy FILE OUT                open read-only, print "ready", on the next stdin line copy the index to
  *                                OUT ({@link HashIndex#copyTo}) and print "copied POINT_IN_TIME ENTRIES"
  * </pre>
@@ -52,6 +54,7 @@ public final class ReaderProcess {
             case "lookups" -> lookups(path, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             case "iterate" -> iterate(path);
             case "copy" -> copy(path, Path.of(args[2]));
+            case "write" -> write(path, Long.parseLong(args[2]), Long.parseLong(args[3]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -175,5 +178,15 @@ public final class ReaderProcess {
             System.out.println("copied " + r.pointInTime() + " " + r.entries());
             System.out.flush();
         }
+    }
+
+    private static void write(Path path, long from, long to) {
+        try (HashIndex idx = HashIndex.open(path)) {
+            for (long k = from; k < to; k++) {
+                idx.put(Fixtures.key16(k), Fixtures.value16(k, 0));
+            }
+        }
+        System.out.println("written");
+        System.out.flush();
     }
 }

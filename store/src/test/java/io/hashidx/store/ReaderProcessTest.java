@@ -174,6 +174,34 @@ class ReaderProcessTest {
         }
     }
 
+    /**
+     * This process reads while a writer process grows the file and closes it: the arrays retired
+     * meanwhile stay listed (this reader pins them), and verify and inspect here see them as they are now.
+     */
+    @Test
+    void aReaderThatOutlivesTheWriterVerifiesTheFileAsTheWriterLeftIt() throws Exception {
+        Path path = dir.resolve("outlived.hidx");
+        try (HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(15))) {
+            fill(w, 0, 1_000);
+        }
+        try (HashIndex r = HashIndex.openReadOnly(path)) {
+            assertThat(r.get(key16(999))).isEqualTo(Fixtures.value16(999, 0));
+            Child writer = start("write", path.toString(), "1000", "40000");
+            assertThat(writer.line()).isEqualTo("written");
+            assertThat(writer.exitCode()).isZero();
+            assertThat(r.size()).isEqualTo(40_000);
+            assertThat(r.verify()).isEmpty();
+            assertThat(r.inspect().retiredPages()).as("arrays this reader pinned").isPositive();
+            for (long k = 0; k < 40_000; k++) {
+                assertThat(r.get(key16(k))).isEqualTo(Fixtures.value16(k, 0));
+            }
+        }
+        try (HashIndex w = HashIndex.open(path)) {
+            assertThat(w.inspect().retiredPages()).as("freed once the reader is gone").isZero();
+            assertThat(w.verify()).isEmpty();
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static long fill(HashIndex w, long from, long count) {
