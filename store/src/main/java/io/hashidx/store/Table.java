@@ -61,6 +61,43 @@ import java.util.random.RandomGenerator;
  * intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
  * knows whether the operation in flight changed the count.
  *
+ * <h2>Writers in parallel</h2>
+ * Writers on different buckets run at the same time. Locks, always taken in this order:
+ * <ol>
+ *   <li>the <b>geometry lock</b> ({@link #geo}), shared by every writer; exclusive for what changes the
+ *       geometry (starting and ending a growth) or must see no writer in flight (close, sync, verify,
+ *       inspect, finishing a growth). Under it, the header's geometry fields do not change.
+ *   <li>the <b>stripes</b>: {@link #STRIPES} locks over equal ranges of the hash space. A writer of
+ *       a key locks the stripes its bucket's hash range covers (one or two in a large table, all in a
+ *       one-bucket table), in ascending order; while growing, those of its <em>old</em> bucket, which
+ *       covers both destinations. Buckets nest across doublings (multiply-shift: bucket b of n holds
+ *       the hashes of buckets 2b and 2b+1 of 2n), so any two writers of one chain share a stripe, in
+ *       any geometry, and an iterator or a reader that locks a bucket's range excludes its writers.
+ *   <li>a <b>lane</b> (FORMAT.md section 4), one of 8: a writer in flight holds one, which keeps its
+ *       intent record, its share of the count, the buckets it makes odd and its journal slot. Lanes
+ *       are taken after stripes and given back before other stripes are taken.
+ *   <li>the <b>space lock</b> (the {@link Space} object): the free list, the header's space fields,
+ *       the evacuation mark and every header update, one at a time. The chain record (one per file)
+ *       stays sound because a chain change happens whole under it.
+ * </ol>
+ * <b>Cooperative growth.</b> A writer evacuates its key's old bucket (under its own stripes), then
+ * helps with one more: a shared cursor hands each old bucket to one helper, and when all are handed
+ * out, helpers take the bucket at the evacuation mark. Whoever evacuates the bucket at the mark moves
+ * the mark past it and past the buckets evacuated already (under the space lock), so the mark in the
+ * header stays a lower bound however evacuations interleave: it only passes buckets whose slot 0 is
+ * marked, and that mark is written last. When it reaches the end, the growth is ended by the next
+ * writer to see that, under the exclusive geometry lock (retiring the old array, publishing the
+ * geometry, advancing the epoch); until then the header keeps the mark one below the end. A growth
+ * starts the same way: an insert that finds the table due for one lets go of its locks and starts it
+ * exclusively, then retries.
+ *
+ * <p><b>Crashes with several writers in flight.</b> Each writer's operation is in its own lane: its
+ * intent record, its count (the file's count is the base count plus every lane's, so each lane's
+ * count is replayed exactly from its own record) and the buckets it made odd. Overwrites stage their
+ * image in the lane's journal slot. Chain changes and header updates are serialised by the space lock,
+ * so the one chain record and the two header copies work as with one writer. Evacuations stay
+ * idempotent. So a kill with several writers in flight replays each lane as it would the one writer.
+ *
  * <h2>Lock-free reads</h2>
  * Lookups take no lock and write no shared memory. Each primary bucket (a bucket of the current array,
  * or of the old array while growing) carries a <em>version</em> in its reserved word: a sequence lock
@@ -125,9 +162,6 @@ final class Table {
     final Space space;
     private final MemorySegment page;
     private final boolean writable;
-    private final byte[] scratchKey;
-    private long[] scratchPages = new long[4];
-    private byte[] scratchMarks = new byte[4 * SLOTS];
     /**
      * For a read-only open after a crash in the middle of overwrites: those slots' values are in the
      * journal, at the slot references in {@link #pendingImages}.
@@ -139,19 +173,27 @@ final class Table {
      * lane names them). Nobody will make them even while this process reads, so readers do not wait.
      */
     private long[] deadOdd = new long[0];
-    /** Counts writes, so an iterator can tell that an entry it looked ahead at may have changed. */
-    private long writes;
     /**
-     * Writers take it exclusively; diagnostics, iteration steps and readers that gave up on optimistic
-     * reads take it shared. Lookups take no lock at all.
+     * The geometry lock. Writers, iteration steps and readers that gave up on optimistic reads take it
+     * shared; whatever changes the geometry or must see no writer in flight (growth start and end,
+     * close, sync, verify, inspect) takes it exclusively. Lookups take no lock at all.
      */
-    final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    final ReentrantReadWriteLock geo = new ReentrantReadWriteLock();
+    /** Lock stripes over the hash space (see {@link #STRIPES}); a writer holds those of its bucket. */
+    private final java.util.concurrent.locks.ReentrantLock[] stripes = new java.util.concurrent.locks.ReentrantLock[STRIPES];
+    private final Lane[] lanes = new Lane[Header.LANES];
     /** The geometry in force; see {@link Geometry}. */
     private volatile Geometry geometry;
     /** The entry count (the live area's base count plus every lane's share). */
-    private volatile long liveEntries;
-    /** The lane the writer uses: one writer at a time, so always lane 0. */
-    private static final int LANE = 0;
+    private final java.util.concurrent.atomic.LongAdder liveEntries = new java.util.concurrent.atomic.LongAdder();
+    /** Writes started, and those that found lane 0 taken (another writer in flight): for tests. */
+    final java.util.concurrent.atomic.LongAdder writes = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder overlappingWrites = new java.util.concurrent.atomic.LongAdder();
+    private volatile boolean closed;
+    /** Every old bucket is evacuated; the growth ends at the next exclusive moment. Guarded by the space lock. */
+    private volatile boolean growthEndPending;
+    /** The next old bucket a writer helps to evacuate (see {@link #helpGrowth}). */
+    private final java.util.concurrent.atomic.AtomicLong helpCursor = new java.util.concurrent.atomic.AtomicLong();
     /**
      * Old buckets evacuated in the growth under way, above the mark too; -1 until first asked for after
      * an open (then counted once), so opening stays free of scans.
@@ -164,7 +206,13 @@ final class Table {
         this.page = file.header();
         this.writable = file.writable();
         this.layout = new BucketLayout(h.keyWidth, h.valueWidth, file, h);
-        this.scratchKey = new byte[h.keyWidth];
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new java.util.concurrent.locks.ReentrantLock();
+        }
+        for (int i = 0; i < Header.LANES; i++) {
+            lanes[i] = new Lane(i, h.keyWidth);
+        }
+        h.countSource = this::count;
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
         recover();
@@ -172,7 +220,7 @@ final class Table {
     }
 
     long count() {
-        return liveEntries;
+        return liveEntries.sum();
     }
 
     Geometry geometry() {
@@ -181,7 +229,8 @@ final class Table {
 
     private void setCount(long n) {
         h.count = n;
-        liveEntries = n;
+        liveEntries.reset();
+        liveEntries.add(n);
     }
 
     // ---------------------------------------------------------------- open-time recovery
@@ -394,26 +443,30 @@ final class Table {
     }
 
     /**
-     * The fallback after too many optimistic attempts: under the writers' lock nothing changes, so one
+     * The fallback after too many optimistic attempts: under the stripes of its bucket nothing changes, so one
      * read is stable. An odd version here has no writer in this process behind it: a writer killed in
      * the middle of an update left it, and only opening the file read-write repairs that.
      */
     private <R> R lockedLookup(long hash, int top, byte[] key, byte[] dest, ValueReader<R> reader) {
-        lock.readLock().lock();
+        geo.readLock().lock();
         try {
-            if (file.isClosed()) {
-                throw HashIndexException.closed(file.path());
+            checkOpen();
+            long range = stripesFor(hash);
+            lockStripes(range);
+            try {
+                long ref = find(hash, top, key);
+                return reader.read(this, ref, dest);
+            } finally {
+                unlockStripes(range);
             }
-            long ref = find(hash, top, key);
-            return reader.read(this, ref, dest);
         } finally {
-            lock.readLock().unlock();
+            geo.readLock().unlock();
         }
     }
 
     // ---------------------------------------------------------------- lookup under the lock
 
-    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE; the caller excludes writers. */
+    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE; the caller excludes writers of its bucket. */
     long find(byte[] key) {
         long hash = Hashing.hash(key, h.seed);
         return find(hash, Hashing.tophash(hash), key);
@@ -468,77 +521,267 @@ final class Table {
         return BucketLayout.isEvacuatedMark(layout.tophash(oldCell, 0));
     }
 
+    // ---------------------------------------------------------------- locks
+
+    /** Stripe {@code s} covers the hashes {@code [s * 2^58, (s + 1) * 2^58)}. */
+    static final int STRIPES = 64;
+
+    /** The first stripe that bucket {@code b} of an array of {@code n} buckets covers. */
+    static int firstStripe(long b, long n) {
+        return (int) (b * STRIPES / n);
+    }
+
+    /** The last stripe that bucket {@code b} of an array of {@code n} buckets covers. */
+    static int lastStripe(long b, long n) {
+        return (int) (((b + 1) * STRIPES - 1) / n);
+    }
+
+    private void lockStripes(int first, int last) {
+        for (int s = first; s <= last; s++) {
+            stripes[s].lock();
+        }
+    }
+
+    private void unlockStripes(int first, int last) {
+        for (int s = last; s >= first; s--) {
+            stripes[s].unlock();
+        }
+    }
+
+    /**
+     * The stripes a writer of {@code hash} locks, packed as {@code first << 32 | last}: those of its old
+     * bucket while growing (they cover both destinations, so evacuating it needs no more), else those
+     * of its bucket. The caller holds the geometry lock.
+     */
+    private long stripesFor(long hash) {
+        long n = h.growing() ? h.oldBucketCount : h.bucketCount;
+        long b = Hashing.bucketIndex(hash, n);
+        return ((long) firstStripe(b, n) << 32) | lastStripe(b, n);
+    }
+
+    private void lockStripes(long range) {
+        lockStripes((int) (range >>> 32), (int) range);
+    }
+
+    private void unlockStripes(long range) {
+        unlockStripes((int) (range >>> 32), (int) range);
+    }
+
+    /**
+     * A writer lane (FORMAT.md section 4), and the scratch space of the writer holding it. A writer takes
+     * its lane after its stripes and gives it back before it takes other stripes, so lanes never take
+     * part in a deadlock.
+     */
+    static final class Lane {
+        final int index;
+        final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        final byte[] scratchKey;
+        long[] scratchPages = new long[4];
+        byte[] scratchMarks = new byte[4 * SLOTS];
+
+        Lane(int index, int keyWidth) {
+            this.index = index;
+            this.scratchKey = new byte[keyWidth];
+        }
+    }
+
+    /**
+     * The first free lane from lane 0 on (so a lone writer always uses lane 0); when all are taken, waits
+     * for one picked by thread.
+     */
+    private Lane acquireLane() {
+        for (Lane lane : lanes) {
+            if (lane.lock.tryLock()) {
+                return lane;
+            }
+        }
+        Lane lane = lanes[(int) (Thread.currentThread().threadId() & (Header.LANES - 1))];
+        lane.lock.lock();
+        return lane;
+    }
+
+    private static void release(Lane lane) {
+        lane.lock.unlock();
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw HashIndexException.closed(file.path());
+        }
+    }
+
+    /**
+     * Runs {@code body} with no writer in flight and none starting (growth start and end, close, finishing
+     * a growth, sync, verify, inspect). Lock-free readers go on meanwhile.
+     */
+    <T> T exclusive(java.util.function.Supplier<T> body) {
+        geo.writeLock().lock();
+        try {
+            checkOpen();
+            return body.get();
+        } finally {
+            geo.writeLock().unlock();
+        }
+    }
+
+    /** Closes the table: waits for the writers in flight, evacuates a bounded number of buckets, unmaps. */
+    void close(boolean finishSomeGrowth) {
+        geo.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                if (finishSomeGrowth && writable) {
+                    finishGrowth(CLOSE_EVACUATION_BOUND);
+                    space.releaseRetired(true);
+                }
+            } finally {
+                file.close();
+            }
+        } finally {
+            geo.writeLock().unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- writes
+
+    private static final int INSERTED = 0;
+    private static final int REPLACED = 1;
+    private static final int ABSENT = 2;
+    private static final int GROW = 3;
 
     /** Inserts or overwrites; returns true when a value was replaced. */
     boolean put(byte[] key, byte[] value) {
-        writes++;
+        return write(key, value) == REPLACED;
+    }
+
+    /** Removes {@code key}; returns true when it was present. */
+    boolean remove(byte[] key) {
+        return write(key, null) == REPLACED;
+    }
+
+    /**
+     * One write (a put, or a remove when {@code value} is null): under the shared geometry lock, the
+     * stripes of the key's bucket (its old bucket while growing) and a lane; then the writer helps the
+     * growth under way with one more old bucket. A growth to start or to end needs the geometry lock
+     * alone: the writer lets go of everything first.
+     */
+    private int write(byte[] key, byte[] value) {
         long hash = Hashing.hash(key, h.seed);
         int top = Hashing.tophash(hash);
-        if (h.growing()) {
-            growWork(hash);
-        }
         while (true) {
-            long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
-            long free = NONE;
-            long last = bucket;
-            long pages = 0;
-            scan:
-            for (long c = bucket; c != NONE; c = layout.overflow(c, pages++)) {
-                last = c;
-                for (int i = 0; i < SLOTS; i++) {
-                    int th = layout.tophash(c, i);
-                    if (th == top) {
-                        if (layout.keyEquals(c, i, key)) {
-                            overwrite(bucket, c, i, key, value);
-                            return true;
-                        }
-                    } else if (th == EMPTY_REST) {
-                        if (free == NONE) {
-                            free = c * SLOTS + i;
-                        }
-                        break scan;
-                    } else if (th == EMPTY_ONE && free == NONE) {
-                        free = c * SLOTS + i;
+            int outcome;
+            geo.readLock().lock();
+            try {
+                checkOpen();
+                writes.increment();
+                long range = stripesFor(hash);
+                lockStripes(range);
+                Lane lane = acquireLane();
+                if (lane.index != 0) {
+                    overlappingWrites.increment();
+                }
+                try {
+                    if (h.growing()) {
+                        evacuate(lane, Hashing.bucketIndex(hash, h.oldBucketCount));
+                    }
+                    outcome = value == null ? removeLocked(lane, hash, top, key) : putLocked(lane, hash, top, key, value);
+                } finally {
+                    release(lane);
+                    unlockStripes(range);
+                }
+                if (outcome != GROW) {
+                    helpGrowth();
+                }
+            } finally {
+                geo.readLock().unlock();
+            }
+            if (growthEndPending) {
+                // the write is done: a close that came first leaves the growth for the next open
+                geo.writeLock().lock();
+                try {
+                    if (growthEndPending && !closed) {
+                        endGrowth();
+                    }
+                } finally {
+                    geo.writeLock().unlock();
+                }
+            }
+            if (outcome != GROW) {
+                return outcome;
+            }
+            exclusive(() -> {
+                if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
+                    boolean sameSize = !overLoaded(count() + 1);
+                    if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
+                        startGrowth(sameSize);
                     }
                 }
-            }
-            if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
-                boolean sameSize = !overLoaded(count() + 1);
-                // a growth starts once its space is written; until then the table takes inserts at a
-                // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
-                if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
-                    startGrowth(sameSize);
-                    growWork(hash);
-                    continue;
-                }
-            }
-            if (free == NONE) {
-                // extending the file may take a while: do it before readers see the bucket as being written
-                space.ensureSpareForInsert();
-            }
-            enter(bucket, NONE, NONE);
-            try {
-                if (free == NONE) {
-                    free = space.linkNewOverflowPage(last, false) * SLOTS;
-                }
-                insert(free, top, key, value);
-            } finally {
-                exit(bucket, NONE, NONE);
-            }
-            if (!h.growing()) {
-                reserveForNextGrowth();
-            }
-            return false;
+                return null;
+            });
         }
+    }
+
+    private int putLocked(Lane lane, long hash, int top, byte[] key, byte[] value) {
+        long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
+        long free = NONE;
+        long last = bucket;
+        long pages = 0;
+        scan:
+        for (long c = bucket; c != NONE; c = layout.overflow(c, pages++)) {
+            last = c;
+            for (int i = 0; i < SLOTS; i++) {
+                int th = layout.tophash(c, i);
+                if (th == top) {
+                    if (layout.keyEquals(c, i, key)) {
+                        overwrite(lane, bucket, c, i, key, value);
+                        return REPLACED;
+                    }
+                } else if (th == EMPTY_REST) {
+                    if (free == NONE) {
+                        free = c * SLOTS + i;
+                    }
+                    break scan;
+                } else if (th == EMPTY_ONE && free == NONE) {
+                    free = c * SLOTS + i;
+                }
+            }
+        }
+        if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
+            boolean sameSize = !overLoaded(count() + 1);
+            // a growth starts once its space is written; until then the table takes inserts at a
+            // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
+            if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
+                return GROW;
+            }
+        }
+        if (free == NONE) {
+            // extending the file may take a while: do it before readers see the bucket as being written
+            space.ensureSpareForInsert();
+        }
+        enter(lane, bucket, NONE, NONE);
+        try {
+            if (free == NONE) {
+                free = space.linkNewOverflowPage(last, false) * SLOTS;
+            }
+            insert(lane, free, top, key, value);
+        } finally {
+            exit(lane, bucket, NONE, NONE);
+        }
+        if (!h.growing()) {
+            reserveForNextGrowth();
+        }
+        return INSERTED;
     }
 
     /**
      * A writer enters primary buckets (up to three; NONE for none): its lane names them first, so that
      * recovery after a kill can make exactly these versions even again, then each version becomes odd.
      */
-    private void enter(long a, long b, long c) {
-        Header.nameLaneBuckets(page, LANE, a, b, c);
+    private void enter(Lane lane, long a, long b, long c) {
+        Header.nameLaneBuckets(page, lane.index, a, b, c);
         layout.enterBucket(a);
         if (b != NONE) {
             layout.enterBucket(b);
@@ -549,7 +792,7 @@ final class Table {
     }
 
     /** Leaves the buckets {@link #enter} entered: each version becomes even, then the lane forgets them. */
-    private void exit(long a, long b, long c) {
+    private void exit(Lane lane, long a, long b, long c) {
         if (c != NONE) {
             layout.exitBucket(c);
         }
@@ -557,63 +800,60 @@ final class Table {
             layout.exitBucket(b);
         }
         layout.exitBucket(a);
-        Header.nameLaneBuckets(page, LANE, NONE, NONE, NONE);
+        Header.nameLaneBuckets(page, lane.index, NONE, NONE, NONE);
     }
 
-    private void insert(long ref, int top, byte[] key, byte[] value) {
+    private void insert(Lane lane, long ref, int top, byte[] key, byte[] value) {
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        long laneCount = Header.laneCount(page, LANE);
-        Header.beginLaneIntent(page, LANE, Header.INTENT_INSERT, ref, laneCount);
+        long laneCount = Header.laneCount(page, lane.index);
+        Header.beginLaneIntent(page, lane.index, Header.INTENT_INSERT, ref, laneCount);
         layout.writeSlot(cell, slot, key, value);
         VarHandle.storeStoreFence();
         layout.setTophash(cell, slot, top);
-        Header.setLaneCount(page, LANE, laneCount + 1);
-        Header.endLaneIntent(page, LANE);
-        setCount(count() + 1);
+        Header.setLaneCount(page, lane.index, laneCount + 1);
+        Header.endLaneIntent(page, lane.index);
+        liveEntries.increment();
+        h.count = count(); // informative (the header copy takes the count from countSource)
     }
 
     /** Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy. */
-    private void overwrite(long bucket, long cell, int slot, byte[] key, byte[] value) {
-        layout.writeSlot(h.journalCell, LANE, key, value);
+    private void overwrite(Lane lane, long bucket, long cell, int slot, byte[] key, byte[] value) {
+        layout.writeSlot(h.journalCell, lane.index, key, value);
         VarHandle.storeStoreFence();
-        Header.beginLaneIntent(page, LANE, Header.INTENT_OVERWRITE, cell * SLOTS + slot, Header.laneCount(page, LANE));
-        enter(bucket, NONE, NONE);
+        Header.beginLaneIntent(page, lane.index, Header.INTENT_OVERWRITE, cell * SLOTS + slot,
+                Header.laneCount(page, lane.index));
+        enter(lane, bucket, NONE, NONE);
         try {
-            layout.copySlot(h.journalCell, LANE, cell, slot);
+            layout.copySlot(h.journalCell, lane.index, cell, slot);
         } finally {
-            exit(bucket, NONE, NONE);
+            exit(lane, bucket, NONE, NONE);
         }
-        Header.endLaneIntent(page, LANE);
+        Header.endLaneIntent(page, lane.index);
     }
 
-    boolean remove(byte[] key) {
-        writes++;
-        long hash = Hashing.hash(key, h.seed);
-        int top = Hashing.tophash(hash);
-        if (h.growing()) {
-            growWork(hash);
-        }
+    private int removeLocked(Lane lane, long hash, int top, byte[] key) {
         long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
         long ref = layout.find(bucket, key, top, false);
         if (ref == NONE) {
-            return false;
+            return ABSENT;
         }
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        long laneCount = Header.laneCount(page, LANE);
-        Header.beginLaneIntent(page, LANE, Header.INTENT_REMOVE, ref, laneCount);
-        enter(bucket, NONE, NONE);
+        long laneCount = Header.laneCount(page, lane.index);
+        Header.beginLaneIntent(page, lane.index, Header.INTENT_REMOVE, ref, laneCount);
+        enter(lane, bucket, NONE, NONE);
         try {
             layout.setTophash(cell, slot, EMPTY_ONE);
             markEmptyRest(bucket, cell, slot);
         } finally {
-            exit(bucket, NONE, NONE);
+            exit(lane, bucket, NONE, NONE);
         }
-        Header.setLaneCount(page, LANE, laneCount - 1);
-        Header.endLaneIntent(page, LANE);
-        setCount(count() - 1);
-        return true;
+        Header.setLaneCount(page, lane.index, laneCount - 1);
+        Header.endLaneIntent(page, lane.index);
+        liveEntries.decrement();
+        h.count = count();
+        return REPLACED;
     }
 
     /**
@@ -660,6 +900,7 @@ final class Table {
         return 2 * count > 13 * h.bucketCount;
     }
 
+    /** A heuristic: read without the space lock, so it may be a write behind. */
     private boolean tooManyOverflowPages() {
         return h.overflowPages > h.bucketCount;
     }
@@ -686,33 +927,38 @@ final class Table {
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
-        if (h.doublings == 0 || 4 * count() < 3 * threshold) {
+        long n = count();
+        if (h.doublings == 0 || 4 * n < 3 * threshold) {
             // A file that never doubled was presized (or is one bucket): its owner does not expect
             // growth, so it does not pay for the space in advance.
             return;
         }
-        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - count() + 1);
+        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - n + 1);
     }
 
+    /** Starts a growth; the caller holds the geometry lock exclusively. */
     private void startGrowth(boolean sameSize) {
         long newCount = sameSize ? h.bucketCount : 2 * h.bucketCount;
-        long first = space.reserveArray(newCount);
-        space.startEvacuation(h.overflowPages);
-        h.oldBucketCount = h.bucketCount;
-        h.oldBucketsCell = h.bucketsCell;
-        h.oldOverflowPages = h.overflowPages;
-        h.evacuated = 0;
-        h.bucketCount = newCount;
-        h.bucketsCell = first;
-        h.overflowPages = 0;
-        h.allocatedCells = first + newCount;
-        evacuatedCount = 0;
-        if (sameSize) {
-            h.sameSizeGrowths++;
-        } else {
-            h.doublings++;
+        synchronized (space) {
+            long first = space.reserveArray(newCount);
+            space.startEvacuation(h.overflowPages);
+            h.oldBucketCount = h.bucketCount;
+            h.oldBucketsCell = h.bucketsCell;
+            h.oldOverflowPages = h.overflowPages;
+            h.evacuated = 0;
+            h.bucketCount = newCount;
+            h.bucketsCell = first;
+            h.overflowPages = 0;
+            h.allocatedCells = first + newCount;
+            evacuatedCount = 0;
+            helpCursor.set(0);
+            if (sameSize) {
+                h.sameSizeGrowths++;
+            } else {
+                h.doublings++;
+            }
+            h.store(page);
         }
-        h.store(page);
         publishGeometry();
     }
 
@@ -725,47 +971,94 @@ final class Table {
         Header.advanceEpoch(page);
     }
 
-    private void growWork(long hash) {
-        evacuate(Hashing.bucketIndex(hash, h.oldBucketCount));
-        if (h.growing()) {
-            evacuate(h.evacuated);
+    /**
+     * After its own write, a writer evacuates one more old bucket: the next one no writer has claimed
+     * (a shared cursor hands each bucket to one helper), or, once all were handed out, the one at the
+     * evacuation mark. So a growth of n old buckets ends within about n writes, and writers help on
+     * different buckets instead of queueing on one. Holds the geometry lock shared; takes the old
+     * bucket's stripes and a lane.
+     */
+    private void helpGrowth() {
+        if (!h.growing() || growthEndPending) {
+            return;
+        }
+        long oldCount = h.oldBucketCount;
+        long i = helpCursor.getAndIncrement();
+        if (i >= oldCount) {
+            synchronized (space) {
+                i = h.evacuated;
+            }
+            if (i >= oldCount) {
+                return;
+            }
+        }
+        int first = firstStripe(i, oldCount);
+        int last = lastStripe(i, oldCount);
+        lockStripes(first, last);
+        Lane lane = acquireLane();
+        try {
+            evacuate(lane, i);
+        } finally {
+            release(lane);
+            unlockStripes(first, last);
         }
     }
 
-    /** Evacuates up to {@code limit} old buckets in order; returns how many old buckets remain. */
+    /**
+     * Evacuates up to {@code limit} old buckets in order, and ends the growth when they are all done;
+     * returns how many old buckets remain. The caller holds the geometry lock exclusively.
+     */
     long finishGrowth(long limit) {
-        for (long i = 0; i < limit && h.growing(); i++) {
-            evacuate(h.evacuated);
+        Lane lane = lanes[0];
+        lane.lock.lock();
+        try {
+            for (long i = 0; i < limit && h.growing() && !growthEndPending; i++) {
+                evacuate(lane, h.evacuated);
+            }
+        } finally {
+            release(lane);
+        }
+        if (growthEndPending) {
+            endGrowth();
         }
         return h.growing() ? h.oldBucketCount - h.evacuated : 0;
     }
 
-    private void evacuate(long oldIndex) {
+    /**
+     * Evacuates old bucket {@code oldIndex} unless it is done, and moves the evacuation mark when it is
+     * the bucket at the mark. The caller holds the stripes of that old bucket (or the geometry lock
+     * exclusively) and {@code lane}.
+     */
+    private void evacuate(Lane lane, long oldIndex) {
         long old = h.oldBucketsCell + oldIndex;
+        boolean moved = false;
         if (!isEvacuated(old)) {
-            moveBucket(oldIndex, old);
+            moveBucket(lane, oldIndex, old);
+            moved = true;
         }
-        if (oldIndex == h.evacuated) {
-            advanceEvacuationMark();
+        synchronized (space) {
+            if (moved && evacuatedCount >= 0) {
+                evacuatedCount++;
+            }
+            if (oldIndex == h.evacuated && !growthEndPending) {
+                advanceEvacuationMark();
+            }
         }
     }
 
-    private void moveBucket(long oldIndex, long old) {
+    private void moveBucket(Lane lane, long oldIndex, long old) {
         boolean sameSize = h.bucketCount == h.oldBucketCount;
         long x = h.bucketsCell + (sameSize ? oldIndex : 2 * oldIndex);
         long y = sameSize ? NONE : x + 1;
-        enter(old, x, y);
+        enter(lane, old, x, y);
         try {
-            copyAndMark(oldIndex, old, x, y, sameSize);
+            copyAndMark(lane, oldIndex, old, x, y, sameSize);
         } finally {
-            exit(old, x, y);
-        }
-        if (evacuatedCount >= 0) {
-            evacuatedCount++;
+            exit(lane, old, x, y);
         }
     }
 
-    private void copyAndMark(long oldIndex, long old, long x, long y, boolean sameSize) {
+    private void copyAndMark(Lane lane, long oldIndex, long old, long x, long y, boolean sameSize) {
         clearDestination(x);
         if (y != NONE) {
             clearDestination(y);
@@ -775,27 +1068,27 @@ final class Table {
         // the file without end instead of being reported as a cycle.
         int pages = 0;
         for (long c = old; c != NONE; c = layout.overflow(c, pages)) {
-            if (pages == scratchPages.length) {
-                scratchPages = Arrays.copyOf(scratchPages, pages * 2);
-                scratchMarks = Arrays.copyOf(scratchMarks, pages * 2 * SLOTS);
+            if (pages == lane.scratchPages.length) {
+                lane.scratchPages = Arrays.copyOf(lane.scratchPages, pages * 2);
+                lane.scratchMarks = Arrays.copyOf(lane.scratchMarks, pages * 2 * SLOTS);
             }
-            scratchPages[pages++] = c;
+            lane.scratchPages[pages++] = c;
         }
         Destination toX = new Destination(x);
         Destination toY = new Destination(y);
         for (int p = 0; p < pages; p++) {
-            long c = scratchPages[p];
+            long c = lane.scratchPages[p];
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
                 byte mark = EVACUATED_EMPTY;
                 if (th >= MIN_TOPHASH || th == EVACUATED_X || th == EVACUATED_Y) {
-                    int len = layout.readKey(c, i, scratchKey);
-                    long hash = Hashing.xxh64(scratchKey, 0, len, h.seed);
+                    int len = layout.readKey(c, i, lane.scratchKey);
+                    long hash = Hashing.xxh64(lane.scratchKey, 0, len, h.seed);
                     boolean upper = !sameSize && Hashing.bucketIndex(hash, h.bucketCount) != 2 * oldIndex;
                     (upper ? toY : toX).append(c, i, Hashing.tophash(hash));
                     mark = (byte) (upper ? EVACUATED_Y : EVACUATED_X);
                 }
-                scratchMarks[p * SLOTS + i] = mark;
+                lane.scratchMarks[p * SLOTS + i] = mark;
             }
         }
         VarHandle.storeStoreFence();
@@ -805,7 +1098,7 @@ final class Table {
                 if (p == 0 && i == 0) {
                     VarHandle.storeStoreFence();
                 }
-                layout.setTophash(scratchPages[p], i, scratchMarks[p * SLOTS + i]);
+                layout.setTophash(lane.scratchPages[p], i, lane.scratchMarks[p * SLOTS + i]);
             }
         }
     }
@@ -825,8 +1118,8 @@ final class Table {
             }
             evacuatedCount = evacuatedNow;
         }
-        return new Inspection.Growth(true, h.oldBucketCount == h.bucketCount, h.oldBucketCount, h.evacuated,
-                evacuatedNow, h.oldOverflowPages);
+        return new Inspection.Growth(true, h.oldBucketCount == h.bucketCount, h.oldBucketCount,
+                h.evacuated, evacuatedNow, h.oldOverflowPages);
     }
 
     /** Where evacuated entries go in one destination bucket: the next slot of its chain (Go's evacDst). */
@@ -856,14 +1149,34 @@ final class Table {
         space.clearBucket(bucket);
     }
 
+    /**
+     * Moves the evacuation mark past the bucket at it and up to 1024 buckets evacuated already, and
+     * records it in the header. The mark is a lower bound that only advances past buckets whose slot 0
+     * is marked, which is written last, so several evacuating writers can never make it claim too much.
+     * Reaching the end leaves the growth to be ended under the exclusive geometry lock
+     * ({@link #endGrowth}). Caller holds the space lock.
+     */
     private void advanceEvacuationMark() {
         long e = h.evacuated + 1;
         long stop = Math.min(h.oldBucketCount, e + 1024);
         while (e < stop && isEvacuated(h.oldBucketsCell + e)) {
             e++;
         }
-        h.evacuated = e;
         if (e == h.oldBucketCount) {
+            // every old bucket is evacuated: the growth-ending update follows, so no header update here;
+            // until it, the mark stays below the end (a header copy never records a growth that has
+            // nothing left to do; a lower mark is still true)
+            growthEndPending = true;
+            h.evacuated = h.oldBucketCount - 1;
+        } else {
+            h.evacuated = e;
+            h.store(page);
+        }
+    }
+
+    /** Ends a growth whose old buckets are all evacuated; the caller holds the geometry lock exclusively. */
+    private void endGrowth() {
+        synchronized (space) {
             long cell = h.oldBucketsCell;
             long buckets = h.oldBucketCount;
             long overflow = h.oldOverflowPages;
@@ -871,30 +1184,38 @@ final class Table {
             h.oldBucketsCell = 0;
             h.oldOverflowPages = 0;
             h.evacuated = 0;
+            growthEndPending = false;
             publishGeometry();
             space.retireArray(cell, buckets, overflow);
-        } else {
-            h.store(page);
-        }
-    }
-
-    /** Called by close(): bounded evacuation, then every retired array is freed. */
-    void closing() {
-        if (writable) {
-            finishGrowth(CLOSE_EVACUATION_BOUND);
-            space.releaseRetired(true);
         }
     }
 
     // ---------------------------------------------------------------- iteration
 
+    /** A new iterator's cursor, registered with the space so that the arrays it may read stay. */
+    Cursor newCursor(RandomGenerator random) {
+        geo.readLock().lock();
+        try {
+            checkOpen();
+            return new Cursor(random);
+        } finally {
+            geo.readLock().unlock();
+        }
+    }
+
     /**
-     * Go's map iterator over the mapped file: walks the bucket array current at its start from a
-     * random bucket and slot offset. While that array is being filled by a growth, for each bucket it
-     * reads the old bucket instead if that one is not evacuated yet, keeping only the entries that
-     * belong to this bucket. An entry found in a slot already marked evacuated has moved on: it is
-     * looked up in the current table, which gives its current value or tells that it was removed.
-     * Arrays that an iterator may read are not reused until it is finished (see {@link Space}).
+     * Go's map iterator over the mapped file, made weakly consistent: it walks the bucket array current
+     * at its start from a random bucket and slot offset, reading one bucket (with its chain) at a time
+     * under the stripes that cover it, so no writer changes what it reads, and hands out the entries
+     * from that copy. While the array it walks is being filled by a growth, for each bucket it reads
+     * the old bucket instead if that one is not evacuated yet, keeping only the entries that belong to
+     * this bucket. An entry found in a slot already marked evacuated has moved on: it is looked up in
+     * the current table, which gives its current value or tells that it was removed. Before an entry is
+     * handed out, the version of the bucket it was read from is checked: if a writer changed that chain
+     * since, the entry is looked up again (and skipped if it is gone). So an entry present for the whole
+     * iteration is returned exactly once, an entry removed is not returned after its removal, and no
+     * concurrent write makes the iterator fail. Arrays that an iterator may read are not reused until it
+     * is finished (see {@link Space}).
      */
     final class Cursor {
         private final long startBuckets;
@@ -904,14 +1225,14 @@ final class Table {
         private final long stamp;
         private long bucket;
         private boolean wrapped;
-        private long cell = NONE;
-        private long checkBucket = NONE;
-        /** Pages of the current chain walked so far, to stop at a cycle. */
-        private long chainPages;
-        private int i;
-        private boolean finished;
+        private volatile boolean finished;
+        /** Entries of the last bucket read, and the primary cell and version each was read under. */
+        private final java.util.ArrayDeque<Buffered> buffer = new java.util.ArrayDeque<>();
         private Map.Entry<byte[], byte[]> next;
-        private long nextSeenAt;
+        private Buffered nextFrom;
+
+        private record Buffered(byte[] key, byte[] value, long primary, long version) {
+        }
 
         Cursor(RandomGenerator random) {
             this.startBuckets = h.bucketCount;
@@ -931,35 +1252,51 @@ final class Table {
             return finished;
         }
 
-        /** The next entry, or null when the iteration is over. */
-        private Map.Entry<byte[], byte[]> advance() {
-            while (!finished) {
-                if (cell == NONE) {
-                    if (bucket == startBucket && wrapped) {
-                        finished = true;
-                        return null;
+        /** Reads the next bucket of the walk into the buffer; false when the walk is over. */
+        private boolean fill() {
+            if (bucket == startBucket && wrapped) {
+                finished = true;
+                return false;
+            }
+            long b = bucket;
+            bucket++;
+            if (bucket == startBuckets) {
+                bucket = 0;
+                wrapped = true;
+            }
+            geo.readLock().lock();
+            try {
+                checkOpen();
+                // stripes of the larger bucket read: the old bucket while the walked array is filling
+                boolean filling = h.growing() && startBuckets == h.bucketCount;
+                long oldIndex = filling ? (h.bucketCount == h.oldBucketCount ? b : b >>> 1) : 0;
+                int first = filling ? firstStripe(oldIndex, h.oldBucketCount) : firstStripe(b, startBuckets);
+                int last = filling ? lastStripe(oldIndex, h.oldBucketCount) : lastStripe(b, startBuckets);
+                lockStripes(first, last);
+                try {
+                    long cell = startCell + b;
+                    long checkBucket = NONE;
+                    if (filling && !isEvacuated(h.oldBucketsCell + oldIndex)) {
+                        cell = h.oldBucketsCell + oldIndex;
+                        checkBucket = b;
                     }
-                    checkBucket = NONE;
-                    chainPages = 0;
-                    cell = startCell + bucket;
-                    if (h.growing() && startBuckets == h.bucketCount) {
-                        long oldIndex = h.bucketCount == h.oldBucketCount ? bucket : bucket >>> 1;
-                        long old = h.oldBucketsCell + oldIndex;
-                        if (!isEvacuated(old)) {
-                            cell = old;
-                            checkBucket = bucket;
-                        }
-                    }
-                    bucket++;
-                    if (bucket == startBuckets) {
-                        bucket = 0;
-                        wrapped = true;
-                    }
-                    i = 0;
+                    readChain(cell, checkBucket);
+                } finally {
+                    unlockStripes(first, last);
                 }
-                while (i < SLOTS) {
+            } finally {
+                geo.readLock().unlock();
+            }
+            return true;
+        }
+
+        /** Copies the entries of the chain at {@code primary} into the buffer (under the stripes covering it). */
+        private void readChain(long primary, long checkBucket) {
+            long version = layout.version(primary);
+            long pages = 0;
+            for (long cell = primary; cell != NONE; cell = layout.overflow(cell, ++pages)) {
+                for (int i = 0; i < SLOTS; i++) {
                     int slot = (i + offset) & (SLOTS - 1);
-                    i++;
                     int th = layout.tophash(cell, slot);
                     if (BucketLayout.isEmpty(th)) {
                         continue;
@@ -971,39 +1308,47 @@ final class Table {
                         continue;
                     }
                     if (th != EVACUATED_X && th != EVACUATED_Y) {
-                        long ref = valueRef(cell * SLOTS + slot);
-                        return new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
-                    }
-                    long ref = find(key);
-                    if (ref != NONE) {
-                        return new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
+                        buffer.add(new Buffered(key, value(valueRef(cell * SLOTS + slot)), primary, version));
+                    } else {
+                        // moved on: its current value, checked again when handed out
+                        long ref = find(key);
+                        if (ref != NONE) {
+                            buffer.add(new Buffered(key, value(ref), NONE, 0));
+                        }
                     }
                 }
-                cell = layout.overflow(cell, ++chainPages);
-                i = 0;
             }
-            return null;
+        }
+
+        /** The entry as it is now: as read when its chain has not changed since, else looked up again. */
+        private Map.Entry<byte[], byte[]> current(Buffered b) {
+            if (b.primary() != NONE && layout.versionAfterReads(b.primary()) == b.version()) {
+                return new AbstractMap.SimpleImmutableEntry<>(b.key(), b.value());
+            }
+            byte[] v = lookup(b.key(), null, (t, ref, dest) -> ref < 0 ? null : t.value(ref));
+            return v == null ? null : new AbstractMap.SimpleImmutableEntry<>(b.key(), v);
         }
 
         boolean hasNext() {
-            while (true) {
-                if (next == null) {
-                    if (finished) {
-                        return false;
-                    }
-                    next = advance();
-                    nextSeenAt = writes;
-                    if (next == null) {
-                        return false;
-                    }
-                }
-                if (nextSeenAt == writes) {
+            checkOpen();
+            if (next != null) {
+                // looked ahead already: hand it out only as it is now
+                next = current(nextFrom);
+                if (next != null) {
                     return true;
                 }
-                // a write happened since we looked ahead: return the entry only as it is now
-                long ref = find(next.getKey());
-                nextSeenAt = writes;
-                next = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(next.getKey(), value(ref));
+            }
+            while (true) {
+                while (!buffer.isEmpty()) {
+                    nextFrom = buffer.poll();
+                    next = current(nextFrom);
+                    if (next != null) {
+                        return true;
+                    }
+                }
+                if (finished || !fill()) {
+                    return false;
+                }
             }
         }
 
@@ -1013,6 +1358,7 @@ final class Table {
             }
             Map.Entry<byte[], byte[]> e = next;
             next = null;
+            nextFrom = null;
             return e;
         }
     }
