@@ -391,7 +391,7 @@ final class Table {
         long epoch = 0;
         try {
             epoch = Header.epoch(page);
-            Geometry g = geometry;
+            Geometry g = geometryFor(epoch);
             boolean oldBucket = false;
             if (g.growing()) {
                 long old = g.oldBucketsCell() + Hashing.bucketIndex(hash, g.oldBucketCount());
@@ -426,6 +426,16 @@ final class Table {
             }
             return RETRY;
         }
+    }
+
+    /**
+     * The geometry that goes with reuse epoch {@code epoch}. In the writer's process, the published
+     * snapshot: it is published before the epoch advances, so it is at least as new as {@code epoch}, and
+     * a snapshot newer than the epoch read fails the epoch check at the end. A reader in another process
+     * would re-read the header here when {@code epoch} is not the one its snapshot was read at.
+     */
+    Geometry geometryFor(long epoch) {
+        return geometry;
     }
 
     private boolean unchanged(long primary, long version, long epoch) {
