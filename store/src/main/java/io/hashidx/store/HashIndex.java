@@ -26,9 +26,11 @@ import java.util.random.RandomGenerator;
  *   <li>Thread-safe. Lookups ({@link #get}, {@link #contains}, {@link #size}) take no lock and write no
  *       shared memory: each bucket carries a version (a sequence lock) and a lookup that saw a writer
  *       inside, or a version or geometry that changed while it read, reads again (see {@link Table}).
- *       Writers take one lock. One process writes a file at a time, and any number of other processes
- *       may read it meanwhile with {@link #openReadOnly}: they follow its growth and never see a value
- *       half written (FORMAT.md section 11).
+ *       Writers on different buckets run in parallel: each locks the stripes of the hash space its
+ *       bucket covers and evacuates a growth's old buckets as it goes. Iterators are weakly consistent.
+ *       One process writes a file at a time, and any number of other processes may read it meanwhile
+ *       with {@link #openReadOnly}: they follow its growth and never see a value half written
+ *       (FORMAT.md section 11).
  *   <li>Every completed operation survives the process being killed. {@link #sync()} forces the pages
  *       to the disk; durability against power loss is not promised yet (see FORMAT.md, "Crash safety").
  * </ul>
@@ -37,15 +39,18 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     private final Path path;
     private final MappedFile file;
     private final Table table;
+    /**
+     * The table's geometry lock ({@link Table#geo}): in a read-only index, reads of the header again
+     * take it exclusively and reads beside a writer process shared.
+     */
     private final java.util.concurrent.locks.ReentrantReadWriteLock lock;
     private final boolean readOnly;
-    private volatile boolean closed;
 
     private HashIndex(Path path, MappedFile file, Table table) {
         this.path = path;
         this.file = file;
         this.table = table;
-        this.lock = table.lock;
+        this.lock = table.geo;
         this.readOnly = !file.writable();
     }
 
@@ -260,20 +265,35 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
 
     /** Like {@link #iterator()}, with the start position drawn from {@code random} (tests pass a seeded one). */
     public Iterator<Map.Entry<byte[], byte[]>> iterator(RandomGenerator random) {
-        return read(() -> {
-            Table.Cursor cursor = table.new Cursor(random);
-            return new Iterator<Map.Entry<byte[], byte[]>>() {
+        checkOpen();
+        if (readOnly) {
+            // beside a writer process a step may meet the writer's later changes: it is repeated after
+            // the header is read again (readBesideWriter)
+            Table.Cursor cursor = readBesideWriter(() -> table.newCursor(random));
+            return new Iterator<>() {
                 @Override
                 public boolean hasNext() {
-                    return read(cursor::hasNext);
+                    return readBesideWriter(cursor::hasNext);
                 }
 
                 @Override
                 public Map.Entry<byte[], byte[]> next() {
-                    return read(cursor::nextEntry);
+                    return readBesideWriter(cursor::nextEntry);
                 }
             };
-        });
+        }
+        Table.Cursor cursor = table.newCursor(random);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return cursor.hasNext();
+            }
+
+            @Override
+            public Map.Entry<byte[], byte[]> next() {
+                return cursor.nextEntry();
+            }
+        };
     }
 
     /** Calls {@code action} for every entry (see {@link #iterator()}). */
@@ -305,7 +325,8 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      * does not stay half-grown. Returns the number of old buckets that were left.
      */
     public long finishGrowth() {
-        return write(() -> {
+        checkWritable();
+        return table.exclusive(() -> {
             long left = table.h.growing() ? table.h.oldBucketCount - table.h.evacuated : 0;
             table.finishGrowth(Long.MAX_VALUE);
             return left;
@@ -317,13 +338,10 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      * does not yet close, what a power loss can lose (FORMAT.md, "Crash safety").
      */
     public void sync() {
-        lock.writeLock().lock();
-        try {
-            checkOpen();
+        table.exclusive(() -> {
             file.force();
-        } finally {
-            lock.writeLock().unlock();
-        }
+            return null;
+        });
     }
 
     /**
@@ -491,22 +509,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     }
 
     private void close(boolean finishSomeGrowth) {
-        lock.writeLock().lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            try {
-                if (finishSomeGrowth || readOnly) {
-                    table.closing();
-                }
-            } finally {
-                file.close();
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
+        table.close(finishSomeGrowth);
     }
 
     /** The engine, for tests in this package. */
@@ -529,22 +532,15 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     }
 
     private void checkOpen() {
-        if (closed) {
-            throw HashIndexException.closed(path);
-        }
+        table.checkOpen();
     }
 
+    /** Diagnostics see the file with no writer in flight (lock-free readers go on). */
     private <T> T read(java.util.function.Supplier<T> body) {
         if (readOnly) {
             return readBesideWriter(body);
         }
-        lock.readLock().lock();
-        try {
-            checkOpen();
-            return body.get();
-        } finally {
-            lock.readLock().unlock();
-        }
+        return table.exclusive(body);
     }
 
     /**
@@ -591,16 +587,16 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         }
     }
 
-    private <T> T write(java.util.function.Supplier<T> body) {
-        lock.writeLock().lock();
-        try {
-            checkOpen();
-            if (readOnly) {
-                throw HashIndexException.readOnly(path);
-            }
-            return body.get();
-        } finally {
-            lock.writeLock().unlock();
+    private void checkWritable() {
+        checkOpen();
+        if (readOnly) {
+            throw HashIndexException.readOnly(path);
         }
+    }
+
+    /** A write: the table takes its own locks (the stripes of the key's bucket, see {@link Table}). */
+    private <T> T write(java.util.function.Supplier<T> body) {
+        checkWritable();
+        return body.get();
     }
 }

@@ -137,6 +137,8 @@ final class Header {
     long doublings;
     long sameSizeGrowths;
     long count;
+    /** Where {@link #encode} takes the count from when set (the table's live count), else {@link #count}. */
+    java.util.function.LongSupplier countSource;
 
     /** What was found in each copy when the file was opened: for inspect. */
     record CopyState(long generation, boolean valid) {
@@ -213,7 +215,7 @@ final class Header {
         b.putLong(JOURNAL_CELL_OFFSET, journalCell);
         b.putLong(DOUBLINGS_OFFSET, doublings);
         b.putLong(SAME_SIZE_GROWTHS_OFFSET, sameSizeGrowths);
-        b.putLong(COUNT_OFFSET, count);
+        b.putLong(COUNT_OFFSET, countSource != null ? countSource.getAsLong() : count);
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, CRC_OFFSET);
         b.putInt(CRC_OFFSET, (int) crc.getValue());

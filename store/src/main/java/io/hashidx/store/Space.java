@@ -51,6 +51,11 @@ import java.util.List;
  * read-write frees every retired array, listed or linked, so a crash leaks none.
  */
 final class Space {
+    // Thread safety: every method that reads or writes the header's space fields, the free list or the
+    // retired arrays is synchronized on this object (the "space lock"); the table also takes it to move
+    // the evacuation mark and to start and end a growth. It is the innermost lock: nothing is acquired
+    // while it is held except the mapping's own (MappedFile.ensureMapped).
+
     private static final long MIN_EXTENSION = 1 << 20;
     private static final long MAX_EXTENSION = 64L << 20;
     private static final long MIN_RESERVE_STEP = 256 << 10;
@@ -128,7 +133,7 @@ final class Space {
      * comment) before anything else writes the header. Read-only, it only corrects the overflow page
      * count in memory. Returns true when header fields changed and the caller must store them.
      */
-    boolean recoverChainChange(boolean writable) {
+    synchronized boolean recoverChainChange(boolean writable) {
         long journal = h.journalCell;
         int op = layout.chainRecordOp(journal);
         if (op == 0) {
@@ -174,7 +179,7 @@ final class Space {
      * reserved is unknown after a restart; what is left of it is at most the old array's overflow page
      * count, and at most what the file holds spare (the margin was there when the file was closed).
      */
-    void opened() {
+    synchronized void opened() {
         evacuationReserve = h.growing() ? Math.min(h.oldOverflowPages, spareCells()) : 0;
     }
 
@@ -186,7 +191,7 @@ final class Space {
      * spare; evacuation itself draws on that reserve. Throws {@code DISK_FULL} before changing anything
      * when the file cannot be extended.
      */
-    long linkNewOverflowPage(long parent, boolean forEvacuation) {
+    synchronized long linkNewOverflowPage(long parent, boolean forEvacuation) {
         ensureSpare(forEvacuation ? 1 : evacuationReserve + 1);
         long cell;
         long runLength = 0;
@@ -253,7 +258,7 @@ final class Space {
      * Empties a bucket of the current array that holds an interrupted evacuation copy: unlinks its
      * chain and puts the chain on the free list, with the chain record covering the step in between.
      */
-    void clearBucket(long bucket) {
+    synchronized void clearBucket(long bucket) {
         long chain = layout.overflow(bucket);
         if (chain == NONE) {
             layout.clearBucketHead(bucket);
@@ -286,12 +291,12 @@ final class Space {
      * step of taking a page, done before the writer marks its bucket as being written. DISK_FULL when
      * the file cannot be extended, before anything changed.
      */
-    void ensureSpareForInsert() {
+    synchronized void ensureSpareForInsert() {
         ensureSpare(evacuationReserve + 1);
     }
 
     /** Cells that can be taken without extending the file: the free list and the written tail of the file. */
-    long spareCells() {
+    synchronized long spareCells() {
         return h.freeCells + layout.cellsWithin(file.size()) - h.allocatedCells;
     }
 
@@ -327,7 +332,7 @@ final class Space {
     }
 
     /** Like {@link #growthEnd(long)}, with {@code extraCells} more cells written after the margin. */
-    long growthEnd(long newBuckets, long extraCells) {
+    synchronized long growthEnd(long newBuckets, long extraCells) {
         long margin = Math.max(0, h.overflowPages - h.freeCells);
         return layout.endOfCells(h.allocatedCells + newBuckets + margin + extraCells);
     }
@@ -337,7 +342,7 @@ final class Space {
      * writes one bounded step of it first (see {@link #reserveAhead}), so a large array is written over
      * several inserts while the table takes them at a higher load.
      */
-    boolean reserveForGrowth(long newBuckets) {
+    synchronized boolean reserveForGrowth(long newBuckets) {
         long end = growthEnd(newBuckets);
         if (file.size() < end) {
             reserveAhead(end, RESERVE_STEPS_PAST_THRESHOLD);
@@ -351,7 +356,7 @@ final class Space {
      * and after n failures in a row the next 2^n - 1 attempts are skipped, so a nearly full disk is
      * not written to and truncated again on every insert.
      */
-    void reserveAhead(long targetEnd, long opsLeft) {
+    synchronized void reserveAhead(long targetEnd, long opsLeft) {
         long missing = targetEnd - file.size();
         if (missing <= 0) {
             return;
@@ -375,7 +380,7 @@ final class Space {
      * first; the caller records them in the header together with the new geometry. Their space is
      * written already when {@link #reserveForGrowth} said yes.
      */
-    long reserveArray(long n) {
+    synchronized long reserveArray(long n) {
         long first = h.allocatedCells;
         long need = layout.endOfCells(first + n);
         file.extendTo(need, "for a new bucket array");
@@ -384,32 +389,32 @@ final class Space {
     }
 
     /** A growth started: its evacuation may take up to one cell per overflow page of the old array. */
-    void startEvacuation(long oldOverflowPages) {
+    synchronized void startEvacuation(long oldOverflowPages) {
         evacuationReserve = oldOverflowPages;
     }
 
-    long evacuationReserve() {
+    synchronized long evacuationReserve() {
         return evacuationReserve;
     }
 
     // ---------------------------------------------------------------- free list
 
     /** Puts {@code length} cells from {@code cell} (and {@code chained} pages hanging off them) on the free list. */
-    void pushRun(long cell, long length, long chained) {
+    synchronized void pushRun(long cell, long length, long chained) {
         layout.setFreeRun(cell, h.freeRoot, length);
         h.freeRoot = cell;
         h.freeCells += length + chained;
     }
 
     /** Frees an unlinked chain of {@code pages} overflow pages starting at {@code first}. Caller stores the header. */
-    void freeChain(long first, long pages) {
+    synchronized void freeChain(long first, long pages) {
         pushRun(first, 1, pages - 1);
     }
 
     // ---------------------------------------------------------------- retired arrays
 
     /** Records a finished growth's old array as retired; it becomes free once no older iterator remains. */
-    void retireArray(long cell, long buckets, long overflow) {
+    synchronized void retireArray(long cell, long buckets, long overflow) {
         evacuationReserve = 0;
         stamp++;
         // its first cell's reserved word held old bucket 0's version: from now on it is the link to the
@@ -492,7 +497,7 @@ final class Space {
      * Moves retired arrays that no live iterator and no reader process can still read onto the free
      * list. {@code closing}: iterators of this process are gone (reader processes still count).
      */
-    void releaseRetired(boolean closing) {
+    synchronized void releaseRetired(boolean closing) {
         if (retired.isEmpty()) {
             return;
         }
@@ -515,16 +520,16 @@ final class Space {
         }
     }
 
-    boolean hasRetired() {
+    synchronized boolean hasRetired() {
         return !retired.isEmpty();
     }
 
-    int retiredArrays() {
+    synchronized int retiredArrays() {
         return retired.size();
     }
 
     /** The retired arrays waiting, oldest first, as {first cell, buckets, overflow pages}: for verify. */
-    List<long[]> retiredArraysView() {
+    synchronized List<long[]> retiredArraysView() {
         List<long[]> view = new ArrayList<>();
         for (Retired r : retired) {
             view.add(new long[] {r.cell(), r.buckets(), r.overflow()});
@@ -532,7 +537,7 @@ final class Space {
         return view;
     }
 
-    long retiredCells() {
+    synchronized long retiredCells() {
         long n = 0;
         for (Retired r : retired) {
             n += r.buckets() + r.overflow();

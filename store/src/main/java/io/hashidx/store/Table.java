@@ -65,6 +65,43 @@ import java.util.random.RandomGenerator;
  * intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
  * knows whether the operation in flight changed the count.
  *
+ * <h2>Writers in parallel</h2>
+ * Writers on different buckets run at the same time. Locks, always taken in this order:
+ * <ol>
+ *   <li>the <b>geometry lock</b> ({@link #geo}), shared by every writer; exclusive for what changes the
+ *       geometry (starting and ending a growth) or must see no writer in flight (close, sync, verify,
+ *       inspect, finishing a growth). Under it, the header's geometry fields do not change.
+ *   <li>the <b>stripes</b>: {@link #STRIPES} locks over equal ranges of the hash space. A writer of
+ *       a key locks the stripes its bucket's hash range covers (one or two in a large table, all in a
+ *       one-bucket table), in ascending order; while growing, those of its <em>old</em> bucket, which
+ *       covers both destinations. Buckets nest across doublings (multiply-shift: bucket b of n holds
+ *       the hashes of buckets 2b and 2b+1 of 2n), so any two writers of one chain share a stripe, in
+ *       any geometry, and an iterator or a reader that locks a bucket's range excludes its writers.
+ *   <li>a <b>lane</b> (FORMAT.md section 4), one of 8: a writer in flight holds one, which keeps its
+ *       intent record, its share of the count, the buckets it makes odd and its journal slot. Lanes
+ *       are taken after stripes and given back before other stripes are taken.
+ *   <li>the <b>space lock</b> (the {@link Space} object): the free list, the header's space fields,
+ *       the evacuation mark and every header update, one at a time. The chain record (one per file)
+ *       stays sound because a chain change happens whole under it.
+ * </ol>
+ * <b>Cooperative growth.</b> A writer evacuates its key's old bucket (under its own stripes), then
+ * helps with one more: a shared cursor hands each old bucket to one helper, and when all are handed
+ * out, helpers take the bucket at the evacuation mark. Whoever evacuates the bucket at the mark moves
+ * the mark past it and past the buckets evacuated already (under the space lock), so the mark in the
+ * header stays a lower bound however evacuations interleave: it only passes buckets whose slot 0 is
+ * marked, and that mark is written last. When it reaches the end, the growth is ended by the next
+ * writer to see that, under the exclusive geometry lock (retiring the old array, publishing the
+ * geometry, advancing the epoch); until then the header keeps the mark one below the end. A growth
+ * starts the same way: an insert that finds the table due for one lets go of its locks and starts it
+ * exclusively, then retries.
+ *
+ * <p><b>Crashes with several writers in flight.</b> Each writer's operation is in its own lane: its
+ * intent record, its count (the file's count is the base count plus every lane's, so each lane's
+ * count is replayed exactly from its own record) and the buckets it made odd. Overwrites stage their
+ * image in the lane's journal slot. Chain changes and header updates are serialised by the space lock,
+ * so the one chain record and the two header copies work as with one writer. Evacuations stay
+ * idempotent. So a kill with several writers in flight replays each lane as it would the one writer.
+ *
  * <h2>Lock-free reads</h2>
  * Lookups take no lock and write no shared memory. Each primary bucket (a bucket of the current array,
  * or of the old array while growing) carries a <em>version</em> in its reserved word: a sequence lock
@@ -134,12 +171,6 @@ final class Table {
     final Space space;
     private final MemorySegment page;
     private final boolean writable;
-    private final byte[] scratchKey;
-    private long[] scratchPages = new long[4];
-    private byte[] scratchMarks = new byte[4 * SLOTS];
-    private int[] scratchDestinations = new int[4 * SLOTS];
-    private byte[] scratchTops = new byte[4 * SLOTS];
-    private Destination[] destinationBuckets = new Destination[4];
     /**
      * For a read-only open after a crash in the middle of overwrites: those slots' values are in the
      * journal, at the slot references in {@link #pendingImages}.
@@ -151,19 +182,27 @@ final class Table {
      * lane names them). Nobody will make them even while this process reads, so readers do not wait.
      */
     private long[] deadOdd = new long[0];
-    /** Counts writes, so an iterator can tell that an entry it looked ahead at may have changed. */
-    private long writes;
     /**
-     * Writers take it exclusively; diagnostics, iteration steps and readers that gave up on optimistic
-     * reads take it shared. Lookups take no lock at all.
+     * The geometry lock. Writers, iteration steps and readers that gave up on optimistic reads take it
+     * shared; whatever changes the geometry or must see no writer in flight (growth start and end,
+     * close, sync, verify, inspect) takes it exclusively. Lookups take no lock at all.
      */
-    final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    final ReentrantReadWriteLock geo = new ReentrantReadWriteLock();
+    /** Lock stripes over the hash space (see {@link #STRIPES}); a writer holds those of its bucket. */
+    private final java.util.concurrent.locks.ReentrantLock[] stripes = new java.util.concurrent.locks.ReentrantLock[STRIPES];
+    private final Lane[] lanes = new Lane[Header.LANES];
     /** The geometry in force; see {@link Geometry}. */
     private volatile Geometry geometry;
     /** The entry count (the live area's base count plus every lane's share). */
-    private volatile long liveEntries;
-    /** The lane the writer uses: one writer at a time, so always lane 0. */
-    private static final int LANE = 0;
+    private final java.util.concurrent.atomic.LongAdder liveEntries = new java.util.concurrent.atomic.LongAdder();
+    /** Writes started, and those that found lane 0 taken (another writer in flight): for tests. */
+    final java.util.concurrent.atomic.LongAdder writes = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder overlappingWrites = new java.util.concurrent.atomic.LongAdder();
+    private volatile boolean closed;
+    /** Every old bucket is evacuated; the growth ends at the next exclusive moment. Guarded by the space lock. */
+    private volatile boolean growthEndPending;
+    /** The next old bucket a writer helps to evacuate (see {@link #helpGrowth}). */
+    private final java.util.concurrent.atomic.AtomicLong helpCursor = new java.util.concurrent.atomic.AtomicLong();
     /**
      * Old buckets evacuated in the growth under way, above the mark too; -1 until first asked for after
      * an open (then counted once), so opening stays free of scans.
@@ -196,7 +235,13 @@ final class Table {
         this.page = file.header();
         this.writable = file.writable();
         this.layout = new BucketLayout(h.keyWidth, h.valueWidth, file, h);
-        this.scratchKey = new byte[h.keyWidth];
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new java.util.concurrent.locks.ReentrantLock();
+        }
+        for (int i = 0; i < Header.LANES; i++) {
+            lanes[i] = new Lane(i, h.keyWidth);
+        }
+        h.countSource = this::count;
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
         recover();
@@ -216,7 +261,7 @@ final class Table {
 
     long count() {
         if (writable || file.readers() == null) {
-            return liveEntries; // nobody else writes: counted when opened
+            return liveEntries.sum(); // nobody else writes: counted when opened, then by this process's writers
         }
         // beside a writer process: the live area now. While no writer is at work (perhaps one died in
         // an operation), its intent records tell the outcome; a live writer's count is exact before the
@@ -263,7 +308,8 @@ final class Table {
 
     private void setCount(long n) {
         h.count = n;
-        liveEntries = n;
+        liveEntries.reset();
+        liveEntries.add(n);
     }
 
     // ---------------------------------------------------------------- following a writer process
@@ -320,13 +366,13 @@ final class Table {
         if (!force && !stale()) {
             return;
         }
-        if (lock.getReadHoldCount() > 0) {
+        if (geo.getReadHoldCount() > 0) {
             if (stale()) {
                 throw Stale.INSTANCE;
             }
             return;
         }
-        lock.writeLock().lock();
+        geo.writeLock().lock();
         try {
             if (file.isClosed()) {
                 throw HashIndexException.closed(file.path());
@@ -335,7 +381,7 @@ final class Table {
                 refresh();
             }
         } finally {
-            lock.writeLock().unlock();
+            geo.writeLock().unlock();
         }
     }
 
@@ -610,7 +656,7 @@ final class Table {
      */
     private Object lookupHoldingWritersOut(long hash, int top, byte[] key, byte[] dest, ValueReader<?> reader) {
         FileLocks.Handle handle = file.handle();
-        if (lock.getReadHoldCount() > 0) {
+        if (geo.getReadHoldCount() > 0) {
             // an iterator's step: the header cannot be read again here, so a changed one means Stale
             if (!handle.holdWritersOut()) {
                 return RETRY;
@@ -624,7 +670,7 @@ final class Table {
                 handle.letWritersIn();
             }
         }
-        lock.writeLock().lock();
+        geo.writeLock().lock();
         try {
             if (file.isClosed()) {
                 throw HashIndexException.closed(file.path());
@@ -639,7 +685,7 @@ final class Table {
                 handle.letWritersIn();
             }
         } finally {
-            lock.writeLock().unlock();
+            geo.writeLock().unlock();
         }
     }
 
@@ -707,6 +753,16 @@ final class Table {
         }
     }
 
+    /**
+     * The geometry that goes with reuse epoch {@code epoch}. In the writer's process, the published
+     * snapshot: it is published before the epoch advances, so it is at least as new as {@code epoch}, and
+     * a snapshot newer than the epoch read fails the epoch check at the end. A reader in another process
+     * would re-read the header here when {@code epoch} is not the one its snapshot was read at.
+     */
+    Geometry geometryFor(long epoch) {
+        return geometry;
+    }
+
     private boolean unchanged(long primary, long version, long epoch) {
         return layout.versionAfterReads(primary) == version && Header.epochAfterReads(page) == epoch;
     }
@@ -722,26 +778,30 @@ final class Table {
     }
 
     /**
-     * The fallback after too many optimistic attempts: under the writers' lock nothing changes, so one
+     * The fallback after too many optimistic attempts: under the stripes of its bucket nothing changes, so one
      * read is stable. An odd version here has no writer in this process behind it: a writer killed in
      * the middle of an update left it, and only opening the file read-write repairs that.
      */
     private <R> R lockedLookup(long hash, int top, byte[] key, byte[] dest, ValueReader<R> reader) {
-        lock.readLock().lock();
+        geo.readLock().lock();
         try {
-            if (file.isClosed()) {
-                throw HashIndexException.closed(file.path());
+            checkOpen();
+            long range = stripesFor(hash);
+            lockStripes(range);
+            try {
+                long ref = find(hash, top, key);
+                return reader.read(this, ref, dest);
+            } finally {
+                unlockStripes(range);
             }
-            long ref = find(hash, top, key);
-            return reader.read(this, ref, dest);
         } finally {
-            lock.readLock().unlock();
+            geo.readLock().unlock();
         }
     }
 
     // ---------------------------------------------------------------- lookup under the lock
 
-    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE; the caller excludes writers. */
+    /** Slot reference ({@code cell * 8 + slot}) of {@code key}, or NONE; the caller excludes writers of its bucket. */
     long find(byte[] key) {
         long hash = Hashing.hash(key, h.seed);
         return find(hash, Hashing.tophash(hash), key);
@@ -796,13 +856,149 @@ final class Table {
         return BucketLayout.isEvacuatedMark(layout.tophash(oldCell, 0));
     }
 
+    // ---------------------------------------------------------------- locks
+
+    /** Stripe {@code s} covers the hashes {@code [s * 2^58, (s + 1) * 2^58)}. */
+    static final int STRIPES = 64;
+
+    /** The first stripe that bucket {@code b} of an array of {@code n} buckets covers. */
+    static int firstStripe(long b, long n) {
+        return (int) (b * STRIPES / n);
+    }
+
+    /** The last stripe that bucket {@code b} of an array of {@code n} buckets covers. */
+    static int lastStripe(long b, long n) {
+        return (int) (((b + 1) * STRIPES - 1) / n);
+    }
+
+    private void lockStripes(int first, int last) {
+        for (int s = first; s <= last; s++) {
+            stripes[s].lock();
+        }
+    }
+
+    private void unlockStripes(int first, int last) {
+        for (int s = last; s >= first; s--) {
+            stripes[s].unlock();
+        }
+    }
+
+    /**
+     * The stripes a writer of {@code hash} locks, packed as {@code first << 32 | last}: those of its old
+     * bucket while growing (they cover both destinations, so evacuating it needs no more), else those
+     * of its bucket. The caller holds the geometry lock.
+     */
+    private long stripesFor(long hash) {
+        long n = h.growing() ? h.oldBucketCount : h.bucketCount;
+        long b = Hashing.bucketIndex(hash, n);
+        return ((long) firstStripe(b, n) << 32) | lastStripe(b, n);
+    }
+
+    private void lockStripes(long range) {
+        lockStripes((int) (range >>> 32), (int) range);
+    }
+
+    private void unlockStripes(long range) {
+        unlockStripes((int) (range >>> 32), (int) range);
+    }
+
+    /**
+     * A writer lane (FORMAT.md section 4), and the scratch space of the writer holding it. A writer takes
+     * its lane after its stripes and gives it back before it takes other stripes, so lanes never take
+     * part in a deadlock.
+     */
+    static final class Lane {
+        final int index;
+        final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        final byte[] scratchKey;
+        long[] scratchPages = new long[4];
+        byte[] scratchMarks = new byte[4 * SLOTS];
+        int[] scratchDestinations = new int[4 * SLOTS];
+        byte[] scratchTops = new byte[4 * SLOTS];
+        Destination[] destinations = new Destination[4];
+
+        Lane(int index, int keyWidth) {
+            this.index = index;
+            this.scratchKey = new byte[keyWidth];
+        }
+    }
+
+    /**
+     * The first free lane from lane 0 on (so a lone writer always uses lane 0); when all are taken, waits
+     * for one picked by thread.
+     */
+    private Lane acquireLane() {
+        for (Lane lane : lanes) {
+            if (lane.lock.tryLock()) {
+                return lane;
+            }
+        }
+        Lane lane = lanes[(int) (Thread.currentThread().threadId() & (Header.LANES - 1))];
+        lane.lock.lock();
+        return lane;
+    }
+
+    private static void release(Lane lane) {
+        lane.lock.unlock();
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw HashIndexException.closed(file.path());
+        }
+    }
+
+    /**
+     * Runs {@code body} with no writer in flight and none starting (growth start and end, close, finishing
+     * a growth, sync, verify, inspect). Lock-free readers go on meanwhile.
+     */
+    <T> T exclusive(java.util.function.Supplier<T> body) {
+        geo.writeLock().lock();
+        try {
+            checkOpen();
+            return body.get();
+        } finally {
+            geo.writeLock().unlock();
+        }
+    }
+
+    /** Closes the table: waits for the writers in flight, evacuates a bounded number of buckets, unmaps. */
+    void close(boolean finishSomeGrowth) {
+        geo.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                if (finishSomeGrowth && writable) {
+                    finishGrowth(CLOSE_EVACUATION_BOUND);
+                    space.releaseRetired(true);
+                } else if (!writable) {
+                    leaveReaderTable();
+                }
+            } finally {
+                file.close();
+            }
+        } finally {
+            geo.writeLock().unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- writes
 
     /**
-     * What a write with {@code previous = PRESENT_ONLY} returns when the key was present: the write says
-     * only that, without copying the value it replaced.
+     * What a conditional write returns when the key was present and its caller asked only whether it
+     * was ({@code copyPrevious} false): the write says that, without copying the value it replaced.
      */
     static final byte[] PRESENT = new byte[0];
+    /** What an operation under the stripes returns when a growth must start first. */
+    private static final byte[] GROW = new byte[0];
+
+    /** One write's work under its stripes and lane (see {@link #write}). */
+    private interface Op {
+        byte[] apply(Lane lane, long hash, int top);
+    }
 
     /** Inserts or overwrites; returns true when a value was replaced. */
     boolean put(byte[] key, byte[] value) {
@@ -816,77 +1012,158 @@ final class Table {
      * or {@link #PRESENT}. Returns null when the key was absent (and is now inserted).
      */
     byte[] put(byte[] key, byte[] value, boolean ifAbsent, boolean copyPrevious) {
-        writes++;
+        return write(key, (lane, hash, top) -> putLocked(lane, hash, top, key, value, ifAbsent, copyPrevious));
+    }
+
+    /**
+     * Overwrites the value of a present key, in one lookup: when {@code expected} is null, whatever its
+     * value; otherwise only when the stored value has the same bytes as {@code expected}. Returns a copy
+     * of the value replaced, {@link #PRESENT} when {@code expected} was given and matched, or null when
+     * nothing was written.
+     */
+    byte[] replace(byte[] key, byte[] expected, byte[] value) {
+        return write(key, (lane, hash, top) -> replaceLocked(lane, hash, top, key, expected, value));
+    }
+
+    /** Removes {@code key}; returns true when it was present. */
+    boolean remove(byte[] key) {
+        return remove(key, null, false) != null;
+    }
+
+    /**
+     * Removes a present key, in one lookup: when {@code expected} is null, whatever its value; otherwise
+     * only when the stored value has the same bytes as {@code expected}. Returns a copy of the value
+     * removed ({@code copyPrevious}) or {@link #PRESENT}, or null when nothing was removed.
+     */
+    byte[] remove(byte[] key, byte[] expected, boolean copyPrevious) {
+        return write(key, (lane, hash, top) -> removeLocked(lane, hash, top, key, expected, copyPrevious));
+    }
+
+    /**
+     * One write: under the shared geometry lock, the stripes of the key's bucket (its old bucket while
+     * growing) and a lane, {@code op} runs after the key's old bucket is evacuated; then the writer
+     * helps the growth under way with one more old bucket. A growth to start or to end needs the
+     * geometry lock alone: the writer lets go of everything first.
+     */
+    private byte[] write(byte[] key, Op op) {
         long hash = Hashing.hash(key, h.seed);
         int top = Hashing.tophash(hash);
-        if (h.growing()) {
-            growWork(hash);
-        }
         while (true) {
-            long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
-            long free = NONE;
-            long last = bucket;
-            long pages = 0;
-            scan:
-            for (long c = bucket; c != NONE; c = layout.overflow(c, pages++)) {
-                last = c;
-                for (int i = 0; i < SLOTS; i++) {
-                    int th = layout.tophash(c, i);
-                    if (th == top) {
-                        if (layout.keyEquals(c, i, key)) {
-                            if (ifAbsent) {
-                                return layout.value(c, i);
-                            }
-                            byte[] previous = copyPrevious ? layout.value(c, i) : PRESENT;
-                            overwrite(bucket, c, i, key, value);
-                            return previous;
-                        }
-                    } else if (th == EMPTY_REST) {
-                        if (free == NONE) {
-                            free = c * SLOTS + i;
-                        }
-                        break scan;
-                    } else if (th == EMPTY_ONE && free == NONE) {
-                        free = c * SLOTS + i;
+            byte[] outcome;
+            geo.readLock().lock();
+            try {
+                checkOpen();
+                writes.increment();
+                long range = stripesFor(hash);
+                lockStripes(range);
+                Lane lane = acquireLane();
+                if (lane.index != 0) {
+                    overlappingWrites.increment();
+                }
+                try {
+                    if (h.growing()) {
+                        evacuate(lane, Hashing.bucketIndex(hash, h.oldBucketCount));
+                    }
+                    outcome = op.apply(lane, hash, top);
+                } finally {
+                    release(lane);
+                    unlockStripes(range);
+                }
+                if (outcome != GROW) {
+                    helpGrowth();
+                }
+            } finally {
+                geo.readLock().unlock();
+            }
+            if (growthEndPending) {
+                // the write is done: a close that came first leaves the growth for the next open
+                geo.writeLock().lock();
+                try {
+                    if (growthEndPending && !closed) {
+                        endGrowth();
+                    }
+                } finally {
+                    geo.writeLock().unlock();
+                }
+            }
+            if (outcome != GROW) {
+                return outcome;
+            }
+            exclusive(() -> {
+                if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
+                    boolean sameSize = !overLoaded(count() + 1);
+                    if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
+                        startGrowth(sameSize ? 0 : 1);
                     }
                 }
-            }
-            if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
-                boolean sameSize = !overLoaded(count() + 1);
-                // a growth starts once its space is written; until then the table takes inserts at a
-                // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
-                if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
-                    startGrowth(sameSize ? 0 : 1);
-                    growWork(hash);
-                    continue;
-                }
-            }
-            if (free == NONE) {
-                // extending the file may take a while: do it before readers see the bucket as being written
-                space.ensureSpareForInsert();
-            }
-            enter(bucket, NONE, NONE);
-            try {
-                if (free == NONE) {
-                    free = space.linkNewOverflowPage(last, false) * SLOTS;
-                }
-                insert(free, top, key, value);
-            } finally {
-                exit(bucket, NONE, NONE);
-            }
-            if (!h.growing()) {
-                reserveForNextGrowth();
-            }
-            return null;
+                return null;
+            });
         }
+    }
+
+    private byte[] putLocked(Lane lane, long hash, int top, byte[] key, byte[] value, boolean ifAbsent,
+                             boolean copyPrevious) {
+        long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
+        long free = NONE;
+        long last = bucket;
+        long pages = 0;
+        scan:
+        for (long c = bucket; c != NONE; c = layout.overflow(c, pages++)) {
+            last = c;
+            for (int i = 0; i < SLOTS; i++) {
+                int th = layout.tophash(c, i);
+                if (th == top) {
+                    if (layout.keyEquals(c, i, key)) {
+                        if (ifAbsent) {
+                            return layout.value(c, i);
+                        }
+                        byte[] previous = copyPrevious ? layout.value(c, i) : PRESENT;
+                        overwrite(lane, bucket, c, i, key, value);
+                        return previous;
+                    }
+                } else if (th == EMPTY_REST) {
+                    if (free == NONE) {
+                        free = c * SLOTS + i;
+                    }
+                    break scan;
+                } else if (th == EMPTY_ONE && free == NONE) {
+                    free = c * SLOTS + i;
+                }
+            }
+        }
+        if (!h.growing() && (overLoaded(count() + 1) || tooManyOverflowPages())) {
+            boolean sameSize = !overLoaded(count() + 1);
+            // a growth starts once its space is written; until then the table takes inserts at a
+            // higher load (and on a full disk it keeps doing so, retrying the reservation now and then)
+            if (space.reserveForGrowth(sameSize ? h.bucketCount : 2 * h.bucketCount)) {
+                return GROW;
+            }
+        }
+        if (free == NONE) {
+            // extending the file may take a while: do it before readers see the bucket as being written
+            space.ensureSpareForInsert();
+        }
+        enter(lane, bucket, NONE, NONE);
+        try {
+            if (free == NONE) {
+                free = space.linkNewOverflowPage(last, false) * SLOTS;
+            }
+            insert(lane, free, top, key, value);
+        } finally {
+            exit(lane, bucket, NONE, NONE);
+        }
+        if (!h.growing()) {
+            reserveForNextGrowth();
+        }
+        return null;
     }
 
     /**
      * A writer enters primary buckets (up to three; NONE for none): its lane names them first, so that
      * recovery after a kill can make exactly these versions even again, then each version becomes odd.
      */
-    private void enter(long a, long b, long c) {
-        Header.nameLaneBuckets(page, LANE, a, b, c);
+    private void enter(Lane lane, long a, long b, long c) {
+        Header.nameLaneBuckets(page, lane.index, a, b, c);
         layout.enterBucket(a);
         if (b != NONE) {
             layout.enterBucket(b);
@@ -897,7 +1174,7 @@ final class Table {
     }
 
     /** Leaves the buckets {@link #enter} entered: each version becomes even, then the lane forgets them. */
-    private void exit(long a, long b, long c) {
+    private void exit(Lane lane, long a, long b, long c) {
         if (c != NONE) {
             layout.exitBucket(c);
         }
@@ -905,50 +1182,41 @@ final class Table {
             layout.exitBucket(b);
         }
         layout.exitBucket(a);
-        Header.nameLaneBuckets(page, LANE, NONE, NONE, NONE);
+        Header.nameLaneBuckets(page, lane.index, NONE, NONE, NONE);
     }
 
-    private void insert(long ref, int top, byte[] key, byte[] value) {
+    private void insert(Lane lane, long ref, int top, byte[] key, byte[] value) {
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
-        long laneCount = Header.laneCount(page, LANE);
-        Header.beginLaneIntent(page, LANE, Header.INTENT_INSERT, ref, laneCount);
+        long laneCount = Header.laneCount(page, lane.index);
+        Header.beginLaneIntent(page, lane.index, Header.INTENT_INSERT, ref, laneCount);
         layout.writeSlot(cell, slot, key, value);
         VarHandle.storeStoreFence();
         layout.setTophash(cell, slot, top);
-        Header.setLaneCount(page, LANE, laneCount + 1);
-        Header.endLaneIntent(page, LANE);
-        setCount(count() + 1);
+        Header.setLaneCount(page, lane.index, laneCount + 1);
+        Header.endLaneIntent(page, lane.index);
+        liveEntries.increment();
+        h.count = count(); // informative (the header copy takes the count from countSource)
     }
 
     /** Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy. */
-    private void overwrite(long bucket, long cell, int slot, byte[] key, byte[] value) {
-        layout.writeSlot(h.journalCell, LANE, key, value);
+    private void overwrite(Lane lane, long bucket, long cell, int slot, byte[] key, byte[] value) {
+        layout.writeSlot(h.journalCell, lane.index, key, value);
         VarHandle.storeStoreFence();
-        Header.beginLaneIntent(page, LANE, Header.INTENT_OVERWRITE, cell * SLOTS + slot, Header.laneCount(page, LANE));
-        enter(bucket, NONE, NONE);
+        Header.beginLaneIntent(page, lane.index, Header.INTENT_OVERWRITE, cell * SLOTS + slot,
+                Header.laneCount(page, lane.index));
+        enter(lane, bucket, NONE, NONE);
         try {
-            layout.copySlot(h.journalCell, LANE, cell, slot);
+            layout.copySlot(h.journalCell, lane.index, cell, slot);
         } finally {
-            exit(bucket, NONE, NONE);
+            exit(lane, bucket, NONE, NONE);
         }
-        Header.endLaneIntent(page, LANE);
+        Header.endLaneIntent(page, lane.index);
     }
 
-    /**
-     * Overwrites the value of a present key, in one lookup: when {@code expected} is null, whatever its
-     * value; otherwise only when the stored value has the same bytes as {@code expected}. Returns a copy
-     * of the value replaced, {@link #PRESENT} when {@code expected} was given and matched, or null when
-     * nothing was written.
-     */
-    byte[] replace(byte[] key, byte[] expected, byte[] value) {
-        writes++;
-        long hash = Hashing.hash(key, h.seed);
-        if (h.growing()) {
-            growWork(hash);
-        }
+    private byte[] replaceLocked(Lane lane, long hash, int top, byte[] key, byte[] expected, byte[] value) {
         long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
-        long ref = layout.find(bucket, key, Hashing.tophash(hash), false);
+        long ref = layout.find(bucket, key, top, false);
         if (ref == NONE) {
             return null;
         }
@@ -962,26 +1230,11 @@ final class Table {
         } else {
             return null;
         }
-        overwrite(bucket, cell, slot, key, value);
+        overwrite(lane, bucket, cell, slot, key, value);
         return previous;
     }
 
-    boolean remove(byte[] key) {
-        return remove(key, null, false) != null;
-    }
-
-    /**
-     * Removes a present key, in one lookup: when {@code expected} is null, whatever its value; otherwise
-     * only when the stored value has the same bytes as {@code expected}. Returns a copy of the value
-     * removed ({@code copyPrevious}) or {@link #PRESENT}, or null when nothing was removed.
-     */
-    byte[] remove(byte[] key, byte[] expected, boolean copyPrevious) {
-        writes++;
-        long hash = Hashing.hash(key, h.seed);
-        int top = Hashing.tophash(hash);
-        if (h.growing()) {
-            growWork(hash);
-        }
+    private byte[] removeLocked(Lane lane, long hash, int top, byte[] key, byte[] expected, boolean copyPrevious) {
         long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
         long ref = layout.find(bucket, key, top, false);
         if (ref == NONE) {
@@ -993,18 +1246,19 @@ final class Table {
             return null;
         }
         byte[] previous = copyPrevious ? layout.value(cell, slot) : PRESENT;
-        long laneCount = Header.laneCount(page, LANE);
-        Header.beginLaneIntent(page, LANE, Header.INTENT_REMOVE, ref, laneCount);
-        enter(bucket, NONE, NONE);
+        long laneCount = Header.laneCount(page, lane.index);
+        Header.beginLaneIntent(page, lane.index, Header.INTENT_REMOVE, ref, laneCount);
+        enter(lane, bucket, NONE, NONE);
         try {
             layout.setTophash(cell, slot, EMPTY_ONE);
             markEmptyRest(bucket, cell, slot);
         } finally {
-            exit(bucket, NONE, NONE);
+            exit(lane, bucket, NONE, NONE);
         }
-        Header.setLaneCount(page, LANE, laneCount - 1);
-        Header.endLaneIntent(page, LANE);
-        setCount(count() - 1);
+        Header.setLaneCount(page, lane.index, laneCount - 1);
+        Header.endLaneIntent(page, lane.index);
+        liveEntries.decrement();
+        h.count = count();
         return previous;
     }
 
@@ -1052,6 +1306,7 @@ final class Table {
         return 2 * count > 13 * h.bucketCount;
     }
 
+    /** A heuristic: read without the space lock, so it may be a write behind. */
     private boolean tooManyOverflowPages() {
         return h.overflowPages > h.bucketCount;
     }
@@ -1078,13 +1333,14 @@ final class Table {
      */
     private void reserveForNextGrowth() {
         long threshold = 13 * h.bucketCount / 2;
-        if (h.doublings == 0 || 4 * count() < 3 * threshold || count() <= reservedFor) {
+        long n = count();
+        if (h.doublings == 0 || 4 * n < 3 * threshold || n <= reservedFor) {
             // A file that never doubled was presized (or is one bucket), and one reserved for more
             // entries than it holds expects them: its owner does not expect growth beyond, so it does
             // not pay for the space in advance.
             return;
         }
-        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - count() + 1);
+        space.reserveAhead(space.growthEnd(2 * h.bucketCount), threshold - n + 1);
     }
 
     /**
@@ -1094,54 +1350,58 @@ final class Table {
      * array, the evacuation margin and the overflow pages a presized file sets aside
      * ({@link #overflowReserveFor}), so the load that follows rarely extends it. The entries move over
      * incrementally as in any growth. Returns the shift {@code k}, 0 when the table was large enough.
-     * Throws {@code DISK_FULL} before changing anything when the file cannot be extended.
+     * Throws {@code DISK_FULL} before changing anything when the file cannot be extended. Takes the
+     * geometry lock exclusively.
      */
     int reserve(long expectedEntries) {
-        finishGrowth(Long.MAX_VALUE);
-        reservedFor = Math.max(reservedFor, expectedEntries);
-        long needed = bucketsFor(expectedEntries);
-        int shift = 0;
-        while (h.bucketCount << shift < needed) {
-            shift++;
-        }
-        if (shift == 0) {
-            return 0;
-        }
-        long newCount = h.bucketCount << shift;
-        long end = space.growthEnd(newCount, overflowReserveFor(newCount));
-        if (file.size() < end) {
-            file.extendTo(end, "to make room for " + expectedEntries + " entries");
-        }
-        startGrowth(shift);
-        return shift;
+        return exclusive(() -> {
+            finishGrowth(Long.MAX_VALUE);
+            reservedFor = Math.max(reservedFor, expectedEntries);
+            long needed = bucketsFor(expectedEntries);
+            int shift = 0;
+            while (h.bucketCount << shift < needed) {
+                shift++;
+            }
+            if (shift == 0) {
+                return 0;
+            }
+            long newCount = h.bucketCount << shift;
+            long end = space.growthEnd(newCount, overflowReserveFor(newCount));
+            if (file.size() < end) {
+                file.extendTo(end, "to make room for " + expectedEntries + " entries");
+            }
+            startGrowth(shift);
+            return shift;
+        });
     }
 
-    /** Starts a growth to {@code 2^shift} times the buckets (shift 0: a same-size growth). */
+    /**
+     * Starts a growth to {@code 2^shift} times the buckets (shift 0: a same-size growth); the caller
+     * holds the geometry lock exclusively.
+     */
     private void startGrowth(int shift) {
         boolean sameSize = shift == 0;
         long newCount = h.bucketCount << shift;
-        long first = space.reserveArray(newCount);
-        space.startEvacuation(h.overflowPages);
-        h.oldBucketCount = h.bucketCount;
-        h.oldBucketsCell = h.bucketsCell;
-        h.oldOverflowPages = h.overflowPages;
-        h.evacuated = 0;
-        h.bucketCount = newCount;
-        h.bucketsCell = first;
-        h.overflowPages = 0;
-        h.allocatedCells = first + newCount;
-        evacuatedCount = 0;
-        if (sameSize) {
-            h.sameSizeGrowths++;
-        } else {
-            h.doublings += shift;
+        synchronized (space) {
+            long first = space.reserveArray(newCount);
+            space.startEvacuation(h.overflowPages);
+            h.oldBucketCount = h.bucketCount;
+            h.oldBucketsCell = h.bucketsCell;
+            h.oldOverflowPages = h.overflowPages;
+            h.evacuated = 0;
+            h.bucketCount = newCount;
+            h.bucketsCell = first;
+            h.overflowPages = 0;
+            h.allocatedCells = first + newCount;
+            evacuatedCount = 0;
+            helpCursor.set(0);
+            if (sameSize) {
+                h.sameSizeGrowths++;
+            } else {
+                h.doublings += shift;
+            }
+            h.store(page);
         }
-        if (shift > 1) {
-            // old bucket b splits into more than two new buckets: readers of version 1 would look in the wrong one
-            h.readVersion = Math.max(h.readVersion, 2);
-            h.writeVersion = Math.max(h.writeVersion, 2);
-        }
-        h.store(page);
         publishGeometry();
     }
 
@@ -1154,123 +1414,161 @@ final class Table {
         Header.advanceEpoch(page);
     }
 
-    private void growWork(long hash) {
-        evacuate(Hashing.bucketIndex(hash, h.oldBucketCount));
-        if (h.growing()) {
-            evacuate(h.evacuated);
+    /**
+     * After its own write, a writer evacuates one more old bucket: the next one no writer has claimed
+     * (a shared cursor hands each bucket to one helper), or, once all were handed out, the one at the
+     * evacuation mark. So a growth of n old buckets ends within about n writes, and writers help on
+     * different buckets instead of queueing on one. Holds the geometry lock shared; takes the old
+     * bucket's stripes and a lane.
+     */
+    private void helpGrowth() {
+        if (!h.growing() || growthEndPending) {
+            return;
+        }
+        long oldCount = h.oldBucketCount;
+        long i = helpCursor.getAndIncrement();
+        if (i >= oldCount) {
+            synchronized (space) {
+                i = h.evacuated;
+            }
+            if (i >= oldCount) {
+                return;
+            }
+        }
+        int first = firstStripe(i, oldCount);
+        int last = lastStripe(i, oldCount);
+        lockStripes(first, last);
+        Lane lane = acquireLane();
+        try {
+            evacuate(lane, i);
+        } finally {
+            release(lane);
+            unlockStripes(first, last);
         }
     }
 
-    /** Evacuates up to {@code limit} old buckets in order; returns how many old buckets remain. */
+    /**
+     * Evacuates up to {@code limit} old buckets in order, and ends the growth when they are all done;
+     * returns how many old buckets remain. The caller holds the geometry lock exclusively.
+     */
     long finishGrowth(long limit) {
-        for (long i = 0; i < limit && h.growing(); i++) {
-            evacuate(h.evacuated);
+        Lane lane = lanes[0];
+        lane.lock.lock();
+        try {
+            for (long i = 0; i < limit && h.growing() && !growthEndPending; i++) {
+                evacuate(lane, h.evacuated);
+            }
+        } finally {
+            release(lane);
+        }
+        if (growthEndPending) {
+            endGrowth();
         }
         return h.growing() ? h.oldBucketCount - h.evacuated : 0;
     }
 
-    private void evacuate(long oldIndex) {
+    /**
+     * Evacuates old bucket {@code oldIndex} unless it is done, and moves the evacuation mark when it is
+     * the bucket at the mark. The caller holds the stripes of that old bucket (or the geometry lock
+     * exclusively) and {@code lane}.
+     */
+    private void evacuate(Lane lane, long oldIndex) {
         long old = h.oldBucketsCell + oldIndex;
+        boolean moved = false;
         if (!isEvacuated(old)) {
-            moveBucket(oldIndex, old);
+            moveBucket(lane, oldIndex, old);
+            moved = true;
         }
-        if (oldIndex == h.evacuated) {
-            advanceEvacuationMark();
+        synchronized (space) {
+            if (moved && evacuatedCount >= 0) {
+                evacuatedCount++;
+            }
+            if (oldIndex == h.evacuated && !growthEndPending) {
+                advanceEvacuationMark();
+            }
         }
     }
 
-    private void moveBucket(long oldIndex, long old) {
+    private void moveBucket(Lane lane, long oldIndex, long old) {
         int shift = h.growthShift();
         // the lane names the old bucket and its first and last destination; recovery makes every odd
         // version in the old bucket's destination range even (FORMAT.md section 4), so a growth by 2^k
         // needs no more names than a doubling
         long first = h.bucketsCell + (oldIndex << shift);
         long last = first + (1L << shift) - 1;
-        enterRange(old, first, last);
-        try {
-            copyAndMark(oldIndex, old, shift);
-        } finally {
-            exitRange(old, first, last);
-        }
-        if (evacuatedCount >= 0) {
-            evacuatedCount++;
-        }
-    }
-
-    /** Enters an old bucket and every new bucket from {@code first} to {@code last} (its destinations). */
-    private void enterRange(long old, long first, long last) {
-        Header.nameLaneBuckets(page, LANE, old, first, last == first ? NONE : last);
+        Header.nameLaneBuckets(page, lane.index, old, first, last == first ? NONE : last);
         layout.enterBucket(old);
         for (long c = first; c <= last; c++) {
             layout.enterBucket(c);
         }
-    }
-
-    private void exitRange(long old, long first, long last) {
-        for (long c = last; c >= first; c--) {
-            layout.exitBucket(c);
+        try {
+            copyAndMark(lane, oldIndex, old, shift);
+        } finally {
+            for (long c = last; c >= first; c--) {
+                layout.exitBucket(c);
+            }
+            layout.exitBucket(old);
+            Header.nameLaneBuckets(page, lane.index, NONE, NONE, NONE);
         }
-        layout.exitBucket(old);
-        Header.nameLaneBuckets(page, LANE, NONE, NONE, NONE);
     }
 
-    private void copyAndMark(long oldIndex, long old, int shift) {
+    private void copyAndMark(Lane lane, long oldIndex, long old, int shift) {
         // Walk the old chain before copying: the overflow pages the copies allocate raise the
         // allocated cells, which bound the walk, so a cyclic chain walked while copying would grow
         // the file without end instead of being reported as a cycle.
         int pages = 0;
         for (long c = old; c != NONE; c = layout.overflow(c, pages)) {
-            if (pages == scratchPages.length) {
-                scratchPages = Arrays.copyOf(scratchPages, pages * 2);
-                scratchMarks = Arrays.copyOf(scratchMarks, pages * 2 * SLOTS);
-                scratchDestinations = Arrays.copyOf(scratchDestinations, pages * 2 * SLOTS);
-                scratchTops = Arrays.copyOf(scratchTops, pages * 2 * SLOTS);
+            if (pages == lane.scratchPages.length) {
+                lane.scratchPages = Arrays.copyOf(lane.scratchPages, pages * 2);
+                lane.scratchMarks = Arrays.copyOf(lane.scratchMarks, pages * 2 * SLOTS);
+                lane.scratchDestinations = Arrays.copyOf(lane.scratchDestinations, pages * 2 * SLOTS);
+                lane.scratchTops = Arrays.copyOf(lane.scratchTops, pages * 2 * SLOTS);
             }
-            scratchPages[pages++] = c;
+            lane.scratchPages[pages++] = c;
         }
         // Where each entry goes. Only those destinations can hold an interrupted earlier copy of this
         // bucket (its entries have not changed since: every write evacuates its old bucket first), so
         // only they are cleared; a growth by 2^k need not touch the other new buckets of the range.
         int destinations = 0;
         for (int p = 0; p < pages; p++) {
-            long c = scratchPages[p];
+            long c = lane.scratchPages[p];
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
                 int at = p * SLOTS + i;
-                scratchMarks[at] = EVACUATED_EMPTY;
+                lane.scratchMarks[at] = EVACUATED_EMPTY;
                 if (th >= MIN_TOPHASH || th == EVACUATED_X || th == EVACUATED_Y) {
-                    int len = layout.readKey(c, i, scratchKey);
-                    long hash = Hashing.xxh64(scratchKey, 0, len, h.seed);
+                    int len = layout.readKey(c, i, lane.scratchKey);
+                    long hash = Hashing.xxh64(lane.scratchKey, 0, len, h.seed);
                     long dest = Hashing.bucketIndex(hash, h.bucketCount);
-                    scratchMarks[at] = (byte) evacuationMark(dest, oldIndex, shift);
+                    lane.scratchMarks[at] = (byte) evacuationMark(dest, oldIndex, shift);
                     int d = 0;
-                    while (d < destinations && destinationBuckets[d].bucket != h.bucketsCell + dest) {
+                    while (d < destinations && lane.destinations[d].bucket != h.bucketsCell + dest) {
                         d++;
                     }
                     if (d == destinations) {
-                        if (d == destinationBuckets.length) {
-                            destinationBuckets = Arrays.copyOf(destinationBuckets, d * 2);
+                        if (d == lane.destinations.length) {
+                            lane.destinations = Arrays.copyOf(lane.destinations, d * 2);
                         }
-                        if (destinationBuckets[d] == null) {
-                            destinationBuckets[d] = new Destination();
+                        if (lane.destinations[d] == null) {
+                            lane.destinations[d] = new Destination();
                         }
-                        destinationBuckets[d].start(h.bucketsCell + dest);
+                        lane.destinations[d].start(h.bucketsCell + dest);
                         destinations++;
                     }
-                    scratchDestinations[at] = d;
-                    scratchTops[at] = (byte) Hashing.tophash(hash);
+                    lane.scratchDestinations[at] = d;
+                    lane.scratchTops[at] = (byte) Hashing.tophash(hash);
                 }
             }
         }
         for (int d = 0; d < destinations; d++) {
-            clearDestination(destinationBuckets[d].bucket);
+            clearDestination(lane.destinations[d].bucket);
         }
         for (int p = 0; p < pages; p++) {
-            long c = scratchPages[p];
+            long c = lane.scratchPages[p];
             for (int i = 0; i < SLOTS; i++) {
                 int at = p * SLOTS + i;
-                if (scratchMarks[at] != EVACUATED_EMPTY) {
-                    destinationBuckets[scratchDestinations[at]].append(c, i, scratchTops[at] & 0xff);
+                if (lane.scratchMarks[at] != EVACUATED_EMPTY) {
+                    lane.destinations[lane.scratchDestinations[at]].append(c, i, lane.scratchTops[at] & 0xff);
                 }
             }
         }
@@ -1281,7 +1579,7 @@ final class Table {
                 if (p == 0 && i == 0) {
                     VarHandle.storeStoreFence();
                 }
-                layout.setTophash(scratchPages[p], i, scratchMarks[p * SLOTS + i]);
+                layout.setTophash(lane.scratchPages[p], i, lane.scratchMarks[p * SLOTS + i]);
             }
         }
     }
@@ -1314,8 +1612,8 @@ final class Table {
             }
             evacuatedCount = evacuatedNow;
         }
-        return new Inspection.Growth(true, h.oldBucketCount == h.bucketCount, h.oldBucketCount, h.evacuated,
-                evacuatedNow, h.oldOverflowPages);
+        return new Inspection.Growth(true, h.oldBucketCount == h.bucketCount, h.oldBucketCount,
+                h.evacuated, evacuatedNow, h.oldOverflowPages);
     }
 
     /** Where evacuated entries go in one destination bucket: the next slot of its chain (Go's evacDst). */
@@ -1348,14 +1646,34 @@ final class Table {
         space.clearBucket(bucket);
     }
 
+    /**
+     * Moves the evacuation mark past the bucket at it and up to 1024 buckets evacuated already, and
+     * records it in the header. The mark is a lower bound that only advances past buckets whose slot 0
+     * is marked, which is written last, so several evacuating writers can never make it claim too much.
+     * Reaching the end leaves the growth to be ended under the exclusive geometry lock
+     * ({@link #endGrowth}). Caller holds the space lock.
+     */
     private void advanceEvacuationMark() {
         long e = h.evacuated + 1;
         long stop = Math.min(h.oldBucketCount, e + 1024);
         while (e < stop && isEvacuated(h.oldBucketsCell + e)) {
             e++;
         }
-        h.evacuated = e;
         if (e == h.oldBucketCount) {
+            // every old bucket is evacuated: the growth-ending update follows, so no header update here;
+            // until it, the mark stays below the end (a header copy never records a growth that has
+            // nothing left to do; a lower mark is still true)
+            growthEndPending = true;
+            h.evacuated = h.oldBucketCount - 1;
+        } else {
+            h.evacuated = e;
+            h.store(page);
+        }
+    }
+
+    /** Ends a growth whose old buckets are all evacuated; the caller holds the geometry lock exclusively. */
+    private void endGrowth() {
+        synchronized (space) {
             long cell = h.oldBucketsCell;
             long buckets = h.oldBucketCount;
             long overflow = h.oldOverflowPages;
@@ -1363,32 +1681,38 @@ final class Table {
             h.oldBucketsCell = 0;
             h.oldOverflowPages = 0;
             h.evacuated = 0;
+            growthEndPending = false;
             publishGeometry();
             space.retireArray(cell, buckets, overflow);
-        } else {
-            h.store(page);
-        }
-    }
-
-    /** Called by close(): bounded evacuation, then every retired array is freed. */
-    void closing() {
-        if (writable) {
-            finishGrowth(CLOSE_EVACUATION_BOUND);
-            space.releaseRetired(true);
-        } else {
-            leaveReaderTable();
         }
     }
 
     // ---------------------------------------------------------------- iteration
 
+    /** A new iterator's cursor, registered with the space so that the arrays it may read stay. */
+    Cursor newCursor(RandomGenerator random) {
+        geo.readLock().lock();
+        try {
+            checkOpen();
+            return new Cursor(random);
+        } finally {
+            geo.readLock().unlock();
+        }
+    }
+
     /**
-     * Go's map iterator over the mapped file: walks the bucket array current at its start from a
-     * random bucket and slot offset. While that array is being filled by a growth, for each bucket it
-     * reads the old bucket instead if that one is not evacuated yet, keeping only the entries that
-     * belong to this bucket. An entry found in a slot already marked evacuated has moved on: it is
-     * looked up in the current table, which gives its current value or tells that it was removed.
-     * Arrays that an iterator may read are not reused until it is finished (see {@link Space}).
+     * Go's map iterator over the mapped file, made weakly consistent: it walks the bucket array current
+     * at its start from a random bucket and slot offset, reading one bucket (with its chain) at a time
+     * under the stripes that cover it, so no writer changes what it reads, and hands out the entries
+     * from that copy. While the array it walks is being filled by a growth, for each bucket it reads
+     * the old bucket instead if that one is not evacuated yet, keeping only the entries that belong to
+     * this bucket. An entry found in a slot already marked evacuated has moved on: it is looked up in
+     * the current table, which gives its current value or tells that it was removed. Before an entry is
+     * handed out, the version of the bucket it was read from is checked: if a writer changed that chain
+     * since, the entry is looked up again (and skipped if it is gone). So an entry present for the whole
+     * iteration is returned exactly once, an entry removed is not returned after its removal, and no
+     * concurrent write makes the iterator fail. Arrays that an iterator may read are not reused until it
+     * is finished (see {@link Space}).
      */
     final class Cursor {
         private final long startBuckets;
@@ -1400,17 +1724,14 @@ final class Table {
         private final long growth;
         private long bucket;
         private boolean wrapped;
-        private long cell = NONE;
-        private long checkBucket = NONE;
-        /** Pages of the current chain walked so far, to stop at a cycle. */
-        private long chainPages;
-        private int i;
-        private boolean finished;
+        private volatile boolean finished;
+        /** Entries of the last bucket read, and the primary cell and version each was read under. */
+        private final java.util.ArrayDeque<Buffered> buffer = new java.util.ArrayDeque<>();
         private Map.Entry<byte[], byte[]> next;
-        private long nextSeenAt;
-        /** A read-only table: the entries of the bucket being served, copied under its version; null between buckets. */
-        private List<SlotCopy> pending;
-        private int pendingAt;
+        private Buffered nextFrom;
+
+        private record Buffered(byte[] key, byte[] value, long primary, long version) {
+        }
 
         Cursor(RandomGenerator random) {
             this.startBuckets = h.bucketCount;
@@ -1435,121 +1756,126 @@ final class Table {
             return finished;
         }
 
-        /** The next entry, or null when the iteration is over. */
-        private Map.Entry<byte[], byte[]> advance() {
-            if (!writable) {
-                return advanceBesideWriter();
-            }
-            while (!finished) {
-                if (cell == NONE) {
-                    if (bucket == startBucket && wrapped) {
-                        finished = true;
-                        if (!writable) {
-                            movePin(); // this iterator no longer holds the arrays it started on
-                        }
-                        return null;
-                    }
-                    checkBucket = NONE;
-                    chainPages = 0;
-                    cell = startCell + bucket;
-                    if (h.growing() && startBuckets == h.bucketCount) {
-                        long oldIndex = h.oldIndexOf(bucket);
-                        long old = h.oldBucketsCell + oldIndex;
-                        if (!isEvacuated(old)) {
-                            cell = old;
-                            checkBucket = bucket;
-                        }
-                    }
-                    bucket++;
-                    if (bucket == startBuckets) {
-                        bucket = 0;
-                        wrapped = true;
-                    }
-                    i = 0;
+        /** Reads the next bucket of the walk into the buffer; false when the walk is over. */
+        private boolean fill() {
+            if (bucket == startBucket && wrapped) {
+                finished = true;
+                if (!writable) {
+                    movePin(); // this iterator no longer holds the arrays it started on
                 }
-                while (i < SLOTS) {
+                return false;
+            }
+            long b = bucket;
+            if (!writable) {
+                fillBesideWriter(b); // may throw Stale before the walk moves on
+                nextBucket();
+                return true;
+            }
+            nextBucket();
+            geo.readLock().lock();
+            try {
+                checkOpen();
+                // stripes of the larger bucket read: the old bucket while the walked array is filling
+                boolean filling = h.growing() && startBuckets == h.bucketCount;
+                long oldIndex = filling ? h.oldIndexOf(b) : 0;
+                int first = filling ? firstStripe(oldIndex, h.oldBucketCount) : firstStripe(b, startBuckets);
+                int last = filling ? lastStripe(oldIndex, h.oldBucketCount) : lastStripe(b, startBuckets);
+                lockStripes(first, last);
+                try {
+                    long cell = startCell + b;
+                    long checkBucket = NONE;
+                    if (filling && !isEvacuated(h.oldBucketsCell + oldIndex)) {
+                        cell = h.oldBucketsCell + oldIndex;
+                        checkBucket = b;
+                    }
+                    readChain(cell, checkBucket);
+                } finally {
+                    unlockStripes(first, last);
+                }
+            } finally {
+                geo.readLock().unlock();
+            }
+            return true;
+        }
+
+        /** Copies the entries of the chain at {@code primary} into the buffer (under the stripes covering it). */
+        private void readChain(long primary, long checkBucket) {
+            long version = layout.version(primary);
+            long pages = 0;
+            for (long cell = primary; cell != NONE; cell = layout.overflow(cell, ++pages)) {
+                for (int i = 0; i < SLOTS; i++) {
                     int slot = (i + offset) & (SLOTS - 1);
                     int th = layout.tophash(cell, slot);
                     if (BucketLayout.isEmpty(th)) {
-                        i++;
                         continue;
                     }
                     byte[] key = layout.key(cell, slot);
                     // judged by the bucket count this iterator walks: the table may have grown again since
                     if (checkBucket != NONE
                             && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != checkBucket) {
-                        i++;
                         continue;
                     }
                     if (th != EVACUATED_X && th != EVACUATED_Y) {
-                        long ref = valueRef(cell * SLOTS + slot);
-                        Map.Entry<byte[], byte[]> e = new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
-                        i++;
-                        return e;
-                    }
-                    long ref = find(key);
-                    Map.Entry<byte[], byte[]> e = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(key, value(ref));
-                    i++;
-                    if (e != null) {
-                        return e;
+                        buffer.add(new Buffered(key, value(valueRef(cell * SLOTS + slot)), primary, version));
+                    } else {
+                        // moved on: its current value, checked again when handed out
+                        long ref = find(key);
+                        if (ref != NONE) {
+                            buffer.add(new Buffered(key, value(ref), NONE, 0));
+                        }
                     }
                 }
-                long next = layout.overflow(cell, chainPages + 1);
-                chainPages++;
-                cell = next;
-                i = 0;
             }
-            return null;
+        }
+
+        /** The entry as it is now: as read when its chain has not changed since, else looked up again. */
+        private Map.Entry<byte[], byte[]> current(Buffered b) {
+            if (!writable) {
+                // a read-only table returns the entry as it was read, at a moment of the iteration (an
+                // entry looked up again could be gone after hasNext() said there was one)
+                byte[] v = b.value() != null ? b.value() : lookupValue(b.key());
+                return v == null ? null : new AbstractMap.SimpleImmutableEntry<>(b.key(), v);
+            }
+            if (b.primary() != NONE && layout.versionAfterReads(b.primary()) == b.version()) {
+                return new AbstractMap.SimpleImmutableEntry<>(b.key(), b.value());
+            }
+            byte[] v = lookup(b.key(), null, (t, ref, dest) -> ref < 0 ? null : t.value(ref));
+            return v == null ? null : new AbstractMap.SimpleImmutableEntry<>(b.key(), v);
+        }
+
+        private void nextBucket() {
+            bucket++;
+            if (bucket == startBuckets) {
+                bucket = 0;
+                wrapped = true;
+            }
         }
 
         /**
-         * A read-only table's step, while a writer process may change any bucket: each bucket's chain is
-         * copied whole under its primary bucket's version (as a lookup reads), then served from the copy;
-         * an entry marked evacuated is looked up where it went. A step that meets the writer's later
-         * changes throws {@link Stale} before it moves on, so the caller reads the header and repeats it.
+         * A read-only table's step, while a writer process may change any bucket: the bucket's chain is
+         * copied whole under its primary bucket's version (as a lookup reads) into the buffer; an entry
+         * marked evacuated is looked up where it went when it is handed out. A step that meets the
+         * writer's later changes throws {@link Stale} before it moves on, so the caller reads the header
+         * and repeats it.
          */
-        private Map.Entry<byte[], byte[]> advanceBesideWriter() {
-            while (!finished) {
-                if (pending == null) {
-                    if (bucket == startBucket && wrapped) {
-                        finished = true;
-                        movePin(); // this iterator no longer holds the arrays it started on
-                        return null;
-                    }
-                    ReaderView v = view;
-                    if (v.epoch() != Header.epoch(page)) {
-                        throw Stale.INSTANCE;
-                    }
-                    Geometry g = v.geometry();
-                    long target = startCell + bucket;
-                    long check = NONE;
-                    if (g.growing() && startBuckets == g.bucketCount()) {
-                        long oldIndex = g.oldIndexOf(bucket);
-                        long old = g.oldBucketsCell() + oldIndex;
-                        if (!isEvacuated(old)) {
-                            target = old;
-                            check = bucket;
-                        }
-                    }
-                    pending = copyChain(target, check);
-                    pendingAt = 0;
-                    bucket++;
-                    if (bucket == startBuckets) {
-                        bucket = 0;
-                        wrapped = true;
-                    }
-                }
-                while (pendingAt < pending.size()) {
-                    SlotCopy e = pending.get(pendingAt);
-                    byte[] value = e.value() != null ? e.value() : lookupValue(e.key());
-                    pendingAt++;
-                    if (value != null) {
-                        return new AbstractMap.SimpleImmutableEntry<>(e.key(), value);
-                    }
-                }
-                pending = null;
+        private void fillBesideWriter(long b) {
+            ReaderView v = view;
+            if (v.epoch() != Header.epoch(page)) {
+                throw Stale.INSTANCE;
             }
-            return null;
+            Geometry g = v.geometry();
+            long target = startCell + b;
+            long check = NONE;
+            if (g.growing() && startBuckets == g.bucketCount()) {
+                long old = g.oldBucketsCell() + g.oldIndexOf(b);
+                if (!isEvacuated(old)) {
+                    target = old;
+                    check = b;
+                }
+            }
+            for (SlotCopy e : copyChain(target, check)) {
+                buffer.add(new Buffered(e.key(), e.value(), NONE, 0));
+            }
         }
 
         /**
@@ -1632,26 +1958,30 @@ final class Table {
         }
 
         boolean hasNext() {
-            while (true) {
-                if (next == null) {
-                    if (finished) {
-                        return false;
-                    }
-                    next = advance();
-                    nextSeenAt = writes;
-                    if (next == null) {
-                        return false;
-                    }
-                }
-                // a read-only table returns the entry as it was read, at a moment of the iteration (an entry
-                // that next() would look up again could be gone after hasNext() said there was one)
-                if (!writable || nextSeenAt == writes) {
+            checkOpen();
+            if (next != null) {
+                // looked ahead already: hand it out only as it is now
+                next = current(nextFrom);
+                if (next != null) {
                     return true;
                 }
-                // a write happened since we looked ahead: return the entry only as it is now
-                long ref = find(next.getKey());
-                nextSeenAt = writes;
-                next = ref == NONE ? null : new AbstractMap.SimpleImmutableEntry<>(next.getKey(), value(ref));
+            }
+            while (true) {
+                while (!buffer.isEmpty()) {
+                    // peeked first: in a read-only table current() may throw Stale, and the step is
+                    // then repeated with the entry still in the buffer
+                    Buffered b = buffer.peek();
+                    Map.Entry<byte[], byte[]> e = current(b);
+                    buffer.poll();
+                    nextFrom = b;
+                    next = e;
+                    if (next != null) {
+                        return true;
+                    }
+                }
+                if (finished || !fill()) {
+                    return false;
+                }
             }
         }
 
@@ -1661,6 +1991,7 @@ final class Table {
             }
             Map.Entry<byte[], byte[]> e = next;
             next = null;
+            nextFrom = null;
             return e;
         }
     }
