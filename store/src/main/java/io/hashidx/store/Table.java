@@ -49,8 +49,9 @@ import java.util.random.RandomGenerator;
  * table enters the growing state: the header records both arrays and how many old buckets have been
  * evacuated. A growth starts only once the file holds the new array and a margin for the overflow
  * pages its evacuation may take ({@link Space#growthEnd}); until then (a large array written in
- * bounded steps, or a full disk) the table takes inserts at a higher load. Every write first evacuates the old bucket it maps to, plus the next unevacuated one
- * in order, so growth finishes after at most (old buckets) writes. Reads look in the old array for
+ * bounded steps, or a full disk) the table takes inserts at a higher load. Every write first evacuates
+ * the old bucket it maps to, then helps with one more (see "Writers in parallel"), so growth finishes
+ * after about (old buckets) writes. Reads look in the old array for
  * buckets not yet evacuated. Old bucket b splits into new buckets 2b and 2b+1 (multiply-shift keeps
  * that true for any bucket count). {@link #reserve} grows by {@code 2^k} in one step, for a load whose
  * size is known: old bucket b then splits into new buckets {@code b * 2^k .. (b + 1) * 2^k - 1}, since
@@ -61,8 +62,8 @@ import java.util.random.RandomGenerator;
  *
  * <h2>Crash order</h2>
  * A new entry is written into a free slot and published by one tophash store. An overwrite writes
- * the new slot image into the journal cell, records an intent, copies it over the slot, and clears the
- * intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
+ * the new slot image into the writer lane's slot of the journal cell, records an intent in its lane,
+ * copies it over the slot, and clears the intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
  * knows whether the operation in flight changed the count.
  *
  * <h2>Writers in parallel</h2>
@@ -130,7 +131,7 @@ import java.util.random.RandomGenerator;
  *       closed under a reader, the reader's access fails (an unmapped chunk, or the JDK's closed-arena
  *       check, never a fault) and the reader reports CLOSED.
  *   <li><b>Bounded retries.</b> After {@link #OPTIMISTIC_ATTEMPTS} failed attempts (the first spin,
- *       the rest yield) a reader takes the writers' lock shared and reads once under it, so a reader
+ *       the rest yield) a reader takes the stripes of its bucket and reads once under them, so a reader
  *       never spins forever. An odd version seen under that lock has no writer behind it: a writer of
  *       another process was killed inside. Its lane names the bucket (FORMAT.md section 4), the next
  *       read-write open makes exactly those versions even again, a read-only open tells its readers not
@@ -578,7 +579,7 @@ final class Table {
      * that holds the key (the old bucket while it is not evacuated, else the current one), searches its
      * chain and lets {@code reader} copy what it needs, then re-reads the version and the epoch; a
      * change, or an odd version (a writer inside), means try again. After {@link #OPTIMISTIC_ATTEMPTS}
-     * attempts it reads under the writers' lock, so a reader never spins without bound.
+     * attempts it reads under the stripes of its bucket, so a reader never spins without bound.
      */
     <R> R lookup(byte[] key, byte[] dest, ValueReader<R> reader) {
         long hash = Hashing.hash(key, h.seed);

@@ -18,8 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kill -9} with several writers in flight: a child JVM runs 4 writer threads on one file (which
- * starts with one bucket and grows while they write) and is killed (SIGKILL) after a random number of
- * acknowledged writes, again and again on the same file. After every kill the file is opened read-only
+ * starts with one bucket and grows while they write, to about 1,200 buckets) and is killed (SIGKILL)
+ * after a random number of acknowledged writes or, every other kill, at the first acknowledgement that
+ * shows a growth under way (an aimed kill), again and again on the same file; every 10 kills a fresh
+ * file starts, so kills keep landing in growths. After every kill the file is opened read-only
  * exactly as the kill left it, then read-write (which replays every writer lane), and each time: every
  * acknowledged write is there, each thread's write in flight is either done or not, {@code size()} is
  * exact, and {@code verify()} finds nothing (read-only, a header copy torn by the kill is allowed).
@@ -48,13 +50,20 @@ class MultiWriterKillTest {
         long acknowledged = 0;
         long inFlightAtKills = 0;
         long doublings = 0;
+        long midGrowth = 0;
+        long lastDoublings = 0;
         for (int kill = 0; kill < KILLS; kill++) {
+            if (kill % 10 == 0) {
+                java.nio.file.Files.deleteIfExists(path);
+                model.clear();
+            }
             int acksBeforeKill = 200 + rnd.nextInt(kill % 3 == 0 ? 20_000 : 3_000);
             Process child = new ProcessBuilder(ChildJvm.java(), "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp",
                     ChildJvm.classPath(MultiWriterWorkload.class), MultiWriterWorkload.class.getName(), path.toString(),
                     Integer.toString(THREADS), Long.toString(rnd.nextLong()), Integer.toString(serial))
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             int acks = 0;
+            boolean aimed = kill % 2 == 1;
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = out.readLine()) != null) {
@@ -64,6 +73,10 @@ class MultiWriterKillTest {
                     }
                     if (apply(model, line)) {
                         acks++;
+                        if (aimed && acks >= 20 && line.endsWith(" 1") && acksBeforeKill != Integer.MAX_VALUE) {
+                            child.toHandle().destroyForcibly(); // aimed: a growth is under way
+                            acksBeforeKill = Integer.MAX_VALUE;
+                        }
                     }
                 }
             } finally {
@@ -79,10 +92,14 @@ class MultiWriterKillTest {
             }
             try (HashIndex ro = HashIndex.openReadOnly(path)) {
                 check(ro, model, false, "read-only after kill " + kill);
+                if (ro.table().h.growing()) {
+                    midGrowth++;
+                }
             }
             try (HashIndex rw = HashIndex.open(path)) {
                 check(rw, model, true, "read-write after kill " + kill);
-                doublings = rw.table().h.doublings;
+                doublings += rw.table().h.doublings - (kill % 10 == 0 ? 0 : lastDoublings);
+                lastDoublings = rw.table().h.doublings;
             }
             // what the file holds now is the truth for the next child: writes in flight are settled
             try (HashIndex ro = HashIndex.openReadOnly(path)) {
@@ -94,7 +111,8 @@ class MultiWriterKillTest {
             }
         }
         System.out.printf("MultiWriterKillTest: %d kills of %d writer threads, %d acknowledged writes, "
-                + "%d writes in flight at the kills, %d doublings%n", KILLS, THREADS, acknowledged, inFlightAtKills, doublings);
+                + "%d writes in flight at the kills, %d kills left a growth under way, %d doublings%n", KILLS, THREADS,
+                acknowledged, inFlightAtKills, midGrowth, doublings);
         assertThat(doublings).as("the file grew while the writers were being killed").isGreaterThan(3);
         assertThat(inFlightAtKills).as("kills that caught writes in flight").isPositive();
     }
@@ -115,7 +133,7 @@ class MultiWriterKillTest {
     /** Applies one line of the child's output; returns true for an acknowledgement. */
     private static boolean apply(Map<Long, KeyState> model, String line) {
         String[] f = line.split(" ");
-        if (f.length != 4) {
+        if (f.length != (line.startsWith("A ") ? 5 : 4)) {
             return false; // OPEN, or a line cut by the kill
         }
         KeyState k = model.computeIfAbsent(id(Integer.parseInt(f[1]), Integer.parseInt(f[2])), x -> new KeyState());

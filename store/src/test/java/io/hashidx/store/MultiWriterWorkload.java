@@ -12,12 +12,13 @@ import java.util.SplittableRandom;
 /**
  * The child of {@link MultiWriterKillTest}: {@code threads} writer threads, each putting and removing
  * keys of its own, on one index, until it is killed. Before each write a thread prints
- * {@code B thread key serial} (serial -1 for a remove), after it {@code A thread key serial}; each
+ * {@code B thread key serial} (serial -1 for a remove), after it {@code A thread key serial growing}
+ * (growing: 1 while a growth is under way, read from the published geometry without a lock); each
  * line reaches the pipe before the thread goes on, so the parent knows every acknowledged write and
  * at most one write in flight per thread.
  */
 public final class MultiWriterWorkload {
-    static final int KEYS = 300;
+    static final int KEYS = 2_000;
 
     private MultiWriterWorkload() {
     }
@@ -55,7 +56,8 @@ public final class MultiWriterWorkload {
                     } else {
                         idx.put(key(thread, k), value(thread, k, serial));
                     }
-                    out.println("A " + thread + " " + k + " " + (remove ? -1 : serial));
+                    out.println("A " + thread + " " + k + " " + (remove ? -1 : serial) + " "
+                            + (idx.table().geometry().growing() ? 1 : 0));
                 }
             });
             writers[t].start();
