@@ -314,8 +314,9 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      * Throws {@code DISK_FULL} before changing anything when the disk cannot hold the larger file.
      */
     public boolean reserve(long expectedEntries) {
-        if (expectedEntries < 0) {
-            throw HashIndexException.invalidArgument(path, "expected entries " + expectedEntries + " is negative");
+        if (expectedEntries < 0 || expectedEntries > 1L << 56) {
+            throw HashIndexException.invalidArgument(path, "expected entries " + expectedEntries
+                    + " is negative or beyond any file (at most 2^56)");
         }
         return write(() -> table.reserve(expectedEntries) > 0);
     }

@@ -197,6 +197,45 @@ class DiskFullTest {
         }
     }
 
+    /**
+     * A reserve whose array the disk cannot hold fails with DISK_FULL before it changes anything: the
+     * zeros written toward it are cut off again, no growth starts, and puts go on.
+     */
+    @Test
+    void aReserveTheDiskCannotHoldFailsWithDiskFullAndChangesNothing() throws Exception {
+        try (SmallTmpfs fs = SmallTmpfs.mount(tmp.resolve("fs"), 4 << 20)) {
+            Path path = fs.dir().resolve("reserve.hidx");
+            try (HashIndex idx = HashIndex.create(path, Options.widths(8, 16).seed(SEED))) {
+                for (int i = 0; i < 500; i++) {
+                    putNew(idx, h -> true);
+                }
+                idx.finishGrowth();
+                Header h = idx.table().h;
+                long buckets = h.bucketCount;
+                long generation = h.generation;
+                long size = Files.size(path);
+                long usable = fs.usableSpace();
+                // 100,000 entries of 8/16 bytes need about 6 MiB of buckets: more than the 4 MiB file system
+                try {
+                    idx.reserve(100_000);
+                    throw new AssertionError("reserve(100,000) fit on a 4 MiB file system");
+                } catch (HashIndexException e) {
+                    assertThat(e.code()).as("code of: %s", e.getMessage()).isEqualTo(Code.DISK_FULL);
+                    assertThat(e.getMessage()).contains(path.toString(), "to make room for 100000 entries");
+                }
+                assertThat(h.growing()).as("no growth started").isFalse();
+                assertThat(h.bucketCount).isEqualTo(buckets);
+                assertThat(h.generation).as("no header update").isEqualTo(generation);
+                assertThat(Files.size(path)).as("the zeros written toward it were cut off").isEqualTo(size);
+                assertThat(fs.usableSpace()).isEqualTo(usable);
+                putNew(idx, x -> true);
+                assertThat(idx.reserve(2_000)).as("a reserve that fits").isTrue();
+                assertThat(idx.verify()).isEmpty();
+            }
+            reopenAndCheck(path, "after a reserve failed and one fitted");
+        }
+    }
+
     private static void assertDiskFull(HashIndexException e, Path path, String what) {
         if (e.code() != Code.DISK_FULL) {
             throw new AssertionError("expected DISK_FULL, got " + e.code(), e);

@@ -130,6 +130,9 @@ class ReserveTest {
             assertThat(h.readVersion).as("every file this version writes is version 2").isEqualTo(2);
             Fixtures.assertFails(() -> idx.reserve(-1), HashIndexException.State.class, Code.INVALID_ARGUMENT,
                     idx.path(), "negative");
+            Fixtures.assertFails(() -> idx.reserve(Long.MAX_VALUE), HashIndexException.State.class, Code.INVALID_ARGUMENT,
+                    idx.path(), "beyond any file");
+            assertThat(h.bucketCount).isEqualTo(2 * buckets);
         }
     }
 

@@ -221,7 +221,9 @@ final class InspectCommand extends ToolCommand {
                 + Figures.count(in.sameSizeGrowths()) + " same-size");
         Inspection.Growth g = in.growth();
         if (g.growing()) {
-            line(out, "growth", "growing (" + (g.sameSize() ? "same-size" : "doubling") + "): "
+            long factor = in.buckets() / g.oldBuckets();
+            line(out, "growth", "growing (" + (g.sameSize() ? "same-size" : factor == 2 ? "doubling"
+                    : "to " + Figures.count(factor) + " times the buckets, reserved") + "): "
                     + Figures.count(g.evacuated()) + " of " + Figures.count(g.oldBuckets()) + " old buckets evacuated ("
                     + Figures.decimal(g.percent(), 1) + "%), all below " + Figures.count(g.evacuatedMark()));
         } else {

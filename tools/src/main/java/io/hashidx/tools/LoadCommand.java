@@ -113,7 +113,8 @@ final class LoadCommand extends ToolCommand {
     @Option(names = "--expected", paramLabel = "N",
             description = "a new FILE: entries to presize it for, when more than the records in the inputs "
                     + "(default: the number of records); an existing FILE: the entries the inputs add, to make "
-                    + "room for them in one growth (default: the lines of the inputs when they are files)")
+                    + "room for them in one growth (default: the lines of the inputs when they are files; 0: make no "
+                    + "room first, grow as needed)")
     Long expected;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "tsv",

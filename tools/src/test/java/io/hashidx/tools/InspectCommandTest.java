@@ -3,6 +3,8 @@ package io.hashidx.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.hashidx.store.HashIndex;
+import io.hashidx.store.Options;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +31,8 @@ class InspectCommandTest {
         Path input = Files.writeString(dir.resolve("in.tsv"), sb);
         assertThat(Cli.run("create", file.toString(), "--key-size", "10", "--value-size", "12", "--seed", "42")
                 .exitCode()).isZero();
-        assertThat(Cli.run("load", file.toString(), input.toString()).exitCode()).isZero();
+        // --expected 0: no room made first, so the file grows from one bucket by doublings
+        assertThat(Cli.run("load", "--expected", "0", file.toString(), input.toString()).exitCode()).isZero();
     }
 
     @Test
@@ -148,6 +151,27 @@ class InspectCommandTest {
         assertThat(inspect.out()).contains("growth              growing (doubling): " + g.get("evacuated") + " of 8 old "
                 + "buckets evacuated (" + Figures.decimal((Double) g.get("percent"), 1) + "%), all below "
                 + g.get("evacuated_mark") + "\n");
+    }
+
+    @Test
+    void midAReservedGrowthTheTextSaysByHowMuchTheArrayGrows() throws IOException {
+        Path building = dir.resolve("building.hidx");
+        Path copy = dir.resolve("reserving.hidx");
+        try (HashIndex idx = HashIndex.create(building, Options.widths(8, 8).seed(42))) {
+            for (int i = 0; i < 200; i++) {
+                idx.put(("key-" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {(byte) i});
+            }
+            idx.finishGrowth();
+            assertThat(idx.reserve(64 * 200)).isTrue();
+            Files.copy(building, copy); // as a kill would leave it: mid-growth
+        }
+
+        Cli inspect = Cli.run("inspect", copy.toString());
+
+        assertThat(inspect.out()).containsPattern("growth +growing \\(to 64 times the buckets, reserved\\): 0 of 32 old "
+                + "buckets evacuated \\(0.0%\\), all below 0\n");
+        assertThat(inspect.out()).contains("format              read version 2, write version 2\n");
+        assertThat(Cli.run("verify", copy.toString()).out()).isEqualTo("ok\n");
     }
 
     private static String counts(Object histogram) {
