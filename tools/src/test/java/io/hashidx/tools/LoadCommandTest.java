@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hashidx.store.HashIndex;
 import io.hashidx.store.Options;
+import io.hashidx.store.Plan;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -294,9 +295,11 @@ class LoadCommandTest {
         assertThat(Cli.run("load", "--value-size", "12", file.toString(), numbered("a.tsv", 1, 1000).toString())
                 .exitCode()).isZero();
         long bucketsBefore;
+        long overflowPagesBefore;
         long bytesBefore = Files.size(file);
         try (HashIndex idx = HashIndex.openReadOnly(file)) {
             bucketsBefore = idx.inspect().buckets();
+            overflowPagesBefore = idx.inspect().overflowPages();
         }
 
         Cli load = Cli.run("load", "--json", file.toString(), numbered("b.tsv", 1001, 50_000).toString(),
@@ -312,9 +315,12 @@ class LoadCommandTest {
         assertThat(buckets).isEqualTo(bucketsBefore << doublings);
         assertThat(bucketsBefore << (doublings - 1)).as("the smallest 2^k multiple for 51,000 entries")
                 .isLessThan(HashIndex.plan(Options.widths(9, 12).expectedEntries(51_000)).buckets());
-        long presizedForBuckets = HashIndex.plan(Options.widths(9, 12).expectedEntries(13 * buckets / 2)).fileBytes();
-        assertThat((Long) s.get("file_bytes")).as("one growth: the old file plus one new array and its reserve")
-                .isLessThanOrEqualTo(bytesBefore + presizedForBuckets);
+        Plan presized = HashIndex.plan(Options.widths(9, 12).expectedEntries(13 * buckets / 2));
+        // the evacuation margin a growth writes besides (at most the old array's overflow pages) depends
+        // on how much of the free list the old array's evacuation left, which the order of evacuation decides
+        long margin = overflowPagesBefore * presized.pageBytes();
+        assertThat((Long) s.get("file_bytes")).as("one growth: the old file plus one new array, its reserve and margin")
+                .isLessThanOrEqualTo(bytesBefore + presized.fileBytes() + margin);
         assertThat(Cli.run("verify", file.toString()).out()).isEqualTo("ok\n");
         assertThat(Cli.run("get", file.toString(), "key050000").out()).isEqualTo("value-50000\n");
     }
