@@ -53,10 +53,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * puts describes: same bucket count and seed, same entries, the same free pages set aside; only the
  * order of entries within a bucket and the cells their overflow pages take may differ.
  *
- * <p>Measured on a shared, busy 2-core machine with 16-byte keys and values ({@code BulkLoadBenchmark},
- * both results forced to the disk): 10 million entries in 4.1 s with 512 MiB, where puts into a
- * presized file took 7.9-10.3 s; 100 million entries from a TSV file through
- * {@code hashidx load --memory 2g} in 212 s (bound by the shared disk), 2.2 GiB peak RSS, verify clean.
+ * <p>Measured on a shared 2-core machine (three other builds running, load average 3-5) with 16-byte
+ * keys and values ({@code BulkLoadBenchmark}, one JMH run, every result forced to the disk): 10 million
+ * entries in 1.84 s with 512 MiB (1.69-2.02 s), puts into a presized file 4.47 s (2.4 times as long),
+ * lmdbjava's sorted {@code MDB_APPEND} load 1.30 s. JFR of the build: in the write phase the writer
+ * thread spends most of its time in {@code FileChannel.write} into the page cache (about 1.4 s per
+ * build) while the other thread waits for a free batch; in the partitioning phase first touches of
+ * the run memory (page faults, zeroing) lead the samples. 100 million entries from a TSV file through
+ * {@code hashidx load --memory 2g} in 26.0 s (3.8 M entries/s), 1.49 GiB peak RSS, verify clean; in a
+ * memory cgroup of 4 GiB (page cache included) in 24.5 s.
  *
  * <p>The memory budget covers the runs and buffers, outside the Java heap. Not thread-safe: one
  * thread adds and builds. The builder holds the lock of its temporary file until {@link #build} or
