@@ -35,6 +35,13 @@ final class MappedFile implements AutoCloseable {
     private Arena[] arenas = new Arena[0];
     private long mappedEnd = DATA_START;
     private long size;
+    private static final int UNOPENED = -2;
+    /**
+     * A descriptor of the file of its own for fallocate ({@link Native}), opened at the first extension
+     * of a writable file and closed after the channel, since closing it earlier would drop the writer's
+     * lock; -1 when fallocate is not used.
+     */
+    private int allocationFd = UNOPENED;
 
     /**
      * Maps the header page of an open file. A new, empty file first gets a zeroed header page; an
@@ -51,6 +58,9 @@ final class MappedFile implements AutoCloseable {
                 try {
                     extendTo(DATA_START, "for the header page of a new file");
                 } catch (HashIndexException.Storage e) {
+                    // a new file that could not be created: its lock can go with the descriptor
+                    Native.close(allocationFd);
+                    allocationFd = -1;
                     throw e.code() == HashIndexException.Code.DISK_FULL
                             ? HashIndexException.diskFullCreating(path, DATA_START, e.getCause()) : e;
                 }
@@ -118,7 +128,10 @@ final class MappedFile implements AutoCloseable {
         }
         long start = size;
         try {
-            if (Native.allocate(path, start, end - start) && channel.size() >= end) {
+            if (allocationFd == UNOPENED) {
+                allocationFd = writable ? Native.openForAllocation(path) : -1;
+            }
+            if (Native.allocate(allocationFd, start, end - start) && channel.size() >= end) {
                 size = end;
                 return;
             }
@@ -216,5 +229,8 @@ final class MappedFile implements AutoCloseable {
         chunks = new MemorySegment[0];
         arenas = new Arena[0];
         handle.release();
+        // only now: closing a descriptor of the file drops the process's locks on it (see Native)
+        Native.close(allocationFd);
+        allocationFd = -1;
     }
 }

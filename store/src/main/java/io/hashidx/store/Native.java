@@ -91,47 +91,69 @@ final class Native {
     }
 
     /**
-     * Reserves the blocks of {@code [offset, offset + length)} of {@code path} with fallocate(2),
-     * extending the file. Returns false when that cannot be done here (no native access, the file
-     * system lacks fallocate, the path cannot be opened): the caller then writes zeros. Throws an
-     * IOException whose message says "No space left on device" (or "Disk quota exceeded", "File too
-     * large") when the disk is full, as a failed write would.
+     * Opens {@code path} for {@link #allocate}: a descriptor of its own, since the store cannot reach
+     * its channel's. It must stay open until the file's channel is closed: POSIX record locks belong to
+     * the process, and closing <em>any</em> descriptor of the file drops every lock the process holds
+     * on it, the writer's lock included ({@link FileLocks}). Returns -1 when this cannot be done here
+     * (no native access, or the path cannot be opened); the caller then writes zeros.
      */
-    static boolean allocate(Path path, long offset, long length) throws IOException {
-        if (!enabled() || length <= 0) {
-            return false;
+    static int openForAllocation(Path path) {
+        if (!enabled()) {
+            return -1;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             MemorySegment name = arena.allocateFrom(path.toAbsolutePath().toString());
-            int fd = (int) CALLS.open.invokeExact(state, name, O_WRONLY | O_CLOEXEC, 0);
-            if (fd < 0) {
-                return false;
-            }
+            return (int) CALLS.open.invokeExact(state, name, O_WRONLY | O_CLOEXEC, 0);
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    /** Closes a descriptor of {@link #openForAllocation}, after the file's channel was closed. */
+    static void close(int fd) {
+        if (fd >= 0 && CALLS != null) {
             try {
-                while (true) {
-                    int rc = (int) CALLS.fallocate.invokeExact(state, fd, 0, offset, length);
-                    if (rc == 0) {
-                        return true;
-                    }
-                    int err = (int) ERRNO.get(state, 0L);
-                    switch (err) {
-                        case EINTR:
-                            continue;
-                        case ENOSPC:
-                            throw new IOException("No space left on device (fallocate of " + length + " bytes at " + offset + ")");
-                        case EDQUOT:
-                            throw new IOException("Disk quota exceeded (fallocate of " + length + " bytes at " + offset + ")");
-                        case EFBIG:
-                            throw new IOException("File too large (fallocate to " + (offset + length) + " bytes)");
-                        case EOPNOTSUPP:
-                        case ENOSYS:
-                        default:
-                            return false;
-                    }
-                }
-            } finally {
                 int ignored = (int) CALLS.close.invokeExact(fd);
+            } catch (Throwable t) {
+                // nothing to do: the process keeps one descriptor too many
+            }
+        }
+    }
+
+    /**
+     * Reserves the blocks of {@code [offset, offset + length)} of the file open as {@code fd} (from
+     * {@link #openForAllocation}) with fallocate(2), extending the file. Returns false when that cannot
+     * be done here (suspended, or the file system lacks fallocate): the caller then writes zeros.
+     * Throws an IOException whose message says "No space left on device" (or "Disk quota exceeded",
+     * "File too large") when the disk is full, as a failed write would.
+     */
+    static boolean allocate(int fd, long offset, long length) throws IOException {
+        if (!enabled() || fd < 0 || length <= 0) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            while (true) {
+                int rc = (int) CALLS.fallocate.invokeExact(state, fd, 0, offset, length);
+                if (rc == 0) {
+                    return true;
+                }
+                int err = (int) ERRNO.get(state, 0L);
+                switch (err) {
+                    case EINTR:
+                        continue;
+                    case ENOSPC:
+                        throw new IOException("No space left on device (fallocate of " + length + " bytes at " + offset + ")");
+                    case EDQUOT:
+                        throw new IOException("Disk quota exceeded (fallocate of " + length + " bytes at " + offset + ")");
+                    case EFBIG:
+                        throw new IOException("File too large (fallocate to " + (offset + length) + " bytes)");
+                    case EOPNOTSUPP:
+                    case ENOSYS:
+                    default:
+                        return false;
+                }
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;

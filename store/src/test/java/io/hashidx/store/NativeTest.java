@@ -29,10 +29,51 @@ class NativeTest {
     void allocateExtendsTheFileWithRealBlocksNotAHole() throws Exception {
         Path f = tmp.resolve("f");
         Files.write(f, new byte[4096]);
-        assertThat(Native.allocate(f, 4096, 8 << 20)).isTrue();
+        int fd = Native.openForAllocation(f);
+        try {
+            assertThat(fd).isNotNegative();
+            assertThat(Native.allocate(fd, 4096, 8 << 20)).isTrue();
+        } finally {
+            Native.close(fd);
+        }
         assertThat(Files.size(f)).isEqualTo(4096 + (8 << 20));
         assertThat(allocatedBytes(f)).as("blocks reserved, not a sparse hole").isGreaterThanOrEqualTo(8L << 20);
         assertThat(Files.readAllBytes(f)).containsOnly(0);
+    }
+
+    /**
+     * POSIX record locks belong to the process, and closing any descriptor of the file drops them all:
+     * a descriptor opened and closed for each fallocate once let a reader process take the writer for
+     * dead (it saw torn values) and would let a second writer in. The kernel's lock list shows the
+     * writer's lock after the file was extended many times.
+     */
+    @Test
+    void theWritersLockOutlivesEveryExtensionOfTheFile() throws Exception {
+        Path path = tmp.resolve("locked.hidx");
+        try (HashIndex idx = HashIndex.create(path, Options.widths(16, 16).seed(3))) {
+            long size = Files.size(path);
+            for (long i = 0; i < 50_000; i++) {
+                idx.put(Fixtures.key16(i), Fixtures.value16(i, 0));
+            }
+            assertThat(Files.size(path)).as("extended").isGreaterThan(8 * size);
+            assertThat(posixLocksOf(path)).as("this process's record locks on %s in /proc/locks", path).isNotEmpty();
+        }
+        assertThat(posixLocksOf(path)).as("released by close").isEmpty();
+    }
+
+    /** Lines of /proc/locks for POSIX locks of this process on {@code file}'s inode. */
+    private static List<String> posixLocksOf(Path file) throws IOException {
+        long inode = (Long) Files.getAttribute(file, "unix:ino");
+        String pid = Long.toString(ProcessHandle.current().pid());
+        List<String> mine = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+            String[] f = line.trim().split("\\s+");
+            // "1: POSIX  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"
+            if (f.length >= 6 && f[1].equals("POSIX") && f[4].equals(pid) && f[5].endsWith(":" + inode)) {
+                mine.add(line);
+            }
+        }
+        return mine;
     }
 
     @Test
