@@ -564,27 +564,23 @@ final class Space {
 
     /** The oldest retirement that a live iterator may read ({@link Header#oldestReadable} at its start); MAX when none. */
     synchronized long oldestCursorGrowth() {
-        long min = Long.MAX_VALUE;
-        for (int i = cursors.size() - 1; i >= 0; i--) {
-            Table.Cursor c = cursors.get(i).get();
-            if (c == null || c.finished()) {
-                cursors.remove(i);
-            } else {
-                min = Math.min(min, c.growth());
-            }
-        }
-        return min;
+        return oldestOfLiveCursors(Table.Cursor::growth);
     }
 
     /** The smallest stamp of a live iterator, i.e. the oldest retirement it may still read; MAX when none. */
     private synchronized long oldestCursorStamp() {
+        return oldestOfLiveCursors(Table.Cursor::stamp);
+    }
+
+    /** The smallest {@code of} over live iterators (MAX when none), forgetting finished and collected ones. */
+    private long oldestOfLiveCursors(java.util.function.ToLongFunction<Table.Cursor> of) {
         long min = Long.MAX_VALUE;
         for (int i = cursors.size() - 1; i >= 0; i--) {
             Table.Cursor c = cursors.get(i).get();
             if (c == null || c.finished()) {
                 cursors.remove(i);
             } else {
-                min = Math.min(min, c.stamp());
+                min = Math.min(min, of.applyAsLong(c));
             }
         }
         return min;
