@@ -130,7 +130,8 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     public boolean put(byte[] key, byte[] value) {
         checkKey(key);
         checkValue(value);
-        return write(() -> table.put(key, value));
+        checkWritable();
+        return table.put(key, value);
     }
 
     /**
@@ -242,7 +243,8 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     /** Removes {@code key}; returns true when it was present. */
     public boolean remove(byte[] key) {
         checkKey(key);
-        return write(() -> table.remove(key));
+        checkWritable();
+        return table.remove(key);
     }
 
     /** Number of entries. Takes no lock. */

@@ -996,10 +996,10 @@ final class Table {
     /** What an operation under the stripes returns when a growth must start first. */
     private static final byte[] GROW = new byte[0];
 
-    /** One write's work under its stripes and lane (see {@link #write}). */
-    private interface Op {
-        byte[] apply(Lane lane, long hash, int top);
-    }
+    /** What {@link #write} does under the key's stripes and a lane (no lambda: a put allocates nothing). */
+    private static final int PUT = 0;
+    private static final int REPLACE = 1;
+    private static final int REMOVE = 2;
 
     /** Inserts or overwrites; returns true when a value was replaced. */
     boolean put(byte[] key, byte[] value) {
@@ -1013,7 +1013,7 @@ final class Table {
      * or {@link #PRESENT}. Returns null when the key was absent (and is now inserted).
      */
     byte[] put(byte[] key, byte[] value, boolean ifAbsent, boolean copyPrevious) {
-        return write(key, (lane, hash, top) -> putLocked(lane, hash, top, key, value, ifAbsent, copyPrevious));
+        return write(key, PUT, value, null, ifAbsent, copyPrevious);
     }
 
     /**
@@ -1023,7 +1023,7 @@ final class Table {
      * nothing was written.
      */
     byte[] replace(byte[] key, byte[] expected, byte[] value) {
-        return write(key, (lane, hash, top) -> replaceLocked(lane, hash, top, key, expected, value));
+        return write(key, REPLACE, value, expected, false, false);
     }
 
     /** Removes {@code key}; returns true when it was present. */
@@ -1037,16 +1037,17 @@ final class Table {
      * removed ({@code copyPrevious}) or {@link #PRESENT}, or null when nothing was removed.
      */
     byte[] remove(byte[] key, byte[] expected, boolean copyPrevious) {
-        return write(key, (lane, hash, top) -> removeLocked(lane, hash, top, key, expected, copyPrevious));
+        return write(key, REMOVE, null, expected, false, copyPrevious);
     }
 
     /**
      * One write: under the shared geometry lock, the stripes of the key's bucket (its old bucket while
-     * growing) and a lane, {@code op} runs after the key's old bucket is evacuated; then the writer
+     * growing) and a lane, the operation {@code kind} runs after the key's old bucket is evacuated; then the writer
      * helps the growth under way with one more old bucket. A growth to start or to end needs the
      * geometry lock alone: the writer lets go of everything first.
      */
-    private byte[] write(byte[] key, Op op) {
+    private byte[] write(byte[] key, int kind, byte[] value, byte[] expected, boolean ifAbsent,
+                         boolean copyPrevious) {
         long hash = Hashing.hash(key, h.seed);
         int top = Hashing.tophash(hash);
         while (true) {
@@ -1065,7 +1066,11 @@ final class Table {
                     if (h.growing()) {
                         evacuate(lane, Hashing.bucketIndex(hash, h.oldBucketCount));
                     }
-                    outcome = op.apply(lane, hash, top);
+                    outcome = switch (kind) {
+                        case PUT -> putLocked(lane, hash, top, key, value, ifAbsent, copyPrevious);
+                        case REPLACE -> replaceLocked(lane, hash, top, key, expected, value);
+                        default -> removeLocked(lane, hash, top, key, expected, copyPrevious);
+                    };
                 } finally {
                     release(lane);
                     unlockStripes(range);
