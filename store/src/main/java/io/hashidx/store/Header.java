@@ -25,6 +25,8 @@ import java.util.zip.CRC32C;
  * most one update, and every field it may lag in is safe to lag (see FORMAT.md, "Header copies").
  */
 final class Header {
+    private static final java.lang.invoke.VarHandle INT_LE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     static final byte[] MAGIC = "HASHIDX\0".getBytes(StandardCharsets.US_ASCII);
     /**
      * Version 2 added the bucket versions (the reserved word of primary buckets), the reuse epoch and
@@ -186,6 +188,20 @@ final class Header {
     /** Encodes this header as one 512-byte copy with its checksum. */
     byte[] encode() {
         ByteBuffer b = ByteBuffer.allocate(COPY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        encodeInto(b, new CRC32C());
+        return b.array();
+    }
+
+    /**
+     * A copy that {@link #store} encodes into and writes from: a header store (every write that moves
+     * a growth's evacuation mark makes one) allocates nothing, so it makes no garbage collection pauses.
+     */
+    private final byte[] storeCopy = new byte[COPY_SIZE];
+    private final ByteBuffer storeBuffer = ByteBuffer.wrap(storeCopy).order(ByteOrder.LITTLE_ENDIAN);
+    private final CRC32C storeCrc = new CRC32C();
+
+    /** Encodes this header into {@code b} (512 bytes, little-endian, backed by an array), checksum last. */
+    private void encodeInto(ByteBuffer b, CRC32C crc) {
         b.put(MAGIC_OFFSET, MAGIC);
         b.putInt(READ_VERSION_OFFSET, readVersion);
         b.putInt(WRITE_VERSION_OFFSET, writeVersion);
@@ -216,15 +232,20 @@ final class Header {
         b.putLong(DOUBLINGS_OFFSET, doublings);
         b.putLong(SAME_SIZE_GROWTHS_OFFSET, sameSizeGrowths);
         b.putLong(COUNT_OFFSET, countSource != null ? countSource.getAsLong() : count);
-        CRC32C crc = new CRC32C();
+        crc.reset();
         crc.update(b.array(), 0, CRC_OFFSET);
         b.putInt(CRC_OFFSET, (int) crc.getValue());
-        return b.array();
     }
 
-    /** Writes a new generation into copy A, then copy B. */
-    void store(MemorySegment page) {
-        write(page, prepare());
+    /**
+     * Writes a new generation into copy A, then copy B. Header updates are made by one writer at a time
+     * (under the space monitor or the geometry lock held exclusively); the monitor of this object also
+     * guards the reused copy.
+     */
+    synchronized void store(MemorySegment page) {
+        generation++;
+        encodeInto(storeBuffer, storeCrc);
+        write(page, storeCopy);
     }
 
     /**
@@ -247,7 +268,7 @@ final class Header {
 
     /** The CRC32C stored in an encoded copy. */
     static int crcOf(byte[] copy) {
-        return ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN).getInt(CRC_OFFSET);
+        return (int) INT_LE.get(copy, CRC_OFFSET);
     }
 
     /**
