@@ -710,13 +710,9 @@ final class Table {
         long epoch = 0;
         try {
             epoch = Header.epoch(page);
-            Geometry g = geometry;
-            if (!writable) {
-                ReaderView v = view;
-                if (v.epoch() != epoch) {
-                    return RETRY; // the primary buckets changed since this view was read: read the header again
-                }
-                g = v.geometry();
+            Geometry g = geometryFor(epoch);
+            if (g == null) {
+                return RETRY; // the primary buckets changed since this view was read: read the header again
             }
             boolean oldBucket = false;
             if (g.growing()) {
@@ -757,11 +753,16 @@ final class Table {
     /**
      * The geometry that goes with reuse epoch {@code epoch}. In the writer's process, the published
      * snapshot: it is published before the epoch advances, so it is at least as new as {@code epoch}, and
-     * a snapshot newer than the epoch read fails the epoch check at the end. A reader in another process
-     * would re-read the header here when {@code epoch} is not the one its snapshot was read at.
+     * a snapshot newer than the epoch read fails the epoch check at the end. A read-only table beside a
+     * writer process: the geometry of its view when the view was read at {@code epoch}, else null (the
+     * primary buckets changed since: the caller reads the header again).
      */
     Geometry geometryFor(long epoch) {
-        return geometry;
+        if (writable) {
+            return geometry;
+        }
+        ReaderView v = view;
+        return v.epoch() == epoch ? v.geometry() : null;
     }
 
     private boolean unchanged(long primary, long version, long epoch) {

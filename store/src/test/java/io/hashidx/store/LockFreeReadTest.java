@@ -141,11 +141,20 @@ class LockFreeReadTest {
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
                 List<Future<String>> readers = new ArrayList<>();
+                java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(2);
                 for (int r = 0; r < 2; r++) {
                     long seed = r;
-                    readers.add(pool.submit(() -> readUntilClosed(idx, seed)));
+                    readers.add(pool.submit(() -> readUntilClosed(idx, seed, reading)));
                 }
-                Thread.sleep(20);
+                // both readers are in their loop, reading, when the index closes (a reader that failed
+                // before counting down shows in its future below)
+                if (!reading.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    for (Future<String> reader : readers) {
+                        if (reader.isDone()) {
+                            reader.get();
+                        }
+                    }
+                }
                 idx.close();
                 for (Future<String> reader : readers) {
                     assertThat(reader.get()).isEqualTo("closed");
@@ -156,10 +165,13 @@ class LockFreeReadTest {
         }
     }
 
-    private static String readUntilClosed(HashIndex idx, long seed) {
+    private static String readUntilClosed(HashIndex idx, long seed, java.util.concurrent.CountDownLatch reading) {
         SplittableRandom rnd = new SplittableRandom(seed);
         byte[] dest = new byte[64];
-        while (true) {
+        for (long reads = 0; ; reads++) {
+            if (reads == 1_000) {
+                reading.countDown();
+            }
             int k = rnd.nextInt(5_000);
             try {
                 int len = idx.get(key16(k), dest);
