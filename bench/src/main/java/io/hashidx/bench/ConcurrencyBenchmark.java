@@ -38,6 +38,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code $HASHIDX_BENCH_FILES} or the temporary directory; {@code -p entries=1000000} for a quick look).
  * On a machine with 2 cores, {@code get2} and {@code mix} use both: anything else running there
  * (JMH's own harness threads, the OS) comes out of their share.
+ *
+ * <p>Each fork forces the file to the disk after opening it and before closing it. Without that, the
+ * kernel writes back the pages {@code mixWrite} dirtied about 30 seconds later ({@code
+ * vm.dirty_expire_centisecs}), that is during a later fork's measurement: on 2 cores that writeback
+ * (tens of thousands of interrupts a second, a third of a core in the kernel) took the third fork's reads
+ * from 2.4 M/s down to 0.55-2.2 M/s, a cost of the previous fork, not of the one measured. A writer that
+ * runs for longer than that pays for its own writeback in the same way; {@code -r 60s} shows it (figures
+ * in bench/README.md, "Concurrency").
  */
 @State(Scope.Benchmark)
 @Fork(3)
@@ -55,10 +63,12 @@ public class ConcurrencyBenchmark {
     @Setup(Level.Trial)
     public void open() {
         index = HashIndex.open(Fixtures.loaded(Peer.HASHIDX, entries).resolve(HashidxStore.FILE));
+        index.sync(); // pages an earlier fork dirtied are written now, not during this fork's measurement
     }
 
     @TearDown(Level.Trial)
     public void close() {
+        index.sync(); // this fork's writes go to the disk here, not in the next fork's measurement
         index.close();
     }
 
