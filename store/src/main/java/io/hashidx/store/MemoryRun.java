@@ -17,12 +17,20 @@ import java.util.List;
  * <p>Blocks are cut from slabs allocated as the run fills, so a small build uses little memory. A
  * block is about 1/8 of the run's capacity divided by the partitions, so the partly filled last
  * blocks waste about 1/16 of the memory on average.
+ *
+ * <p>Write combining: the 4,096 write positions lie in 4,096 different pages, so appending straight to
+ * them costs a TLB miss (and a cache miss) per record. A run with room for it first gathers each
+ * partition's records in a small buffer of its own ({@value #COMBINE} bytes, all of them together
+ * 1 MiB, which the TLB covers) and moves a full buffer to the partition's block in one copy: one miss
+ * per several records. A partition's records are its blocks followed by its buffer.
  */
 final class MemoryRun implements BulkRun {
     private static final int MIN_BLOCK = 256;
     private static final int MAX_BLOCK = 64 << 10;
     private static final long MAX_SLAB = 16L << 20;
     private static final int NONE = -1;
+    /** Bytes of each partition's write-combining buffer. */
+    static final int COMBINE = 256;
 
     private final int blockSize;
     private final int blocksPerSlab;
@@ -39,6 +47,10 @@ final class MemoryRun implements BulkRun {
     private final long[] bytes;
     private long records;
     private MemorySegment scratch;
+    /** The write-combining buffers, {@link #COMBINE} bytes per partition; null when the run is too small for them. */
+    private MemorySegment combine;
+    /** Bytes waiting in each partition's write-combining buffer. */
+    private final int[] pending;
 
     MemoryRun(int partitions, long capacity) {
         int block = (int) Math.clamp(capacity / (8L * partitions), MIN_BLOCK, MAX_BLOCK);
@@ -49,8 +61,12 @@ final class MemoryRun implements BulkRun {
         this.lastBlock = new int[partitions];
         this.lastFill = new int[partitions];
         this.bytes = new long[partitions];
+        this.pending = new int[partitions];
         Arrays.fill(firstBlock, NONE);
         Arrays.fill(lastBlock, NONE);
+        if (capacity / partitions >= 16L * COMBINE) {
+            combine = arena.allocate((long) partitions * COMBINE, 64);
+        }
     }
 
     /**
@@ -59,15 +75,39 @@ final class MemoryRun implements BulkRun {
      */
     boolean append(int p, byte[] key, int keyOffset, int keyLength, byte[] value, int valueOffset, int valueLength) {
         long size = RunFormat.size(keyLength, valueLength);
+        if (combine != null) {
+            int waiting = pending[p];
+            if (waiting + size <= COMBINE) {
+                RunFormat.write(combine, (long) p * COMBINE + waiting, key, keyOffset, keyLength, value, valueOffset,
+                        valueLength);
+                pending[p] = waiting + (int) size;
+                bytes[p] += size;
+                records++;
+                return true;
+            }
+            if (waiting > 0) {
+                if (!hasRoom(p, waiting + size)) {
+                    return false;
+                }
+                appendBytes(p, combine.asSlice((long) p * COMBINE, waiting), waiting);
+                pending[p] = 0;
+                if (size <= COMBINE) {
+                    RunFormat.write(combine, (long) p * COMBINE, key, keyOffset, keyLength, value, valueOffset,
+                            valueLength);
+                    pending[p] = (int) size;
+                    bytes[p] += size;
+                    records++;
+                    return true;
+                }
+            }
+        }
         int last = lastBlock[p];
         if (last != NONE && lastFill[p] + size <= blockSize) {
             RunFormat.write(slab(last), blockOffset(last) + lastFill[p], key, keyOffset, keyLength, value, valueOffset,
                     valueLength);
             lastFill[p] += (int) size;
         } else {
-            long room = last == NONE ? 0 : blockSize - lastFill[p];
-            long newBlocks = (size - room + blockSize - 1) / blockSize;
-            if (blocksUsed + newBlocks > maxBlocks && records > 0) {
+            if (!hasRoom(p, size)) {
                 return false;
             }
             if (scratch == null || scratch.byteSize() < size) {
@@ -79,6 +119,14 @@ final class MemoryRun implements BulkRun {
         bytes[p] += size;
         records++;
         return true;
+    }
+
+    /** Whether {@code size} more bytes fit in partition {@code p} (always, in an empty run: one record may exceed the capacity). */
+    private boolean hasRoom(int p, long size) {
+        int last = lastBlock[p];
+        long room = last == NONE ? 0 : blockSize - lastFill[p];
+        long newBlocks = Math.max(0, (size - room + blockSize - 1) / blockSize);
+        return blocksUsed + newBlocks <= maxBlocks || records == 0;
     }
 
     /** Copies {@code size} bytes to the end of partition {@code p}, taking new blocks as needed. */
@@ -144,6 +192,9 @@ final class MemoryRun implements BulkRun {
             MemorySegment.copy(slab(b), blockOffset(b), dst, at, length);
             at += length;
         }
+        if (pending[p] > 0) {
+            MemorySegment.copy(combine, (long) p * COMBINE, dst, at, pending[p]);
+        }
     }
 
     @Override
@@ -163,14 +214,16 @@ final class MemoryRun implements BulkRun {
         Arrays.fill(firstBlock, NONE);
         Arrays.fill(lastBlock, NONE);
         Arrays.fill(lastFill, 0);
+        Arrays.fill(pending, 0);
         Arrays.fill(bytes, 0);
     }
 
     @Override
     public void close() {
-        if (!slabs.isEmpty() || scratch != null) {
+        if (!slabs.isEmpty() || scratch != null || combine != null) {
             slabs.clear();
             scratch = null;
+            combine = null;
             arena.close();
         }
     }
