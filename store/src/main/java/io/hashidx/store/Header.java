@@ -146,8 +146,20 @@ final class Header {
     record CopyState(long generation, boolean valid) {
     }
 
-    CopyState copyA = new CopyState(0, false);
-    CopyState copyB = new CopyState(0, false);
+    /** The copies as found when the file was opened; both are this header once it has written them. */
+    private CopyState openedA = new CopyState(0, false);
+    private CopyState openedB = new CopyState(0, false);
+    private boolean written;
+
+    /** Copy A's state: as found at open, or this header's generation once it has been written (no allocation per write). */
+    CopyState copyA() {
+        return written ? new CopyState(generation, true) : openedA;
+    }
+
+    /** Copy B's state, as {@link #copyA()}. */
+    CopyState copyB() {
+        return written ? new CopyState(generation, true) : openedB;
+    }
     /** CRC32C of the copy in effect: the newest valid one when the file was opened, then the last one written. */
     int crc;
 
@@ -252,17 +264,22 @@ final class Header {
      * Advances the generation and encodes the copy that {@link #write} then stores, for a caller that
      * must know the new copy's checksum before it is written (the chain record names it).
      */
-    byte[] prepare() {
+    synchronized byte[] prepare() {
         generation++;
-        return encode();
+        encodeInto(preparedBuffer, preparedCrc);
+        return preparedCopy;
     }
+
+    /** The copy {@link #prepare} encodes into (one caller at a time: the header's writer, under the space monitor). */
+    private final byte[] preparedCopy = new byte[COPY_SIZE];
+    private final ByteBuffer preparedBuffer = ByteBuffer.wrap(preparedCopy).order(ByteOrder.LITTLE_ENDIAN);
+    private final CRC32C preparedCrc = new CRC32C();
 
     /** Writes a copy made by {@link #prepare()} into copy A, then copy B. */
     void write(MemorySegment page, byte[] bytes) {
         MemorySegment.copy(bytes, 0, page, ValueLayout.JAVA_BYTE, COPY_A, COPY_SIZE);
         MemorySegment.copy(bytes, 0, page, ValueLayout.JAVA_BYTE, COPY_B, COPY_SIZE);
-        copyA = new CopyState(generation, true);
-        copyB = copyA;
+        written = true;
         crc = crcOf(bytes);
     }
 
@@ -534,8 +551,9 @@ final class Header {
         doublings = o.doublings;
         sameSizeGrowths = o.sameSizeGrowths;
         count = o.count;
-        copyA = o.copyA;
-        copyB = o.copyB;
+        openedA = o.openedA;
+        openedB = o.openedB;
+        written = o.written;
         crc = o.crc;
     }
 
@@ -549,8 +567,8 @@ final class Header {
             best = b.fields();
         }
         if (best != null) {
-            best.copyA = new CopyState(a.valid() ? a.fields().generation : -1, a.valid());
-            best.copyB = new CopyState(b.valid() ? b.fields().generation : -1, b.valid());
+            best.openedA = new CopyState(a.valid() ? a.fields().generation : -1, a.valid());
+            best.openedB = new CopyState(b.valid() ? b.fields().generation : -1, b.valid());
         }
         return best;
     }

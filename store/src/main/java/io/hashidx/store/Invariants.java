@@ -39,8 +39,8 @@ final class Invariants {
     }
 
     List<String> check() {
-        checkHeaderCopy("A", Header.COPY_A, h.copyA);
-        checkHeaderCopy("B", Header.COPY_B, h.copyB);
+        checkHeaderCopy("A", Header.COPY_A, h.copyA());
+        checkHeaderCopy("B", Header.COPY_B, h.copyB());
         claim(h.journalCell, "journal cell");
         claimRange(h.bucketsCell, h.bucketCount, "bucket array");
         if (h.growing()) {

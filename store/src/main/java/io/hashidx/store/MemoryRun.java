@@ -89,7 +89,7 @@ final class MemoryRun implements BulkRun {
                 if (!hasRoom(p, waiting + size)) {
                     return false;
                 }
-                appendBytes(p, combine.asSlice((long) p * COMBINE, waiting), waiting);
+                appendBytes(p, combine, (long) p * COMBINE, waiting);
                 pending[p] = 0;
                 if (size <= COMBINE) {
                     RunFormat.write(combine, (long) p * COMBINE, key, keyOffset, keyLength, value, valueOffset,
@@ -114,7 +114,7 @@ final class MemoryRun implements BulkRun {
                 scratch = arena.allocate(Math.max(size, 4096), 8);
             }
             RunFormat.write(scratch, 0, key, keyOffset, keyLength, value, valueOffset, valueLength);
-            appendBytes(p, scratch, size);
+            appendBytes(p, scratch, 0, size);
         }
         bytes[p] += size;
         records++;
@@ -129,8 +129,8 @@ final class MemoryRun implements BulkRun {
         return blocksUsed + newBlocks <= maxBlocks || records == 0;
     }
 
-    /** Copies {@code size} bytes to the end of partition {@code p}, taking new blocks as needed. */
-    private void appendBytes(int p, MemorySegment from, long size) {
+    /** Copies {@code size} bytes of {@code from} at {@code offset} to the end of partition {@code p}, taking new blocks as needed. */
+    private void appendBytes(int p, MemorySegment from, long offset, long size) {
         long done = 0;
         while (done < size) {
             int last = lastBlock[p];
@@ -146,7 +146,7 @@ final class MemoryRun implements BulkRun {
                 last = b;
             }
             long piece = Math.min(size - done, blockSize - lastFill[p]);
-            MemorySegment.copy(from, done, slab(last), blockOffset(last) + lastFill[p], piece);
+            MemorySegment.copy(from, offset + done, slab(last), blockOffset(last) + lastFill[p], piece);
             lastFill[p] += (int) piece;
             done += piece;
         }

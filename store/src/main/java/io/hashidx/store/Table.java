@@ -469,8 +469,8 @@ final class Table {
             space.releaseRetired(true);
             // an overwrite replayed: reader processes that read its slot from the journal must stop
             // (the next overwrite reuses the journal), so the generation they watch moves on
-            if (upgrade || replayedOverwrite || chainChanged || !h.copyA.valid() || !h.copyB.valid()
-                    || h.copyA.generation() != h.copyB.generation()) {
+            if (upgrade || replayedOverwrite || chainChanged || !h.copyA().valid() || !h.copyB().valid()
+                    || h.copyA().generation() != h.copyB().generation()) {
                 h.store(page);
             }
         }
