@@ -551,7 +551,8 @@ final class BucketLayout {
      * Copies {@code n} bytes between two different segments: eight at a time up to 64 bytes, which
      * for the short keys and values of most files costs a fraction of a bulk copy's checks.
      */
-    private static void copySmall(MemorySegment src, long from, MemorySegment dst, long to, int n) {
+    /** Copies {@code n} bytes: eight at a time when short (most keys, values and run records), else in bulk. */
+    static void copySmall(MemorySegment src, long from, MemorySegment dst, long to, int n) {
         if (n > 64) {
             MemorySegment.copy(src, from, dst, to, n);
             return;

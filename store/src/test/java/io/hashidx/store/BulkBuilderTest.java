@@ -168,6 +168,23 @@ class BulkBuilderTest {
     }
 
     @Test
+    void recordsLargerThanAnInputBlockKeepTheirPlaceAmongTheOthers() throws IOException {
+        // the smallest budget has 64 KiB input blocks: every 7th record is larger, so the caller
+        // partitions it itself between the partitioner's blocks; keys repeat, so the last one added
+        // must win whichever path each of its records took
+        java.util.SplittableRandom random = new java.util.SplittableRandom(SEED);
+        List<byte[][]> entries = new java.util.ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+            byte[] key = new byte[8];
+            java.nio.ByteBuffer.wrap(key).putLong(random.nextInt(150));
+            byte[] value = new byte[i % 7 == 0 ? random.nextInt(65_536, 200_000) : random.nextInt(0, 40)];
+            random.nextBytes(value);
+            entries.add(new byte[][] {key, value});
+        }
+        assertSameAsPutBuilt(Options.widths(8, 200_000).seed(SEED), BulkBuilder.MIN_MEMORY, entries);
+    }
+
+    @Test
     void fewerRecordsThanPartitionsAndOneBucketPerManyPartitions() throws IOException {
         assertSameAsPutBuilt(Options.widths(4, 4).seed(SEED), BulkBuilder.MIN_MEMORY, entries(20, 6, 4, 4));
         Files.delete(dir.resolve("bulk.hidx"));
