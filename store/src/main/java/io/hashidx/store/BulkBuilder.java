@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       partition given by the top {@value #PARTITION_BITS} bits of its hash, while the caller fills
  *       the next block. A full run is written to a temporary run file, partition after partition, by
  *       a third thread while the partitioner goes on with another run. Two runs in memory take about
- *       3/4 of the memory budget, three input blocks 3/64.
+ *       3/4 of the memory budget, three input blocks 3/64. The first full run stays in memory until
+ *       the second is full, so records that fit in two runs are never written to a run file.
  *   <li><b>Writing</b> ({@link #build}): the bucket count is now known (presized for the records
  *       added, or {@link Options#expectedEntries} if larger, as {@link HashIndex#create} presizes).
  *       Since the bucket index grows with the hash, partitions in order are buckets in order. The
@@ -135,6 +136,8 @@ public final class BulkBuilder implements AutoCloseable {
     private MemoryRun current;
     private MemoryRun spare;
     private MemoryRun spilling;
+    /** The first full run, kept in memory until a second one is full (see {@link #startSpill}). */
+    private MemoryRun held;
     private Future<FileRun> spill;
     private final List<FileRun> runs = new ArrayList<>();
     private long added;
@@ -377,18 +380,42 @@ public final class BulkBuilder implements AutoCloseable {
         return Math.clamp(memory / 16, 64L << 10, MAX_BUFFER);
     }
 
-    /** Hands the full run to the worker thread and continues in the other one. */
+    /**
+     * The current run is full. The first time, it is kept in memory as it is ({@link #held}) and the
+     * records go on into a second run: a build whose records fit in two runs never writes a run file.
+     * When the second run is full too, the held run is spilled first, waiting for it (once per build),
+     * and from then on each full run is spilled by the worker thread while the records go on into the
+     * other one.
+     */
     private void startSpill() {
+        if (runs.isEmpty() && spill == null && held == null) {
+            held = current;
+            current = newRun();
+            return;
+        }
+        if (held != null) {
+            MemoryRun first = held;
+            held = null;
+            Path firstPath = files.nextRun();
+            MemorySegment buffer = spillBuffer();
+            spilling = first;
+            spill = worker().submit(() -> FileRun.spill(first, PARTITIONS, firstPath, buffer));
+        }
         finishSpill();
         MemoryRun full = current;
         current = spare != null ? spare : newRun();
         spare = null;
         Path runPath = files.nextRun();
+        MemorySegment buffer = spillBuffer();
+        spilling = full;
+        spill = worker().submit(() -> FileRun.spill(full, PARTITIONS, runPath, buffer));
+    }
+
+    private MemorySegment spillBuffer() {
         if (staging == null) {
             staging = arena.allocate(bufferBytes(), 8);
         }
-        spilling = full;
-        spill = worker().submit(() -> FileRun.spill(full, PARTITIONS, runPath, staging));
+        return staging;
     }
 
     /** Waits for the spill in progress, if any; its memory run becomes the spare. */
@@ -470,6 +497,9 @@ public final class BulkBuilder implements AutoCloseable {
         Header h = FileSetup.newHeader(path, keyWidth, valueWidth, options.chunkSize(), seed);
         BucketLayout layout = new BucketLayout(keyWidth, valueWidth, options.chunkSize());
         List<BulkRun> sources = new ArrayList<>(runs);
+        if (held != null) {
+            sources.add(held);
+        }
         if (current != null && !current.isEmpty()) {
             sources.add(current);
         }
@@ -606,7 +636,7 @@ public final class BulkBuilder implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (MemoryRun r : new MemoryRun[] {current, spare, spilling}) {
+        for (MemoryRun r : new MemoryRun[] {current, spare, spilling, held}) {
             if (r != null) {
                 r.close();
             }
@@ -614,6 +644,7 @@ public final class BulkBuilder implements AutoCloseable {
         current = null;
         spare = null;
         spilling = null;
+        held = null;
         arena.close();
         temp.release();
     }

@@ -226,6 +226,31 @@ class BulkBuilderTest {
     }
 
     @Test
+    void recordsThatFitInTwoRunsAreNeverSpilledToARunFile() throws IOException {
+        // with 64 MiB, a run holds about 672,000 records of 34 bytes: a million fill one and a half
+        Path path = dir.resolve("two-runs.hidx");
+        List<String> seen = new java.util.ArrayList<>();
+        try (BulkBuilder b = HashIndex.bulkBuilder(path, Options.widths(16, 16).seed(SEED)).memory(64L << 20)
+                .progress((phase, done, total) -> {
+                    try {
+                        seen.addAll(leftovers());
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                })) {
+            for (long i = 0; i < 1_000_000; i++) {
+                b.add(Fixtures.key16(i), Fixtures.value16(i, 0));
+            }
+            assertThat(b.build().entries()).isEqualTo(1_000_000);
+        }
+        assertThat(seen).as("temporary files seen during the build").isNotEmpty().noneMatch(n -> n.contains(".run-"));
+        try (HashIndex idx = HashIndex.openReadOnly(path)) {
+            assertThat(idx.verify()).isEmpty();
+            assertThat(idx.get(Fixtures.key16(999_999))).isEqualTo(Fixtures.value16(999_999, 0));
+        }
+    }
+
+    @Test
     void oneKeyRepeatedAMillionTimesStaysLinear() {
         Path path = dir.resolve("hot.hidx");
         try (BulkBuilder b = HashIndex.bulkBuilder(path, Options.widths(8, 8).seed(SEED)).memory(16L << 20)) {
