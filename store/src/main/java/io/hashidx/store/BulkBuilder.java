@@ -353,13 +353,18 @@ public final class BulkBuilder implements AutoCloseable {
 
     private ExecutorService partitioner() {
         if (partitioner == null) {
-            partitioner = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "hashidx-bulk-partition " + path.getFileName());
-                t.setDaemon(true);
-                return t;
-            });
+            partitioner = daemonThread("hashidx-bulk-partition " + path.getFileName());
         }
         return partitioner;
+    }
+
+    /** A single daemon thread of this build. */
+    private static ExecutorService daemonThread(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** The temporary file the index is written to before it gets its name (tests). */
@@ -433,11 +438,7 @@ public final class BulkBuilder implements AutoCloseable {
 
     private ExecutorService worker() {
         if (worker == null) {
-            worker = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "hashidx-bulk " + path.getFileName());
-                t.setDaemon(true);
-                return t;
-            });
+            worker = daemonThread("hashidx-bulk " + path.getFileName());
         }
         return worker;
     }
