@@ -46,29 +46,32 @@ final class Budget {
         };
     }
 
-    /** Seconds of one JMH run of {@code r} under {@code profile}. */
+    /**
+     * Seconds of one JMH run of {@code r} under {@code profile}: its forks, warm-ups and measured
+     * iterations are those it runs with, {@link Suite.Run#shape()} (from {@link Profile#shape}).
+     */
     static double seconds(Profile profile, Suite.Run r) {
         int n = profile.entries();
         Peer p = r.peer();
+        Profile.Shape shape = r.shape();
+        int iterations = shape.warmups() + shape.iterations();
         double perFork = FORK_SECONDS + startSeconds(p);
         switch (r.workload()) {
             case GET_HIT, GET_MISS, GET_OR_OVERWRITE, GET_HIT_TWO_THREADS -> {
                 perFork += p.onDisk ? 1 : n / bulkRate(p) + 1;
-                perFork += profile.warmupIterations() * profile.warmupSeconds() + profile.iterations() * profile.iterationSeconds();
+                perFork += shape.warmups() * profile.warmupSeconds() + shape.iterations() * profile.iterationSeconds();
             }
-            case INSERT -> perFork += (profile.loadWarmups() + profile.loadIterations()) * (n / insertRate(p) + 0.5);
-            case INSERT_LATENCY -> perFork += (Math.max(1, profile.loadWarmups()) + profile.latencyIterations()) * (n / insertRate(p) + 0.5);
-            case BULK_LOAD -> perFork += (profile.loadWarmups() + profile.loadIterations()) * (n / bulkRate(p) + 0.5);
-            case OPEN -> perFork += (profile.openWarmups() + profile.openIterations()) * 0.1 + 0.5;
+            case INSERT, INSERT_LATENCY -> perFork += iterations * (n / insertRate(p) + 0.5);
+            case BULK_LOAD -> perFork += iterations * (n / bulkRate(p) + 0.5);
+            case OPEN -> perFork += iterations * 0.1 + 0.5;
             case COLD_GET -> {
                 // 200k warm-up gets, then per iteration: close, evict, reopen, three residency scans, the gets
                 // (a read-ahead window of up to 8 MiB each here)
                 double scan = 0.02 * n / 1e6;
-                perFork += 200_000 / Math.max(bulkRate(p), 200_000) + (profile.coldWarmups() + profile.coldIterations())
-                        * (0.08 + scan + profile.coldGets() * 0.02);
+                perFork += 200_000 / Math.max(bulkRate(p), 200_000) + iterations * (0.08 + scan + profile.coldGets() * 0.02);
             }
         }
-        return profile.forks() * perFork;
+        return shape.forks() * perFork;
     }
 
     /** Seconds to build the loaded files the runs read (once per run and peer, plus hashidx's 1 GiB+ file). */

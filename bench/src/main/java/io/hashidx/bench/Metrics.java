@@ -18,6 +18,9 @@ import java.util.Map;
 public final class Metrics {
     private static final Gson GSON = new Gson();
 
+    /** System property {@link Suite} gives each fork: the id of the run, written into every line as "run". */
+    public static final String RUN_PROPERTY = "hashidx.bench.run";
+
     private Metrics() {
     }
 
@@ -40,6 +43,10 @@ public final class Metrics {
             fields.put("kind", kind);
             fields.put("peer", peer.id());
             fields.put("pid", ProcessHandle.current().pid());
+            String run = System.getProperty(RUN_PROPERTY);
+            if (run != null) {
+                fields.put("run", run);
+            }
         }
 
         public Line put(String name, Object value) {

@@ -37,8 +37,11 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  * Suite PROFILE --out DIR [--peers hashidx,lmdb] [--workloads getHit,open] [--entries N] [--forks N]
- *       [--label TEXT] [--jfr] [--dry-run]
+ *       [--label TEXT] [--jfr] [--dry-run] [--resume]
  * </pre>
+ * {@code --resume}: DIR holds an earlier, unfinished run of the same profile; the runs recorded ok in
+ * its {@code runs.jsonl} are skipped, the others run and append to it (their metrics lines from the
+ * earlier attempt are dropped first).
  * {@code bench/run} is the way in: it builds, sets the files directory and starts this class.
  */
 public final class Suite {
@@ -52,8 +55,11 @@ public final class Suite {
 
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
-    /** One JMH run: a workload on a peer, with the parameters of one variant. */
-    record Run(Peer peer, Workload workload, String variant, Map<String, String> params) {
+    /**
+     * One JMH run: a workload on a peer, with the parameters of one variant, and the forks and
+     * iterations it runs with ({@link Profile#shape}; {@link Budget} estimates from the same).
+     */
+    record Run(Peer peer, Workload workload, String variant, Map<String, String> params, Profile.Shape shape) {
         String id() {
             return peer.id() + "-" + workload.method + (variant.isEmpty() ? "" : "-" + variant);
         }
@@ -70,6 +76,7 @@ public final class Suite {
         String label = "";
         boolean jfr = false;
         boolean dryRun = false;
+        boolean resume = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -90,6 +97,7 @@ public final class Suite {
                 case "--label" -> label = args[++i];
                 case "--jfr" -> jfr = true;
                 case "--dry-run" -> dryRun = true;
+                case "--resume" -> resume = true;
                 default -> {
                     if (profile != null || args[i].startsWith("-")) {
                         throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -100,36 +108,84 @@ public final class Suite {
         }
         if (profile == null || out == null) {
             System.err.println("usage: Suite smoke|quick|full --out DIR [--peers a,b] [--workloads m,n] [--entries N]"
-                    + " [--forks N] [--label TEXT] [--jfr] [--dry-run]");
+                    + " [--forks N] [--label TEXT] [--jfr] [--dry-run] [--resume]");
             System.exit(2);
         }
+        final Profile prof = profile;
         List<Run> runs = plan(profile, peers, workloads);
-        double estimate = 0;
-        System.out.printf(Locale.ROOT, "# %s profile: %,d entries, %d fork(s); %d JMH runs%n", profile.name(),
-                profile.entries(), profile.forks(), runs.size());
-        for (Run r : runs) {
-            double s = Budget.seconds(profile, r);
-            estimate += s;
-            System.out.printf(Locale.ROOT, "#   %-44s ~%5.0f s%n", r.id(), s);
+        Set<String> done = resume ? Resume.okRuns(out) : Set.of();
+        if (resume) {
+            Resume.checkSameProfile(out, profile);
         }
-        estimate += Budget.fixtureSeconds(profile, runs);
-        System.out.printf(Locale.ROOT, "# estimated time, fixtures included: %.0f s (%.1f min)%s%n", estimate, estimate / 60,
-                profile.budgetSeconds() > 0 ? String.format(Locale.ROOT, "; budget %.0f min", profile.budgetSeconds() / 60.0) : "");
+        List<Run> todo = runs.stream().filter(r -> !done.contains(r.id())).toList();
+        double estimate = printPlan(profile, runs, done);
+        double remaining = todo.stream().mapToDouble(r -> Budget.seconds(prof, r)).sum() + Budget.fixtureSeconds(profile, todo);
+        if (resume) {
+            System.out.printf(Locale.ROOT, "# resuming %s: %d of %d runs recorded ok there, %d to run: ~%.0f s (%.1f min)%n",
+                    out, runs.size() - todo.size(), runs.size(), todo.size(), remaining, remaining / 60);
+        }
         if (dryRun) {
             return;
         }
         Files.createDirectories(out.resolve("jmh"));
-        Map<String, Object> run = RunInfo.describe(profile, label, estimate);
+        Map<String, Object> run = resume ? Resume.runInfo(out) : RunInfo.describe(profile, label, estimate);
+        Map<String, Object> session = RunInfo.session(todo.size());
+        if (resume) {
+            Resume.dropMetricsOf(out, todo);
+        }
+        @SuppressWarnings("unchecked")
+        List<Object> sessions = (List<Object>) run.computeIfAbsent("sessions", k -> new ArrayList<>());
+        sessions.add(session);
         writeJson(out.resolve("run.json"), run);
         long start = System.nanoTime();
-        for (Run r : runs) {
+        for (Run r : todo) {
             runOne(profile, r, out, jfr);
         }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        session.put("finished", Instant.now().toString());
+        session.put("elapsed_seconds", elapsed);
+        session.put("loadavg_end", RunInfo.loadAverage());
+        double before = run.get("elapsed_seconds") instanceof Number e ? e.doubleValue() : 0;
         run.put("finished", Instant.now().toString());
-        run.put("elapsed_seconds", (System.nanoTime() - start) / 1e9);
+        run.put("elapsed_seconds", before + elapsed);
         run.put("loadavg_end", RunInfo.loadAverage());
         writeJson(out.resolve("run.json"), run);
-        System.out.printf(Locale.ROOT, "# suite finished in %.0f s (estimate was %.0f s)%n", (System.nanoTime() - start) / 1e9, estimate);
+        System.out.printf(Locale.ROOT, "# suite finished in %.0f s (estimate was %.0f s)%n", elapsed, resume ? remaining : estimate);
+    }
+
+    /**
+     * Prints the plan: each run with its forks and iterations and its estimate, then the sums by fork
+     * count and the total, fixtures included; returns the total. Runs in {@code done} are marked so.
+     */
+    static double printPlan(Profile profile, List<Run> runs, Set<String> done) {
+        System.out.printf(Locale.ROOT, "# %s profile: %,d entries, %d fork(s) per run that carries a goal; %d JMH runs%n",
+                profile.name(), profile.entries(), profile.forks(), runs.size());
+        System.out.printf(Locale.ROOT, "#   %-36s %5s %11s %9s%n", "run", "forks", "warm+meas", "estimate");
+        double estimate = 0;
+        Map<Integer, double[]> byForks = new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
+        for (Run r : runs) {
+            double s = Budget.seconds(profile, r);
+            estimate += s;
+            Profile.Shape sh = r.shape();
+            double[] sum = byForks.computeIfAbsent(sh.forks(), k -> new double[2]);
+            sum[0]++;
+            sum[1] += s;
+            String note = (Goals.carries(r.peer(), r.workload()) ? "  goal" : "")
+                    + (sh.trimmed() ? "  no goal, slow: once" : "")
+                    + (done.contains(r.id()) ? "  (done)" : "");
+            System.out.printf(Locale.ROOT, "#   %-36s %5d %5d + %-3d ~%6.0f s%s%n", r.id(), sh.forks(), sh.warmups(),
+                    sh.iterations(), s, note);
+        }
+        for (var e : byForks.entrySet()) {
+            System.out.printf(Locale.ROOT, "# %d fork(s): %.0f runs, ~%.0f s (%.1f min)%n", e.getKey(), e.getValue()[0],
+                    e.getValue()[1], e.getValue()[1] / 60);
+        }
+        double fixtures = Budget.fixtureSeconds(profile, runs);
+        System.out.printf(Locale.ROOT, "# loaded files (fixtures): ~%.0f s (%.1f min)%n", fixtures, fixtures / 60);
+        estimate += fixtures;
+        System.out.printf(Locale.ROOT, "# estimated time, fixtures included: %.0f s (%.1f min)%s%n", estimate, estimate / 60,
+                profile.budgetSeconds() > 0 ? String.format(Locale.ROOT, "; budget %.0f min", profile.budgetSeconds() / 60.0) : "");
+        return estimate;
     }
 
     private static Profile require(Profile p, String option) {
@@ -153,20 +209,22 @@ public final class Suite {
                 }
                 switch (w) {
                     case OPEN -> {
-                        runs.add(new Run(p, w, "", Map.of("entries", n, "openEntries", "0")));
+                        runs.add(new Run(p, w, "", Map.of("entries", n, "openEntries", "0"), profile.shape(p, w)));
                         if (p == Peer.HASHIDX) {
                             int big = profile.bigOpenBytes() > 0 ? entriesForFileBytes(profile.bigOpenBytes()) : profile.entries() * 10;
-                            runs.add(new Run(p, w, "big", Map.of("entries", n, "openEntries", Integer.toString(big))));
+                            runs.add(new Run(p, w, "big", Map.of("entries", n, "openEntries", Integer.toString(big)),
+                                    profile.shape(p, w)));
                         }
                     }
                     case COLD_GET -> {
                         String gets = Integer.toString(profile.coldGets());
-                        runs.add(new Run(p, w, "", Map.of("entries", n, "advice", "none", "coldGets", gets)));
+                        runs.add(new Run(p, w, "", Map.of("entries", n, "advice", "none", "coldGets", gets), profile.shape(p, w)));
                         if (COLD_ADVICE.contains(p)) {
-                            runs.add(new Run(p, w, "random", Map.of("entries", n, "advice", "random", "coldGets", gets)));
+                            runs.add(new Run(p, w, "random", Map.of("entries", n, "advice", "random", "coldGets", gets),
+                                    profile.shape(p, w)));
                         }
                     }
-                    default -> runs.add(new Run(p, w, "", Map.of("entries", n)));
+                    default -> runs.add(new Run(p, w, "", Map.of("entries", n), profile.shape(p, w)));
                 }
             }
         }
@@ -184,38 +242,31 @@ public final class Suite {
 
     private static void runOne(Profile profile, Run r, Path out, boolean jfr) {
         String benchmark = r.peer().benchClass.getName() + "." + r.workload().method;
+        Profile.Shape shape = r.shape();
         ChainedOptionsBuilder o = new OptionsBuilder()
                 .include("^" + Pattern.quote(benchmark) + "$")
-                .forks(profile.forks())
+                .forks(shape.forks())
+                .warmupIterations(shape.warmups())
+                .measurementIterations(shape.iterations())
                 .shouldFailOnError(true)
                 .resultFormat(ResultFormatType.JSON)
                 .result(out.resolve("jmh").resolve(r.id() + ".json").toString());
         r.params().forEach(o::param);
+        // the run's id in every metrics line its forks write (Metrics), so that --resume can drop an unfinished attempt's
+        List<String> prepend = new ArrayList<>(List.of("-D" + Metrics.RUN_PROPERTY + "=" + r.id()));
         switch (r.workload()) {
             case GET_HIT, GET_MISS, GET_OR_OVERWRITE, GET_HIT_TWO_THREADS -> o
-                    .warmupIterations(profile.warmupIterations())
                     .warmupTime(seconds(profile.warmupSeconds()))
-                    .measurementIterations(profile.iterations())
                     .measurementTime(seconds(profile.iterationSeconds()));
-            case INSERT, BULK_LOAD -> o
-                    .warmupIterations(profile.loadWarmups())
-                    .measurementIterations(profile.loadIterations())
+            case INSERT, BULK_LOAD, INSERT_LATENCY -> o
                     .timeout(TimeValue.minutes(30))
                     .shouldDoGC(true);
-            case INSERT_LATENCY -> o
-                    .warmupIterations(Math.max(1, profile.loadWarmups()))
-                    .measurementIterations(profile.latencyIterations())
-                    .timeout(TimeValue.minutes(30))
-                    .shouldDoGC(true);
-            case OPEN -> o
-                    .warmupIterations(profile.openWarmups())
-                    .measurementIterations(profile.openIterations());
-            case COLD_GET -> o
-                    .warmupIterations(profile.coldWarmups())
-                    .measurementIterations(profile.coldIterations())
-                    // the harness's FFM downcalls (posix_fadvise, mincore, madvise), not the peer
-                    .jvmArgsPrepend("--enable-native-access=ALL-UNNAMED");
+            case OPEN -> {
+            }
+            // the harness's FFM downcalls (posix_fadvise, mincore, madvise), not the peer
+            case COLD_GET -> prepend.add("--enable-native-access=ALL-UNNAMED");
         }
+        o.jvmArgsPrepend(prepend.toArray(String[]::new));
         if (jfr) {
             o.addProfiler(JavaFlightRecorderProfiler.class, "dir=" + out.resolve("jfr").resolve(r.id()).toAbsolutePath());
         }
@@ -225,6 +276,10 @@ public final class Suite {
         line.put("peer", r.peer().id());
         line.put("workload", r.workload().method);
         line.put("variant", r.variant());
+        line.put("forks", shape.forks());
+        line.put("warmups", shape.warmups());
+        line.put("iterations", shape.iterations());
+        line.put("goal", Goals.carries(r.peer(), r.workload()));
         try {
             System.out.println("# ---- " + r.id());
             Collection<RunResult> results = new Runner(o.build()).run();
@@ -261,6 +316,16 @@ public final class Suite {
 
     /** What the machine and the run were, for the report's header. */
     static final class RunInfo {
+        /** One session of the run (a resumed run has several): when, the load, the commit. */
+        static Map<String, Object> session(int runs) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("started", Instant.now().toString());
+            m.put("runs", runs);
+            m.put("git_commit", System.getenv().getOrDefault("HASHIDX_BENCH_COMMIT", ""));
+            m.put("loadavg_start", loadAverage());
+            return m;
+        }
+
         static Map<String, Object> describe(Profile profile, String label, double estimate) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("profile", profile);
