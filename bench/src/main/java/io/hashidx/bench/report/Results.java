@@ -25,7 +25,10 @@ import java.util.stream.Stream;
 final class Results {
     final Path dir;
     final JsonObject run;
+    /** The last line of {@code runs.jsonl} for each run (a resumed run may have an earlier, failed attempt). */
     final List<JsonObject> runs;
+    /** Every line of {@code runs.jsonl}: each attempt of each run. */
+    final List<JsonObject> runLines;
     final List<Score> scores;
     final List<JsonObject> metrics;
 
@@ -41,7 +44,14 @@ final class Results {
     Results(Path dir) {
         this.dir = dir;
         this.run = Files.exists(dir.resolve("run.json")) ? parse(read(dir.resolve("run.json"))).getAsJsonObject() : new JsonObject();
-        this.runs = lines(dir.resolve("runs.jsonl"));
+        this.runLines = lines(dir.resolve("runs.jsonl"));
+        Map<String, JsonObject> last = new LinkedHashMap<>();
+        for (JsonObject line : runLines) {
+            String id = line.has("run") ? line.get("run").getAsString() : Integer.toString(last.size());
+            last.remove(id);
+            last.put(id, line);
+        }
+        this.runs = List.copyOf(last.values());
         this.metrics = lines(dir.resolve("metrics.jsonl"));
         this.scores = new ArrayList<>();
         Path jmh = dir.resolve("jmh");
