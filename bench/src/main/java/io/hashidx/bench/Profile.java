@@ -6,8 +6,9 @@ import java.util.Set;
 /**
  * How much of everything a run does. {@code quick} must finish within 20 minutes on a 2-core machine
  * ({@link Suite} prints its estimate before it starts; bench/README.md shows the sum); {@code full}
- * is the issue's measurement: 10M entries and 3 forks per benchmark, so JMH's error bounds come from
- * more than one JVM.
+ * is the issue's measurement: 10M entries and 3 forks for every run a goal is judged from, so JMH's
+ * error bounds come from more than one JVM, within 150 minutes: {@link #shape} gives each run its
+ * forks and iterations.
  *
  * @param name            smoke, quick or full
  * @param entries         entries per data set
