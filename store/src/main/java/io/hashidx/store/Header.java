@@ -25,8 +25,15 @@ import java.util.zip.CRC32C;
  */
 final class Header {
     static final byte[] MAGIC = "HASHIDX\0".getBytes(StandardCharsets.US_ASCII);
-    static final int READ_VERSION = 1;
-    static final int WRITE_VERSION = 1;
+    /** The highest read and write versions this code handles. */
+    static final int READ_VERSION = 2;
+    static final int WRITE_VERSION = 2;
+    /** Fixed-width files are version 1 (read and write), so older readers keep reading them. */
+    static final int FIXED_FORMAT_VERSION = 1;
+    /** Variable-length files are version 2: out-of-line entries and record cells. */
+    static final int VARIABLE_FORMAT_VERSION = 2;
+    /** Flag bit: keys and values have any length; widths are inline widths. */
+    static final long FLAG_VARIABLE = 1;
 
     static final int COPY_SIZE = 512;
     static final int COPY_A = 0;
@@ -64,7 +71,10 @@ final class Header {
     static final int MORE_RETIRED_OFFSET = COUNT_OFFSET + 8;
     static final int RETIRED_SLOTS = 8;
     static final int RETIRED_ENTRY_SIZE = 24;
-    static final int RESERVED_OFFSET = MORE_RETIRED_OFFSET + (RETIRED_SLOTS - 1) * RETIRED_ENTRY_SIZE;
+    static final int FLAGS_OFFSET = MORE_RETIRED_OFFSET + (RETIRED_SLOTS - 1) * RETIRED_ENTRY_SIZE;
+    /** Cells that hold records (out-of-line entries) in a variable-length file; 0 in a fixed-width one. */
+    static final int RECORD_CELLS_OFFSET = FLAGS_OFFSET + 8;
+    static final int RESERVED_OFFSET = RECORD_CELLS_OFFSET + 8;
     static final int CRC_OFFSET = COPY_SIZE - 4;
 
     // ---- live area, outside the checksums; 8-byte fields at aligned offsets ----
@@ -73,7 +83,9 @@ final class Header {
     static final int INTENT_OP_OFFSET = LIVE_COUNT_OFFSET + 8;
     static final int INTENT_SLOT_OFFSET = INTENT_OP_OFFSET + 8;
     static final int INTENT_COUNT_BEFORE_OFFSET = INTENT_SLOT_OFFSET + 8;
-    static final int LIVE_END = INTENT_COUNT_BEFORE_OFFSET + 8;
+    /** First cell + 1 of the record being written for the operation in flight (0: none). */
+    static final int PENDING_RECORD_OFFSET = INTENT_COUNT_BEFORE_OFFSET + 8;
+    static final int LIVE_END = PENDING_RECORD_OFFSET + 8;
 
     static final long INTENT_NONE = 0;
     static final long INTENT_INSERT = 1;
@@ -84,8 +96,10 @@ final class Header {
 
     // ---- the fields, as of the newest valid copy plus this process's updates ----
     long generation;
-    int readVersion = READ_VERSION;
-    int writeVersion = WRITE_VERSION;
+    int readVersion = FIXED_FORMAT_VERSION;
+    int writeVersion = FIXED_FORMAT_VERSION;
+    long flags;
+    long recordCells;
     int keyWidth;
     int valueWidth;
     long seed;
@@ -123,6 +137,10 @@ final class Header {
         return oldBucketCount != 0;
     }
 
+    boolean variable() {
+        return (flags & FLAG_VARIABLE) != 0;
+    }
+
     /** Encodes this header as one 512-byte copy with its checksum. */
     byte[] encode() {
         ByteBuffer b = ByteBuffer.allocate(COPY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
@@ -156,6 +174,8 @@ final class Header {
         b.putLong(DOUBLINGS_OFFSET, doublings);
         b.putLong(SAME_SIZE_GROWTHS_OFFSET, sameSizeGrowths);
         b.putLong(COUNT_OFFSET, count);
+        b.putLong(FLAGS_OFFSET, flags);
+        b.putLong(RECORD_CELLS_OFFSET, recordCells);
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, CRC_OFFSET);
         b.putInt(CRC_OFFSET, (int) crc.getValue());
@@ -267,6 +287,8 @@ final class Header {
         h.doublings = b.getLong(DOUBLINGS_OFFSET);
         h.sameSizeGrowths = b.getLong(SAME_SIZE_GROWTHS_OFFSET);
         h.count = b.getLong(COUNT_OFFSET);
+        h.flags = b.getLong(FLAGS_OFFSET);
+        h.recordCells = b.getLong(RECORD_CELLS_OFFSET);
         return new Copy(h, checksumOk, h.readVersion > READ_VERSION
                 ? null // the version is checked by the caller with a precise message
                 : fieldProblem(bytes, slots, h));
@@ -280,6 +302,9 @@ final class Header {
         }
         if (slots != BucketLayout.SLOTS) {
             return "slots per bucket is " + slots + ", expected " + BucketLayout.SLOTS;
+        }
+        if ((h.flags & ~FLAG_VARIABLE) != 0 || (h.variable() && h.readVersion < VARIABLE_FORMAT_VERSION)) {
+            return "flags " + h.flags + " are unknown or need read version " + VARIABLE_FORMAT_VERSION;
         }
         return h.geometryProblem();
     }
@@ -331,6 +356,10 @@ final class Header {
         if (keyWidth < 0 || keyWidth > Options.MAX_KEY_WIDTH || valueWidth < 0 || valueWidth > Options.MAX_VALUE_WIDTH) {
             return "key width " + keyWidth + " or value width " + valueWidth + " out of range";
         }
+        if (variable() && (keyWidth > Options.MAX_INLINE_KEY
+                || keyWidth + BucketLayout.lengthBytes(valueWidth) + valueWidth < BucketLayout.OUT_OF_LINE_SIZE)) {
+            return "inline key width " + keyWidth + " and value width " + valueWidth + " cannot hold an out-of-line entry";
+        }
         if (stride != BucketLayout.strideFor(keyWidth, valueWidth)) {
             return "bucket stride " + stride + " does not match the widths";
         }
@@ -362,7 +391,8 @@ final class Header {
             return "a cell reference lies outside the " + allocatedCells + " allocated cells";
         }
         // counts of cells size the file's growth: none can exceed the cells there are
-        if (!cellCount(freeCells) || !cellCount(overflowPages) || !cellCount(oldOverflowPages) || !retiredCountsInFile()) {
+        if (!cellCount(freeCells) || !cellCount(overflowPages) || !cellCount(oldOverflowPages) || !retiredCountsInFile()
+                || !cellCount(recordCells) || (!variable() && recordCells != 0)) {
             return "a count of free or overflow cells lies outside 0.." + allocatedCells;
         }
         return null;
@@ -459,5 +489,14 @@ final class Header {
 
     static void endIntent(MemorySegment page) {
         page.set(LONG, INTENT_OP_OFFSET, INTENT_NONE);
+    }
+
+    /** The first cell of the record being written for the operation in flight, or NONE. */
+    static long pendingRecord(MemorySegment page) {
+        return page.get(LONG, PENDING_RECORD_OFFSET) - 1;
+    }
+
+    static void setPendingRecord(MemorySegment page, long firstCell) {
+        page.set(LONG, PENDING_RECORD_OFFSET, firstCell + 1);
     }
 }

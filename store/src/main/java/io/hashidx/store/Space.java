@@ -96,7 +96,7 @@ final class Space {
      * comment) before anything else writes the header. Read-only, it only corrects the overflow page
      * count in memory. Returns true when header fields changed and the caller must store them.
      */
-    boolean recoverChainChange(boolean writable) {
+    boolean recoverChainChange(boolean writable, long pendingRecord, java.util.function.LongPredicate recordInUse) {
         long journal = h.journalCell;
         int op = layout.chainRecordOp(journal);
         if (op == 0) {
@@ -106,13 +106,35 @@ final class Space {
         if (layout.chainRecordHeaderTag(journal) == BucketLayout.headerTag(h.generation, h.crc)) {
             long pageCell = layout.chainRecordPage(journal);
             long parent = layout.chainRecordParent(journal);
-            if ((op != BucketLayout.RECORD_LINK && op != BucketLayout.RECORD_UNLINK)
-                    || pageCell < 0 || pageCell >= h.allocatedCells || parent < 0 || parent >= h.allocatedCells) {
+            boolean recordOp = op == BucketLayout.RECORD_TAKE || op == BucketLayout.RECORD_FREE;
+            if (op < BucketLayout.RECORD_LINK || op > BucketLayout.RECORD_FREE || (recordOp && !h.variable())
+                    || pageCell < 0 || pageCell >= h.allocatedCells || parent < (recordOp ? NONE : 0)
+                    || parent >= h.allocatedCells) {
                 throw HashIndexException.corrupt(file.path(), layout.cellOffset(journal), "the chain record in the "
                         + "journal cell names op " + op + ", page " + pageCell + " and parent " + parent
                         + ", outside the " + h.allocatedCells + " allocated cells or unknown");
             }
-            if (layout.overflow(parent) != pageCell) {
+            if (op == BucketLayout.RECORD_TAKE) {
+                if (parent == NONE ? pendingRecord != pageCell : layout.overflow(parent) != pageCell) {
+                    // the header took the cell; the crash came before the record named it: give it back
+                    if (writable) {
+                        layout.zeroCell(pageCell);
+                        pushRun(pageCell, 1, 0);
+                    }
+                    h.recordCells--;
+                    changed = true;
+                }
+            } else if (op == BucketLayout.RECORD_FREE) {
+                if (!recordInUse.test(pageCell)) {
+                    // the slot stopped naming the record; the crash came before the header freed it
+                    long cells = layout.recordLength(pageCell);
+                    if (writable) {
+                        pushRun(pageCell, 1, cells - 1);
+                    }
+                    h.recordCells -= cells;
+                    changed = true;
+                }
+            } else if (layout.overflow(parent) != pageCell) {
                 if (op == BucketLayout.RECORD_LINK) {
                     // the header took the page; the crash came before the link: give the page back
                     if (writable) {
@@ -155,6 +177,42 @@ final class Space {
      * when the file cannot be extended.
      */
     long linkNewOverflowPage(long parent, boolean forEvacuation) {
+        return takeCell(BucketLayout.RECORD_LINK, parent, forEvacuation);
+    }
+
+    /**
+     * Takes one zeroed cell for a record of a variable-length file, counts it in {@code record_cells}
+     * and links it after {@code parent}, the record's previous cell; a record's first cell (parent
+     * NONE) is named in the live area as the pending record instead. The chain record (op 3) covers
+     * the step between the header update and that link, and is cleared once the link is stored.
+     */
+    long takeRecordCell(long parent) {
+        long cell = takeCell(BucketLayout.RECORD_TAKE, parent, false);
+        layout.clearChainRecord(h.journalCell);
+        return cell;
+    }
+
+    /**
+     * Records in the journal's chain record (op 4) that the operation in flight frees the record
+     * starting at {@code first}, naming the header copy in effect. Written before the slot stops naming
+     * the record; {@link #freeRecord} then puts it on the free list in one header update. A crash in
+     * between leaves the record named here: opening frees it unless the intent's slot still names it.
+     */
+    void announceRecordFree(long first) {
+        layout.writeChainRecord(h.journalCell, BucketLayout.RECORD_FREE, BucketLayout.headerTag(h.generation, h.crc),
+                first, NONE);
+    }
+
+    /** Puts the {@code cells} cells of a record no slot names any more on the free list (one header update). */
+    void freeRecord(long first, long cells) {
+        pushRun(first, 1, cells - 1);
+        h.recordCells -= cells;
+        h.store(page);
+        layout.clearChainRecord(h.journalCell);
+    }
+
+    /** The common part of taking a cell: for an overflow page (op 1) or a record (op 3). */
+    private long takeCell(int op, long parent, boolean forEvacuation) {
         ensureSpare(forEvacuation ? 1 : evacuationReserve + 1);
         long cell;
         long runLength = 0;
@@ -195,10 +253,13 @@ final class Space {
             file.ensureMapped(layout.endOfCells(cell + 1));
             h.allocatedCells = cell + 1;
         }
-        h.overflowPages++;
+        if (op == BucketLayout.RECORD_TAKE) {
+            h.recordCells++;
+        } else {
+            h.overflowPages++;
+        }
         byte[] copy = h.prepare();
-        layout.writeChainRecord(h.journalCell, BucketLayout.RECORD_LINK,
-                BucketLayout.headerTag(h.generation, Header.crcOf(copy)), cell, parent);
+        layout.writeChainRecord(h.journalCell, op, BucketLayout.headerTag(h.generation, Header.crcOf(copy)), cell, parent);
         // only cells that the header in effect does not name as a run are written before it changes
         if (runLength > 0) {
             layout.setFreeRun(cell + 1, runNext, runLength);
@@ -210,7 +271,11 @@ final class Space {
         h.write(page, copy);
         layout.zeroCell(cell);
         VarHandle.storeStoreFence();
-        layout.setOverflow(parent, cell);
+        if (parent != NONE) {
+            layout.setOverflow(parent, cell);
+        } else {
+            Header.setPendingRecord(page, cell);
+        }
         if (forEvacuation) {
             evacuationReserve = Math.max(0, evacuationReserve - 1);
         }

@@ -68,6 +68,8 @@ final class Table {
     final BucketLayout layout;
     final MappedFile file;
     final Space space;
+    /** The record writer of a variable-length file; null in a fixed-width one. */
+    private final Records records;
     private final MemorySegment page;
     private final boolean writable;
     private final byte[] scratchKey;
@@ -92,6 +94,7 @@ final class Table {
         this.scratchKey = new byte[h.keyWidth];
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
+        this.records = h.variable() ? new Records(layout, space, page) : null;
         recover();
     }
 
@@ -99,14 +102,24 @@ final class Table {
         return h.count;
     }
 
+    /** The slot whose interrupted overwrite a read-only open reads from the journal, or NONE. */
+    long pendingOverwriteRef() {
+        return pendingOverwrite;
+    }
+
     // ---------------------------------------------------------------- open-time recovery
 
-    /** Replays the intent record of an operation cut short by a crash; bounded work, no scan. */
+    /**
+     * Replays the intent record of an operation cut short by a crash, finishes its chain change, and
+     * in a variable-length file frees its pending record unless its slot names it; bounded work, no
+     * scan. The intent is cleared last, so a crash during recovery leaves the same work to the next open.
+     */
     private void recover() {
         long op = Header.intentOp(page);
         long count = Header.liveCount(page);
+        long ref = NONE;
         if (op != Header.INTENT_NONE) {
-            long ref = Header.intentSlot(page);
+            ref = Header.intentSlot(page);
             long before = Header.intentCountBefore(page);
             long cell = ref / SLOTS;
             int slot = (int) (ref % SLOTS);
@@ -122,14 +135,36 @@ final class Table {
                     pendingOverwrite = ref;
                 }
             }
-            if (writable) {
-                Header.setLiveCount(page, count);
-                VarHandle.storeStoreFence();
-                Header.endIntent(page);
-            }
         }
         h.count = count;
-        boolean chainChanged = space.recoverChainChange(writable);
+        long intentOp = op;
+        long intentRef = ref;
+        long pending = h.variable() ? Header.pendingRecord(page) : NONE;
+        boolean chainChanged = space.recoverChainChange(writable, pending,
+                record -> slotNamesRecord(intentOp, intentRef, record));
+        if (pending != NONE) {
+            // the record of the operation cut short: kept when its slot (or the journal image that a
+            // read-only open reads instead) names it, freed otherwise
+            boolean named = slotNamesRecord(op, ref, pending)
+                    || (pendingOverwrite != NONE && layout.outOfLine(h.journalCell, 0)
+                    && layout.recordOf(h.journalCell, 0) == pending);
+            long cells = named ? 0 : layout.recordLength(pending);
+            if (!writable) {
+                h.recordCells -= cells;
+            } else if (named) {
+                Header.setPendingRecord(page, NONE);
+            } else {
+                space.announceRecordFree(pending);
+                VarHandle.storeStoreFence();
+                Header.setPendingRecord(page, NONE);
+                space.freeRecord(pending, cells);
+            }
+        }
+        if (writable && op != Header.INTENT_NONE) {
+            Header.setLiveCount(page, count);
+            VarHandle.storeStoreFence();
+            Header.endIntent(page);
+        }
         if (writable) {
             space.releaseRetired(true);
             if (chainChanged || !h.copyA.valid() || !h.copyB.valid() || h.copyA.generation() != h.copyB.generation()) {
@@ -137,6 +172,17 @@ final class Table {
             }
         }
         space.opened();
+    }
+
+    /** Whether the slot an intent names ({@code ref}) is live and names the record at {@code record}. */
+    private boolean slotNamesRecord(long op, long ref, long record) {
+        if (op == Header.INTENT_NONE || ref < 0) {
+            return false;
+        }
+        long cell = ref / SLOTS;
+        int slot = (int) (ref % SLOTS);
+        return layout.tophash(cell, slot) >= MIN_TOPHASH && layout.outOfLine(cell, slot)
+                && layout.recordOf(cell, slot) == record;
     }
 
     // ---------------------------------------------------------------- lookup
@@ -148,10 +194,10 @@ final class Table {
         if (h.oldBucketCount != 0) {
             long old = h.oldBucketsCell + Hashing.bucketIndex(hash, h.oldBucketCount);
             if (!isEvacuated(old)) {
-                return valueRef(layout.find(old, key, top, true));
+                return valueRef(layout.find(old, key, hash, top, true));
             }
         }
-        return valueRef(layout.find(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), key, top, false));
+        return valueRef(layout.find(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), key, hash, top, false));
     }
 
     private long valueRef(long ref) {
@@ -168,6 +214,21 @@ final class Table {
 
     void copyValue(long ref, byte[] dst, int len) {
         layout.copyValue(ref / SLOTS, (int) (ref % SLOTS), dst, len);
+    }
+
+    /**
+     * The live out-of-line slot whose stored hash is {@code hash}, or NONE: a lookup by the full 64-bit
+     * hash instead of the key, for an iterator that must not read a record an old slot still names.
+     */
+    private long findOutOfLine(long hash) {
+        int top = Hashing.tophash(hash);
+        if (h.oldBucketCount != 0) {
+            long old = h.oldBucketsCell + Hashing.bucketIndex(hash, h.oldBucketCount);
+            if (!isEvacuated(old)) {
+                return layout.findByStoredHash(old, hash, top, true);
+            }
+        }
+        return layout.findByStoredHash(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), hash, top, false);
     }
 
     private boolean isEvacuated(long oldCell) {
@@ -211,12 +272,12 @@ final class Table {
                 for (int i = 0; i < SLOTS; i++) {
                     int th = layout.tophash(c, i);
                     if (th == top) {
-                        if (layout.keyEquals(c, i, key)) {
+                        if (layout.keyEquals(c, i, key, hash)) {
                             if (ifAbsent) {
                                 return layout.value(c, i);
                             }
                             byte[] previous = copyPrevious ? layout.value(c, i) : PRESENT;
-                            overwrite(c, i, key, value);
+                            overwrite(c, i, key, value, hash);
                             return previous;
                         }
                     } else if (th == EMPTY_REST) {
@@ -242,7 +303,7 @@ final class Table {
             if (free == NONE) {
                 free = space.linkNewOverflowPage(last, false) * SLOTS;
             }
-            insert(free, top, key, value);
+            insert(free, top, key, value, hash);
             if (!h.growing()) {
                 reserveForNextGrowth();
             }
@@ -250,27 +311,56 @@ final class Table {
         }
     }
 
-    private void insert(long ref, int top, byte[] key, byte[] value) {
+    private void insert(long ref, int top, byte[] key, byte[] value, long hash) {
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
+        // an out-of-line entry's record is written (and pending) before the intent
+        long record = records != null && layout.needsRecord(key.length, value.length) ? records.write(key, value) : NONE;
         Header.beginIntent(page, Header.INTENT_INSERT, ref, h.count);
-        layout.writeSlot(cell, slot, key, value);
+        writeImage(cell, slot, key, value, hash, record);
         VarHandle.storeStoreFence();
         layout.setTophash(cell, slot, top);
         h.count++;
         Header.setLiveCount(page, h.count);
         VarHandle.storeStoreFence();
+        if (record != NONE) {
+            records.published();
+        }
         Header.endIntent(page);
     }
 
-    /** Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy. */
-    private void overwrite(long cell, int slot, byte[] key, byte[] value) {
-        layout.writeSlot(h.journalCell, 0, key, value);
+    private void writeImage(long cell, int slot, byte[] key, byte[] value, long hash, long record) {
+        if (record != NONE) {
+            layout.writeOutOfLineSlot(cell, slot, record, hash, key.length, value.length);
+        } else {
+            layout.writeSlot(cell, slot, key, value);
+        }
+    }
+
+    /**
+     * Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy.
+     * In a variable-length file the new record (if any) is written first and pending, and the old one
+     * (if any) is announced before the copy and freed after it.
+     */
+    private void overwrite(long cell, int slot, byte[] key, byte[] value, long hash) {
+        long oldRecord = layout.outOfLine(cell, slot) ? layout.recordOf(cell, slot) : NONE;
+        long record = records != null && layout.needsRecord(key.length, value.length) ? records.write(key, value) : NONE;
+        writeImage(h.journalCell, 0, key, value, hash, record);
         VarHandle.storeStoreFence();
         Header.beginIntent(page, Header.INTENT_OVERWRITE, cell * SLOTS + slot, h.count);
         VarHandle.storeStoreFence();
+        if (oldRecord != NONE) {
+            space.announceRecordFree(oldRecord);
+            VarHandle.storeStoreFence();
+        }
         layout.copySlot(h.journalCell, 0, cell, slot);
         VarHandle.storeStoreFence();
+        if (record != NONE) {
+            records.published();
+        }
+        if (oldRecord != NONE) {
+            space.freeRecord(oldRecord, layout.recordLength(oldRecord));
+        }
         Header.endIntent(page);
     }
 
@@ -286,7 +376,7 @@ final class Table {
         if (h.growing()) {
             growWork(hash);
         }
-        long ref = layout.find(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), key, Hashing.tophash(hash), false);
+        long ref = layout.find(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), key, hash, Hashing.tophash(hash), false);
         if (ref == NONE) {
             return null;
         }
@@ -300,7 +390,7 @@ final class Table {
         } else {
             return null;
         }
-        overwrite(cell, slot, key, value);
+        overwrite(cell, slot, key, value, hash);
         return previous;
     }
 
@@ -321,7 +411,7 @@ final class Table {
             growWork(hash);
         }
         long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
-        long ref = layout.find(bucket, key, top, false);
+        long ref = layout.find(bucket, key, hash, top, false);
         if (ref == NONE) {
             return null;
         }
@@ -331,13 +421,22 @@ final class Table {
             return null;
         }
         byte[] previous = copyPrevious ? layout.value(cell, slot) : PRESENT;
+        long record = layout.outOfLine(cell, slot) ? layout.recordOf(cell, slot) : NONE;
+        long recordCells = record != NONE ? layout.recordLength(record) : 0;
         Header.beginIntent(page, Header.INTENT_REMOVE, ref, h.count);
         VarHandle.storeStoreFence();
+        if (record != NONE) {
+            space.announceRecordFree(record);
+            VarHandle.storeStoreFence();
+        }
         layout.setTophash(cell, slot, EMPTY_ONE);
         markEmptyRest(bucket, cell, slot);
         h.count--;
         Header.setLiveCount(page, h.count);
         VarHandle.storeStoreFence();
+        if (record != NONE) {
+            space.freeRecord(record, recordCells);
+        }
         Header.endIntent(page);
         return previous;
     }
@@ -493,8 +592,13 @@ final class Table {
                 int th = layout.tophash(c, i);
                 byte mark = EVACUATED_EMPTY;
                 if (th >= MIN_TOPHASH || th == EVACUATED_X || th == EVACUATED_Y) {
-                    int len = layout.readKey(c, i, scratchKey);
-                    long hash = Hashing.xxh64(scratchKey, 0, len, h.seed);
+                    long hash;
+                    if (layout.outOfLine(c, i)) {
+                        hash = layout.storedHash(c, i); // the record is not read: growth moves only the slot
+                    } else {
+                        int len = layout.readKey(c, i, scratchKey);
+                        hash = Hashing.xxh64(scratchKey, 0, len, h.seed);
+                    }
                     boolean upper = !sameSize && Hashing.bucketIndex(hash, h.bucketCount) != 2 * oldIndex;
                     (upper ? toY : toX).append(c, i, Hashing.tophash(hash));
                     mark = (byte) (upper ? EVACUATED_Y : EVACUATED_X);
@@ -670,10 +774,22 @@ final class Table {
                     if (BucketLayout.isEmpty(th)) {
                         continue;
                     }
+                    boolean moved = th == EVACUATED_X || th == EVACUATED_Y;
+                    if (moved && layout.outOfLine(cell, slot)) {
+                        // the record this old slot names may have been freed since the entry moved on:
+                        // find the entry by the hash the slot keeps, and read the key from where it is now
+                        long now = findOutOfLine(layout.storedHash(cell, slot));
+                        if (now != NONE) {
+                            return new AbstractMap.SimpleImmutableEntry<>(
+                                    layout.key(now / SLOTS, (int) (now % SLOTS)), value(now));
+                        }
+                        continue;
+                    }
                     byte[] key = layout.key(cell, slot);
+                    long keyHash = layout.outOfLine(cell, slot) ? layout.storedHash(cell, slot) : NONE;
                     // judged by the bucket count this iterator walks: the table may have grown again since
-                    if (checkBucket != NONE
-                            && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != checkBucket) {
+                    if (checkBucket != NONE && Hashing.bucketIndex(keyHash != NONE ? keyHash : Hashing.hash(key, h.seed),
+                            startBuckets) != checkBucket) {
                         continue;
                     }
                     if (th != EVACUATED_X && th != EVACUATED_Y) {
