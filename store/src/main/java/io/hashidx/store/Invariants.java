@@ -142,7 +142,23 @@ final class Invariants {
     private void checkPendingRecords() {
         long journalRef = t.pendingOverwriteRef();
         if (journalRef != NONE && layout.outOfLine(h.journalCell, 0)) {
-            claimRecord(h.journalCell, 0, "the journal image's record");
+            long cell = journalRef / SLOTS;
+            int slot = (int) (journalRef % SLOTS);
+            boolean copied = layout.outOfLine(cell, slot) && layout.recordOf(cell, slot) == layout.recordOf(h.journalCell, 0);
+            if (!copied) {
+                claimRecord(h.journalCell, 0, "the journal image's record");
+            }
+        }
+        for (long[] r : t.space.recordsLeftToFreeView()) {
+            String what = "record cells a crash left to free (read-only open) from " + at(r[0]);
+            long n = 0;
+            for (long x = r[0]; x != NONE && n < r[1]; x = r[2] == 1 ? layout.overflowUnchecked(x) : NONE) {
+                if (!claim(x, what)) {
+                    break;
+                }
+                n++;
+            }
+            recordCells += n;
         }
     }
 

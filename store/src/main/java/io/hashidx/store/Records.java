@@ -3,6 +3,7 @@ package io.hashidx.store;
 import static io.hashidx.store.BucketLayout.NONE;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 
 /**
  * Writes the records of a variable-length file: an entry whose key or value is longer than the inline
@@ -68,8 +69,10 @@ final class Records {
     /** Frees the pending record that no slot names (a failed write): announced, unnamed, then freed. */
     private void discardPending(long first) {
         long cells = layout.recordLength(first);
-        space.announceRecordFree(first);
+        space.announceRecordFree(first, NONE);
+        VarHandle.storeStoreFence();
         Header.setPendingRecord(page, NONE);
+        VarHandle.storeStoreFence();
         space.freeRecord(first, cells);
     }
 

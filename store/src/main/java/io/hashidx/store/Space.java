@@ -67,6 +67,14 @@ final class Space {
     }
 
     private final ArrayDeque<Retired> retired = new ArrayDeque<>();
+    /**
+     * Record cells that a crash left to free and that a read-only open cannot free: {first cell, cells,
+     * 1 when they are a record's chain (0: one cell taken but not linked, whose link word is not zeroed
+     * yet)}. The header still counts them as record cells; verify claims them here.
+     */
+    private final List<long[]> recordsLeftToFree = new ArrayList<>();
+    /** The record that opening found announced (op 4) and freed, or left to free when read-only; else NONE. */
+    private long recordFreedByRecovery = NONE;
     private final List<WeakReference<Table.Cursor>> cursors = new ArrayList<>();
     private long stamp;
     /** Cells the growth under way may still take for its evacuation; inserts leave at least this many spare. */
@@ -96,7 +104,7 @@ final class Space {
      * comment) before anything else writes the header. Read-only, it only corrects the overflow page
      * count in memory. Returns true when header fields changed and the caller must store them.
      */
-    boolean recoverChainChange(boolean writable, long pendingRecord, java.util.function.LongPredicate recordInUse) {
+    boolean recoverChainChange(boolean writable, long pendingRecord, RecordUse recordInUse) {
         long journal = h.journalCell;
         int op = layout.chainRecordOp(journal);
         if (op == 0) {
@@ -107,9 +115,11 @@ final class Space {
             long pageCell = layout.chainRecordPage(journal);
             long parent = layout.chainRecordParent(journal);
             boolean recordOp = op == BucketLayout.RECORD_TAKE || op == BucketLayout.RECORD_FREE;
+            // op 4 names a slot reference (cell * 8 + slot) as its parent
+            long parentCell = op == BucketLayout.RECORD_FREE && parent >= 0 ? parent / BucketLayout.SLOTS : parent;
             if (op < BucketLayout.RECORD_LINK || op > BucketLayout.RECORD_FREE || (recordOp && !h.variable())
                     || pageCell < 0 || pageCell >= h.allocatedCells || parent < (recordOp ? NONE : 0)
-                    || parent >= h.allocatedCells) {
+                    || parentCell >= h.allocatedCells) {
                 throw HashIndexException.corrupt(file.path(), layout.cellOffset(journal), "the chain record in the "
                         + "journal cell names op " + op + ", page " + pageCell + " and parent " + parent
                         + ", outside the " + h.allocatedCells + " allocated cells or unknown");
@@ -120,19 +130,24 @@ final class Space {
                     if (writable) {
                         layout.zeroCell(pageCell);
                         pushRun(pageCell, 1, 0);
+                        h.recordCells--;
+                        changed = true;
+                    } else {
+                        recordsLeftToFree.add(new long[] {pageCell, 1, 0});
                     }
-                    h.recordCells--;
-                    changed = true;
                 }
             } else if (op == BucketLayout.RECORD_FREE) {
-                if (!recordInUse.test(pageCell)) {
+                if (!recordInUse.names(parent, pageCell)) {
                     // the slot stopped naming the record; the crash came before the header freed it
                     long cells = layout.recordLength(pageCell);
                     if (writable) {
                         pushRun(pageCell, 1, cells - 1);
+                        h.recordCells -= cells;
+                        changed = true;
+                    } else {
+                        recordsLeftToFree.add(new long[] {pageCell, cells, 1});
                     }
-                    h.recordCells -= cells;
-                    changed = true;
+                    recordFreedByRecovery = pageCell;
                 }
             } else if (layout.overflow(parent) != pageCell) {
                 if (op == BucketLayout.RECORD_LINK) {
@@ -154,6 +169,12 @@ final class Space {
             }
         }
         if (writable) {
+            if (changed) {
+                // the header that records the change before the record that covers it goes, so a crash
+                // while opening leaves the same work to the next open
+                h.store(page);
+                VarHandle.storeStoreFence();
+            }
             layout.clearChainRecord(journal);
         }
         return changed && writable;
@@ -188,26 +209,31 @@ final class Space {
      */
     long takeRecordCell(long parent) {
         long cell = takeCell(BucketLayout.RECORD_TAKE, parent, false);
+        VarHandle.storeStoreFence(); // the link (or pending_record) before the record that covers it goes
         layout.clearChainRecord(h.journalCell);
         return cell;
     }
 
     /**
      * Records in the journal's chain record (op 4) that the operation in flight frees the record
-     * starting at {@code first}, naming the header copy in effect. Written before the slot stops naming
-     * the record; {@link #freeRecord} then puts it on the free list in one header update. A crash in
-     * between leaves the record named here: opening frees it unless the intent's slot still names it.
+     * starting at {@code first}, which slot {@code slotRef} ({@code cell * 8 + slot}, or NONE) names
+     * now, with the header copy in effect. Written before that slot can stop naming the record, even
+     * before the intent that makes reopening finish the slot's change; {@link #freeRecord} then puts
+     * the record on the free list in one header update. A crash in between leaves the record named
+     * here: opening frees it unless the slot (after the intent's replay) is live and still names it.
      */
-    void announceRecordFree(long first) {
+    void announceRecordFree(long first, long slotRef) {
         layout.writeChainRecord(h.journalCell, BucketLayout.RECORD_FREE, BucketLayout.headerTag(h.generation, h.crc),
-                first, NONE);
+                first, slotRef);
     }
 
     /** Puts the {@code cells} cells of a record no slot names any more on the free list (one header update). */
     void freeRecord(long first, long cells) {
         pushRun(first, 1, cells - 1);
         h.recordCells -= cells;
+        VarHandle.storeStoreFence(); // the run's words before the header that names them
         h.store(page);
+        VarHandle.storeStoreFence(); // the header before the record that covers the free goes
         layout.clearChainRecord(h.journalCell);
     }
 
@@ -508,6 +534,30 @@ final class Space {
             mirrorRetired();
             h.store(page);
         }
+    }
+
+    /**
+     * The record that {@link #recoverChainChange} freed (or, read-only, left to free) as announced, or
+     * NONE: a pending record that was being discarded when the crash came is that record, not freed twice.
+     */
+    long recordFreedByRecovery() {
+        return recordFreedByRecovery;
+    }
+
+    /** Whether slot {@code slotRef} (NONE: none) is live and names the record at {@code record}. */
+    @FunctionalInterface
+    interface RecordUse {
+        boolean names(long slotRef, long record);
+    }
+
+    /** A record a read-only open found left to free by a crash (see {@link #recordsLeftToFreeView}). */
+    void recordLeftToFree(long first, long cells) {
+        recordsLeftToFree.add(new long[] {first, cells, 1});
+    }
+
+    /** Record cells a crash left to free that this read-only open could not free: for verify. */
+    List<long[]> recordsLeftToFreeView() {
+        return recordsLeftToFree;
     }
 
     boolean hasRetired() {

@@ -137,26 +137,31 @@ final class Table {
             }
         }
         h.count = count;
-        long intentOp = op;
-        long intentRef = ref;
         long pending = h.variable() ? Header.pendingRecord(page) : NONE;
-        boolean chainChanged = space.recoverChainChange(writable, pending,
-                record -> slotNamesRecord(intentOp, intentRef, record));
-        if (pending != NONE) {
+        boolean chainChanged = space.recoverChainChange(writable, pending, this::slotNamesRecord);
+        if (pending != NONE && pending == space.recordFreedByRecovery()) {
+            // a record that was being discarded when the crash came: freed above, as its op 4 said
+            if (writable) {
+                Header.setPendingRecord(page, NONE);
+            }
+        } else if (pending != NONE) {
             // the record of the operation cut short: kept when its slot (or the journal image that a
             // read-only open reads instead) names it, freed otherwise
-            boolean named = slotNamesRecord(op, ref, pending)
+            boolean named = (op == Header.INTENT_INSERT || op == Header.INTENT_OVERWRITE) && slotNamesRecord(ref, pending)
                     || (pendingOverwrite != NONE && layout.outOfLine(h.journalCell, 0)
                     && layout.recordOf(h.journalCell, 0) == pending);
             long cells = named ? 0 : layout.recordLength(pending);
             if (!writable) {
-                h.recordCells -= cells;
+                if (!named) {
+                    space.recordLeftToFree(pending, cells);
+                }
             } else if (named) {
                 Header.setPendingRecord(page, NONE);
             } else {
-                space.announceRecordFree(pending);
+                space.announceRecordFree(pending, NONE);
                 VarHandle.storeStoreFence();
                 Header.setPendingRecord(page, NONE);
+                VarHandle.storeStoreFence();
                 space.freeRecord(pending, cells);
             }
         }
@@ -174,9 +179,9 @@ final class Table {
         space.opened();
     }
 
-    /** Whether the slot an intent names ({@code ref}) is live and names the record at {@code record}. */
-    private boolean slotNamesRecord(long op, long ref, long record) {
-        if (op == Header.INTENT_NONE || ref < 0) {
+    /** Whether slot {@code ref} ({@code cell * 8 + slot}, NONE: none) is live and names the record at {@code record}. */
+    private boolean slotNamesRecord(long ref, long record) {
+        if (ref < 0) {
             return false;
         }
         long cell = ref / SLOTS;
@@ -325,6 +330,7 @@ final class Table {
         VarHandle.storeStoreFence();
         if (record != NONE) {
             records.published();
+            VarHandle.storeStoreFence();
         }
         Header.endIntent(page);
     }
@@ -347,16 +353,19 @@ final class Table {
         long record = records != null && layout.needsRecord(key.length, value.length) ? records.write(key, value) : NONE;
         writeImage(h.journalCell, 0, key, value, hash, record);
         VarHandle.storeStoreFence();
-        Header.beginIntent(page, Header.INTENT_OVERWRITE, cell * SLOTS + slot, h.count);
-        VarHandle.storeStoreFence();
         if (oldRecord != NONE) {
-            space.announceRecordFree(oldRecord);
+            // before the intent: once the intent is there, reopening finishes the copy, and the old
+            // record must then be freed
+            space.announceRecordFree(oldRecord, cell * SLOTS + slot);
             VarHandle.storeStoreFence();
         }
+        Header.beginIntent(page, Header.INTENT_OVERWRITE, cell * SLOTS + slot, h.count);
+        VarHandle.storeStoreFence();
         layout.copySlot(h.journalCell, 0, cell, slot);
         VarHandle.storeStoreFence();
         if (record != NONE) {
             records.published();
+            VarHandle.storeStoreFence();
         }
         if (oldRecord != NONE) {
             space.freeRecord(oldRecord, layout.recordLength(oldRecord));
@@ -426,7 +435,7 @@ final class Table {
         Header.beginIntent(page, Header.INTENT_REMOVE, ref, h.count);
         VarHandle.storeStoreFence();
         if (record != NONE) {
-            space.announceRecordFree(record);
+            space.announceRecordFree(record, ref);
             VarHandle.storeStoreFence();
         }
         layout.setTophash(cell, slot, EMPTY_ONE);
@@ -778,7 +787,11 @@ final class Table {
                     if (moved && layout.outOfLine(cell, slot)) {
                         // the record this old slot names may have been freed since the entry moved on:
                         // find the entry by the hash the slot keeps, and read the key from where it is now
-                        long now = findOutOfLine(layout.storedHash(cell, slot));
+                        long storedHash = layout.storedHash(cell, slot);
+                        if (checkBucket != NONE && Hashing.bucketIndex(storedHash, startBuckets) != checkBucket) {
+                            continue;
+                        }
+                        long now = findOutOfLine(storedHash);
                         if (now != NONE) {
                             return new AbstractMap.SimpleImmutableEntry<>(
                                     layout.key(now / SLOTS, (int) (now % SLOTS)), value(now));

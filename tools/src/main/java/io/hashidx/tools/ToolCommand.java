@@ -34,6 +34,21 @@ abstract class ToolCommand implements Callable<Integer> {
     }
 
     /**
+     * Options for a new file: fixed widths when both are given, variable lengths when neither is; one
+     * without the other is a usage error.
+     */
+    io.hashidx.store.Options widthsOrVariable(Integer keySize, Integer valueSize) {
+        if (keySize == null && valueSize == null) {
+            return io.hashidx.store.Options.variableLengths();
+        }
+        if (keySize == null || valueSize == null) {
+            throw usageError("give both --key-size and --value-size for a fixed-width file, or neither for "
+                    + "variable lengths");
+        }
+        return io.hashidx.store.Options.widths(keySize, valueSize);
+    }
+
+    /**
      * Opens {@code file} read-only (a shared lock: no writer can start meanwhile). A file that another
      * process has open for writing is refused, because reading it could see a change half made; the
      * message says so and what to do, instead of the store's advice to "open the file read-only",
@@ -64,8 +79,8 @@ abstract class ToolCommand implements Callable<Integer> {
 
     /** Names a missing key on stderr, saying why when it is longer than the file's key width. */
     void reportNotFound(String shownKey, byte[] key, HashIndex idx) {
-        String tooLong = key.length > idx.keyWidth()
-                ? " (" + key.length + " bytes, longer than the file's key width of " + idx.keyWidth() + " bytes)"
+        String tooLong = key.length > idx.maxKeyLength()
+                ? " (" + key.length + " bytes, longer than the file's key width of " + idx.maxKeyLength() + " bytes)"
                 : "";
         err().println("not found: " + shownKey + tooLong);
     }
