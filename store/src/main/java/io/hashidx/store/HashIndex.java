@@ -184,7 +184,7 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     /**
      * Copies the value stored under {@code key} into {@code dest} without allocating; returns its
      * length, or -1 when the key is absent. {@code dest} must hold at least {@link #valueWidth()} bytes
-     * or the value's length.
+     * or the value's length (in a variable-length file, the value's length: up to 16 MiB).
      */
     public int get(byte[] key, byte[] dest) {
         checkKey(key);
@@ -198,7 +198,8 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
             int len = table.valueLength(ref);
             if (len > dest.length) {
                 throw HashIndexException.invalidArgument(path, "destination of " + dest.length
-                        + " bytes is too small for a value of " + len + " bytes; pass valueWidth() bytes");
+                        + " bytes is too small for a value of " + len + " bytes; pass "
+                        + (table.h.variable() ? "at least " + len + " bytes, or use get(key)" : "valueWidth() bytes"));
             }
             table.copyValue(ref, dest, len);
             return len;

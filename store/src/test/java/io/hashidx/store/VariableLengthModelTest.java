@@ -65,6 +65,34 @@ class VariableLengthModelTest {
         run(dir.resolve("chunks.hidx"), 7, Options.variableLengths(8, 24).seed(7).chunkSize(64 << 10), 4_000);
     }
 
+    @Test
+    void keysAndValuesOf16MiBAreStoredAndOneByteMoreIsRefusedNamingTheLimit(@TempDir Path dir) {
+        Path file = dir.resolve("big.hidx");
+        byte[] key = bytes(new SplittableRandom(1), Options.MAX_VARIABLE_LENGTH, 1);
+        byte[] value = bytes(new SplittableRandom(2), Options.MAX_VARIABLE_LENGTH, 2);
+        try (HashIndex idx = HashIndex.create(file, Options.variableLengths().seed(9))) {
+            assertThat(idx.maxKeyLength()).isEqualTo(16 << 20);
+            assertThat(idx.maxValueLength()).isEqualTo(16 << 20);
+            assertThat(idx.put(key, value)).isFalse();
+            Fixtures.assertFails(() -> idx.put(new byte[Options.MAX_VARIABLE_LENGTH + 1], new byte[1]),
+                    HashIndexException.TooLong.class, HashIndexException.Code.KEY_TOO_LONG, file,
+                    "key of 16777217 bytes is longer than the 16777216 bytes (16 MiB) a key of a variable-length file may have");
+            Fixtures.assertFails(() -> idx.put(new byte[1], new byte[Options.MAX_VARIABLE_LENGTH + 1]),
+                    HashIndexException.TooLong.class, HashIndexException.Code.VALUE_TOO_LONG, file,
+                    "value of 16777217 bytes is longer than the 16777216 bytes (16 MiB)");
+            byte[] small = new byte[100];
+            Fixtures.assertFails(() -> idx.get(key, small), HashIndexException.State.class,
+                    HashIndexException.Code.INVALID_ARGUMENT, file, "pass at least 16777216 bytes, or use get(key)");
+        }
+        try (HashIndex idx = HashIndex.open(file)) {
+            assertThat(idx.get(key)).isEqualTo(value);
+            assertThat(idx.remove(key, value)).isTrue();
+            assertThat(idx.verify()).isEmpty();
+            Fixtures.assertNoLeakedCells(idx, "after removing the 32 MiB entry");
+            assertThat(idx.table().h.recordCells).isZero();
+        }
+    }
+
     private static void run(Path file, long seed, Options options, int ops) {
         SplittableRandom r = new SplittableRandom(seed);
         Map<Bytes, byte[]> model = new HashMap<>();
