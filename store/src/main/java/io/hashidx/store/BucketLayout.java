@@ -701,17 +701,18 @@ final class BucketLayout {
     }
 
     /**
-     * The out-of-line slot of the chain starting at {@code cell} whose stored hash is {@code hash} and
-     * tophash {@code top}, or NONE: an iterator finds an entry that moved on this way, without reading
-     * the record the old slot names (which may have been freed since).
+     * The slot of the chain starting at {@code cell} whose key has the 64-bit hash {@code hash} (kept in
+     * an out-of-line slot, computed from an inline key with {@code seed}) and tophash {@code top}, or
+     * NONE: an iterator finds an entry that moved on this way, without reading the record the old slot
+     * names (which may have been freed since). The entry may be inline now, after an overwrite.
      */
-    long findByStoredHash(long cell, long hash, int top, boolean oldBucket) {
+    long findByHash(long cell, long hash, int top, boolean oldBucket, long seed) {
         long pages = 0;
         for (long c = cell; c != NONE; c = overflow(c, pages++)) {
             for (int i = 0; i < SLOTS; i++) {
                 int th = tophash(c, i);
                 if ((th == top || (oldBucket && (th == EVACUATED_X || th == EVACUATED_Y)))
-                        && outOfLine(c, i) && storedHash(c, i) == hash) {
+                        && (outOfLine(c, i) ? storedHash(c, i) : Hashing.hash(key(c, i), seed)) == hash) {
                     return c * SLOTS + i;
                 } else if (th == EMPTY_REST) {
                     return NONE;

@@ -222,18 +222,18 @@ final class Table {
     }
 
     /**
-     * The live out-of-line slot whose stored hash is {@code hash}, or NONE: a lookup by the full 64-bit
-     * hash instead of the key, for an iterator that must not read a record an old slot still names.
+     * The live slot whose key has the 64-bit hash {@code hash}, or NONE: a lookup by the full hash
+     * instead of the key, for an iterator that must not read a record an old slot still names.
      */
-    private long findOutOfLine(long hash) {
+    private long findByHash(long hash) {
         int top = Hashing.tophash(hash);
         if (h.oldBucketCount != 0) {
             long old = h.oldBucketsCell + Hashing.bucketIndex(hash, h.oldBucketCount);
             if (!isEvacuated(old)) {
-                return layout.findByStoredHash(old, hash, top, true);
+                return layout.findByHash(old, hash, top, true, h.seed);
             }
         }
-        return layout.findByStoredHash(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), hash, top, false);
+        return layout.findByHash(h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount), hash, top, false, h.seed);
     }
 
     private boolean isEvacuated(long oldCell) {
@@ -791,7 +791,7 @@ final class Table {
                         if (checkBucket != NONE && Hashing.bucketIndex(storedHash, startBuckets) != checkBucket) {
                             continue;
                         }
-                        long now = findOutOfLine(storedHash);
+                        long now = findByHash(storedHash);
                         if (now != NONE) {
                             return new AbstractMap.SimpleImmutableEntry<>(
                                     layout.key(now / SLOTS, (int) (now % SLOTS)), value(now));
