@@ -14,6 +14,11 @@ final class FileSetup {
      */
     static Header newFile(Path path, MappedFile file, Options options, long seed) {
         Header h = newHeader(path, options.keyWidth(), options.valueWidth(), options.chunkSize(), seed);
+        if (options.variable()) {
+            h.flags = Header.FLAG_VARIABLE;
+            h.readVersion = Header.VARIABLE_FORMAT_VERSION;
+            h.writeVersion = Header.VARIABLE_FORMAT_VERSION;
+        }
         file.setChunkSize(h.chunkSize);
         long buckets = options.expectedEntries() > 0 ? Table.bucketsFor(options.expectedEntries()) : 1;
         long reserve = options.expectedEntries() > 0 ? Table.overflowReserveFor(buckets) : 0;

@@ -177,6 +177,9 @@ final class LoadCommand extends ToolCommand {
         }
     }
 
+    /** Whether FILE existed with variable lengths (a new FILE is bulk built with fixed widths). */
+    private boolean variableFile;
+
     long read;
     /** The entries an existing FILE was grown for before the puts (0: none, or it was large enough). */
     private long reservedFor;
@@ -330,6 +333,11 @@ final class LoadCommand extends ToolCommand {
     }
 
     private void checkWidthsMatch(HashIndex idx) {
+        variableFile = idx.variableLengths();
+        if (variableFile && (keySize != null || valueSize != null)) {
+            throw usageError(file + " exists with variable lengths; --key-size and --value-size apply only when FILE "
+                    + "is created");
+        }
         if ((keySize != null && keySize != idx.keyWidth()) || (valueSize != null && valueSize != idx.valueWidth())) {
             throw usageError(file + " exists with key width " + idx.keyWidth() + " and value width "
                     + idx.valueWidth() + "; --key-size and --value-size apply only when FILE is created");
@@ -408,8 +416,8 @@ final class LoadCommand extends ToolCommand {
 
     private void putAll(HashIndex idx, List<Input> sources, Progress progress, long totalLines, long totalBytes) {
         progress.startPhase();
-        int keyWidth = idx.keyWidth();
-        int valueWidth = idx.valueWidth();
+        int keyWidth = idx.maxKeyLength();
+        int valueWidth = idx.maxValueLength();
         long bytesBefore = 0;
         for (Input input : sources) {
             try (EntryReader r = openReader(input)) {
@@ -467,8 +475,8 @@ final class LoadCommand extends ToolCommand {
             out.println("created " + file + ": key width " + after.keyWidth() + " bytes, value width "
                     + after.valueWidth() + " bytes, presized for " + Figures.count(built.presizedFor()) + " entries");
         } else {
-            out.println("loaded into " + file + ": key width " + after.keyWidth() + " bytes, value width "
-                    + after.valueWidth() + " bytes");
+            out.println("loaded into " + file + (variableFile ? ": variable lengths"
+                    : ": key width " + after.keyWidth() + " bytes, value width " + after.valueWidth() + " bytes"));
         }
         line(out, "entries read", Figures.count(read));
         line(out, "inserted", Figures.count(inserted));
@@ -500,8 +508,9 @@ final class LoadCommand extends ToolCommand {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("path", file.toString());
         o.put("created", create);
-        o.put("key_size", after.keyWidth());
-        o.put("value_size", after.valueWidth());
+        o.put("variable_lengths", variableFile);
+        o.put("key_size", variableFile ? null : after.keyWidth());
+        o.put("value_size", variableFile ? null : after.valueWidth());
         o.put("inputs", inputs.stream().map(Path::toString).toList());
         o.put("entries_read", read);
         o.put("inserted", inserted);
