@@ -55,7 +55,7 @@ class VariableLengthToolsTest {
         Map<String, Object> in = Cli.run("inspect", "--json", file).json();
         assertThat(in).containsEntry("variable_lengths", true).containsEntry("key_size", null)
                 .containsEntry("value_size", null).containsEntry("inline_key_size", 16L)
-                .containsEntry("inline_value_size", 16L).containsEntry("format_version", 2L)
+                .containsEntry("inline_value_size", 16L).containsEntry("format_version", 3L)
                 .containsEntry("record_bytes", 5300L);
         long recordPages = (long) in.get("record_pages");
         long pageBytes = (long) in.get("page_bytes");
