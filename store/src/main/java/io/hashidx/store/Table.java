@@ -61,7 +61,8 @@ import java.util.random.RandomGenerator;
  * the next evacuation clears its destinations and copies again, so evacuation is idempotent.
  *
  * <h2>Crash order</h2>
- * A new entry is written into a free slot and published by one tophash store. An overwrite writes
+ * A new entry is written into a free slot and published by one tophash store (an out-of-line entry's
+ * record first, named meanwhile by the lane's pending record so that a crash frees it). An overwrite writes
  * the new slot image into the writer lane's slot of the journal cell, records an intent in its lane,
  * copies it over the slot, and clears the intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
  * knows whether the operation in flight changed the count.
@@ -79,11 +80,14 @@ import java.util.random.RandomGenerator;
  *       the hashes of buckets 2b and 2b+1 of 2n), so any two writers of one chain share a stripe, in
  *       any geometry, and an iterator or a reader that locks a bucket's range excludes its writers.
  *   <li>a <b>lane</b> (FORMAT.md section 4), one of 8: a writer in flight holds one, which keeps its
- *       intent record, its share of the count, the buckets it makes odd and its journal slot. Lanes
- *       are taken after stripes and given back before other stripes are taken.
+ *       intent record, its share of the count, the buckets it makes odd, its journal slot and, in a
+ *       variable-length file, its pending record. Lanes are taken after stripes and given back before
+ *       other stripes are taken.
  *   <li>the <b>space lock</b> (the {@link Space} object): the free list, the header's space fields,
  *       the evacuation mark and every header update, one at a time. The chain record (one per file)
- *       stays sound because a chain change happens whole under it.
+ *       stays sound because a chain change happens whole under it: taking a record cell (op 3), and
+ *       freeing a record, which an overwrite or remove of an out-of-line entry announces (op 4) before
+ *       its slot stops naming the record and frees after, holding the space lock from one to the other.
  * </ol>
  * <b>Cooperative growth.</b> A writer evacuates its key's old bucket (under its own stripes), then
  * helps with one more: a shared cursor hands each old bucket to one helper, and when all are handed
@@ -126,6 +130,12 @@ import java.util.random.RandomGenerator;
  *   <li><b>Garbage while reading.</b> A chain that changes under a reader can show a length beyond the
  *       width, a link outside the file or a cycle (CORRUPT), or a cell of a chunk not mapped yet. Such
  *       an exception is a retry when the read does not validate, and stays an error when it does.
+ *       <b>Records</b> (out-of-line entries of a variable-length file) are read inside the same
+ *       validated read: a record is freed only while the version of the bucket whose slot named it is
+ *       odd, so a reader that followed a slot to a record freed (and perhaps reused) meanwhile fails its
+ *       validation; a bad record cell, a link outside the file or a record shorter than its lengths is
+ *       garbage like the rest. An iterator never follows an evacuated slot to its record (it may be
+ *       freed since the entry moved on): it finds the entry by the 64-bit hash the slot keeps.
  *   <li><b>Mappings.</b> {@link MappedFile} publishes its chunk array whole and keeps a replaced mapping
  *       of the last chunk until close, so a reader holding it reads valid bytes. When the index is
  *       closed under a reader, the reader's access fails (an unmapped chunk, or the JDK's closed-arena
