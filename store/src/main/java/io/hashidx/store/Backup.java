@@ -79,11 +79,8 @@ final class Backup {
     /** Reads every entry with {@code entries} and bulk-builds them into {@code out}. */
     static HashIndex.CopyResult live(Header h, long size, Iterator<Map.Entry<byte[], byte[]>> entries, Path out) {
         refuseExisting(out);
-        if (h.variable()) {
-            return liveByPuts(h, size, entries, out);
-        }
-        Options options = Options.widths(h.keyWidth, h.valueWidth).seed(h.seed).expectedEntries(size)
-                .chunkSize(h.chunkSize);
+        Options options = (h.variable() ? Options.variableLengths(h.keyWidth, h.valueWidth)
+                : Options.widths(h.keyWidth, h.valueWidth)).seed(h.seed).expectedEntries(size).chunkSize(h.chunkSize);
         try (BulkBuilder builder = new BulkBuilder(out, options)) {
             while (entries.hasNext()) {
                 Map.Entry<byte[], byte[]> e = entries.next();
@@ -94,42 +91,4 @@ final class Backup {
         }
     }
 
-    /**
-     * A variable-length file's live copy: the bulk builder writes fixed-width files only, so the entries
-     * are put into a new presized file with the same inline widths and seed, written beside {@code out}
-     * and published as a bulk build is (forced first, then named).
-     */
-    private static HashIndex.CopyResult liveByPuts(Header h, long size, Iterator<Map.Entry<byte[], byte[]>> entries,
-                                                   Path out) {
-        BulkFiles files = BulkFiles.forTarget(out);
-        Options options = Options.variableLengths(h.keyWidth, h.valueWidth).seed(h.seed).expectedEntries(size)
-                .chunkSize(h.chunkSize);
-        boolean published = false;
-        try {
-            long count;
-            try (HashIndex copy = HashIndex.create(files.temp, options)) {
-                while (entries.hasNext()) {
-                    Map.Entry<byte[], byte[]> e = entries.next();
-                    copy.put(e.getKey(), e.getValue());
-                }
-                copy.sync();
-                count = copy.size();
-            }
-            BulkFiles.deleteQuietly(ReaderTable.pathFor(files.temp));
-            files.publish();
-            published = true;
-            long bytes;
-            try {
-                bytes = Files.size(out);
-            } catch (java.io.IOException e) {
-                throw HashIndexException.io(out, "reading the size of the copy", e);
-            }
-            return new HashIndex.CopyResult(out, count, bytes, false);
-        } finally {
-            if (!published) {
-                BulkFiles.deleteQuietly(ReaderTable.pathFor(files.temp));
-                BulkFiles.deleteQuietly(files.temp);
-            }
-        }
-    }
 }

@@ -150,6 +150,11 @@ final class BucketLayout {
         this(keyWidth, valueWidth, chunkSize, null, null);
     }
 
+    /** A layout for encoding cells into buffers (the bulk writer), of a variable-length file when {@code variable}. */
+    BucketLayout(int keyWidth, int valueWidth, long chunkSize, boolean variable) {
+        this(keyWidth, valueWidth, chunkSize, null, null, variable);
+    }
+
     private BucketLayout(int keyWidth, int valueWidth, long chunkSize, MappedFile file, Header h) {
         this(keyWidth, valueWidth, chunkSize, file, h, h != null && h.variable());
     }
@@ -774,6 +779,27 @@ final class BucketLayout {
     }
 
     /** Encodes the overflow link of the cell at {@code at} in {@code buf}: the next page is {@code next}. */
+    /**
+     * Encodes slot {@code slot} of the cell at {@code at} in {@code buf} as an out-of-line slot naming the
+     * record that starts at cell {@code record} (see {@link #writeOutOfLineSlot}), with its tophash.
+     */
+    void encodeOutOfLineSlot(MemorySegment buf, long at, int slot, int top, long record, long hash, int keyLength,
+                             int valueLength) {
+        buf.set(ValueLayout.JAVA_BYTE, at + TOPHASH_OFFSET + slot, (byte) top);
+        long s = at + SLOTS_OFFSET + (long) slot * slotSize;
+        buf.set(ValueLayout.JAVA_BYTE, s, (byte) OUT_OF_LINE_MARK);
+        long ref = s + keyOffsetInSlot;
+        buf.set(LONG_U, ref + OOL_RECORD_OFFSET, record + 1);
+        buf.set(LONG_U, ref + OOL_HASH_OFFSET, hash);
+        buf.set(INT_U, ref + OOL_KEY_LENGTH_OFFSET, keyLength);
+        buf.set(INT_U, ref + OOL_VALUE_LENGTH_OFFSET, valueLength);
+    }
+
+    /** Encodes {@code n} bytes of record data from {@code src} at {@code from} into the record cell at {@code at} in {@code buf}. */
+    static void encodeRecordData(MemorySegment buf, long at, MemorySegment src, long from, int n) {
+        MemorySegment.copy(src, from, buf, at + RECORD_DATA_OFFSET, n);
+    }
+
     static void encodeOverflow(MemorySegment buf, long at, long next) {
         buf.set(LONG_U, at + OVERFLOW_OFFSET, next + 1);
     }

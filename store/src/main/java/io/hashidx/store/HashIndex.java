@@ -69,10 +69,6 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
      * See {@link BulkBuilder}.
      */
     public static BulkBuilder bulkBuilder(Path path, Options options) {
-        if (options.variable()) {
-            throw HashIndexException.invalidArgument(path, "the bulk builder writes fixed-width files only; "
-                    + "create a variable-length file with HashIndex.create and put the entries, or give widths");
-        }
         return new BulkBuilder(path, options);
     }
 
