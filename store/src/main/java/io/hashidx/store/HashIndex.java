@@ -15,15 +15,19 @@ import java.util.random.RandomGenerator;
  * buckets, overflow pages, doubling with incremental evacuation).
  *
  * <pre>{@code
- * try (HashIndex idx = HashIndex.create(Path.of("names.hidx"), Options.widths(16, 64).expectedEntries(1_000_000))) {
+ * try (HashIndex idx = HashIndex.create(Path.of("docs.hidx"))) {    // variable lengths, the default
  *     idx.put(key, value);
  *     byte[] v = idx.get(key);
+ * }
+ * try (HashIndex idx = HashIndex.create(Path.of("names.hidx"), Options.widths(16, 64).expectedEntries(1_000_000))) {
+ *     idx.put(key, value);                                            // fixed widths: at most 16 and 64 bytes
  * }
  * }</pre>
  *
  * <ul>
- *   <li>Keys and values are byte strings up to the file's widths; their length is stored, so
- *       {@code "ab"} and {@code "ab\0"} are different keys. The empty key is a valid key.
+ *   <li>Keys and values are byte strings up to the file's widths (up to 16 MiB each with variable
+ *       lengths); their length is stored, so {@code "ab"} and {@code "ab\0"} are different keys. The
+ *       empty key is a valid key.
  *   <li>Thread-safe. Lookups ({@link #get}, {@link #contains}, {@link #size}) take no lock and write no
  *       shared memory: each bucket carries a version (a sequence lock) and a lookup that saw a writer
  *       inside, or a version or geometry that changed while it read, reads again (see {@link Table}).
@@ -53,6 +57,14 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         this.table = table;
         this.lock = table.geo;
         this.readOnly = !file.writable();
+    }
+
+    /**
+     * Creates a new index file with the default options: variable lengths ({@link Options#variableLengths()},
+     * keys and values of up to 16 MiB each) and a random seed; fails if the file exists.
+     */
+    public static HashIndex create(Path path) {
+        return create(path, Options.variableLengths());
     }
 
     /** Creates a new index file; fails if the file exists. */
