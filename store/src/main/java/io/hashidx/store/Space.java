@@ -281,7 +281,8 @@ final class Space {
 
     /** The common part of taking a cell: for an overflow page (op 1) or a record (op 3). */
     private long takeCell(int op, long parent, boolean forEvacuation) {
-        ensureSpare(forEvacuation ? 1 : evacuationReserve + 1);
+        ensureSpare(forEvacuation ? 1 : evacuationReserve + 1,
+                op == BucketLayout.RECORD_TAKE ? "for a record cell" : "for an overflow page");
         long cell;
         long runLength = 0;
         long runNext = NONE;
@@ -389,7 +390,7 @@ final class Space {
      * the file cannot be extended, before anything changed.
      */
     synchronized void ensureSpareForInsert() {
-        ensureSpare(evacuationReserve + 1);
+        ensureSpare(evacuationReserve + 1, "for an overflow page");
     }
 
     /** Cells that can be taken without extending the file: the free list and the written tail of the file. */
@@ -398,7 +399,7 @@ final class Space {
     }
 
     /** Makes at least {@code cells} cells spare, extending the file if it must; DISK_FULL if it cannot. */
-    private void ensureSpare(long cells) {
+    private void ensureSpare(long cells, String purpose) {
         if (spareCells() >= cells) {
             return;
         }
@@ -411,9 +412,9 @@ final class Space {
         long need = layout.endOfCells(h.allocatedCells + cells - h.freeCells);
         long step = Math.clamp(file.size() / 8, MIN_EXTENSION, MAX_EXTENSION);
         try {
-            file.extendTo(need + step, "for an overflow page");
+            file.extendTo(need + step, purpose);
         } catch (HashIndexException.Storage e) {
-            file.extendTo(need, "for an overflow page");
+            file.extendTo(need, purpose);
         }
     }
 
