@@ -79,8 +79,8 @@ final class Backup {
     /** Reads every entry with {@code entries} and bulk-builds them into {@code out}. */
     static HashIndex.CopyResult live(Header h, long size, Iterator<Map.Entry<byte[], byte[]>> entries, Path out) {
         refuseExisting(out);
-        Options options = Options.widths(h.keyWidth, h.valueWidth).seed(h.seed).expectedEntries(size)
-                .chunkSize(h.chunkSize);
+        Options options = (h.variable() ? Options.variableLengths(h.keyWidth, h.valueWidth)
+                : Options.widths(h.keyWidth, h.valueWidth)).seed(h.seed).expectedEntries(size).chunkSize(h.chunkSize);
         try (BulkBuilder builder = new BulkBuilder(out, options)) {
             while (entries.hasNext()) {
                 Map.Entry<byte[], byte[]> e = entries.next();
@@ -90,4 +90,5 @@ final class Backup {
             return new HashIndex.CopyResult(out, r.entries(), r.fileBytes(), false);
         }
     }
+
 }

@@ -36,6 +36,17 @@ import java.nio.ByteOrder;
  *  offset 16  parent + 1: the cell whose overflow word changes
  * </pre>
  *
+ * <p>In a variable-length file (format version 2) the widths are inline widths. An entry whose key or
+ * value is longer lives out of line: its slot's key length field holds all ones ({@link #OUT_OF_LINE_MARK}),
+ * and the bytes after it hold the reference below; key and value bytes follow each other in a
+ * <em>record</em>, a chain of cells linked through their overflow words, each holding
+ * {@code stride - 16} bytes of it from offset 16 (its tophash and reserved words stay zero):
+ * <pre>
+ *  slot: 0xFF (key length field) | record: first cell + 1 u64 | hash u64 | key length u32 | value length u32 | unused
+ * </pre>
+ * The slot keeps the key's whole 64-bit hash, so a lookup reads the record only of a key with the same
+ * hash, and growth computes an entry's new bucket and moves the slot without reading the record.
+ *
  * <p>Cells are numbered from 0; cell c lives in mapping chunk {@code c / cellsPerChunk} at
  * {@code (c % cellsPerChunk) * stride}, so no cell crosses a chunk and every aligned field stays aligned.
  */
@@ -65,6 +76,24 @@ final class BucketLayout {
     static final int RECORD_PARENT_OFFSET = RECORD_PAGE_OFFSET + 8;
     static final int RECORD_LINK = 1;
     static final int RECORD_UNLINK = 2;
+    /** Chain record op: a cell taken for a record, linked after {@code parent} (NONE: the pending record's first cell). */
+    static final int RECORD_TAKE = 3;
+    /** Chain record op: the record starting at {@code page} is being freed by the operation in flight. */
+    static final int RECORD_FREE = 4;
+    /** Bit 63 of op 3's stored parent word: the cell is a record's first cell, named by the lane in its low bits. */
+    private static final long PENDING_PARENT_BASE = Long.MIN_VALUE;
+
+    // an out-of-line slot: the reference after the key length field
+    static final int OOL_RECORD_OFFSET = 0;
+    static final int OOL_HASH_OFFSET = OOL_RECORD_OFFSET + 8;
+    static final int OOL_KEY_LENGTH_OFFSET = OOL_HASH_OFFSET + 8;
+    static final int OOL_VALUE_LENGTH_OFFSET = OOL_KEY_LENGTH_OFFSET + 4;
+    /** Bytes of an out-of-line reference, after the key length field. */
+    static final int OUT_OF_LINE_SIZE = OOL_VALUE_LENGTH_OFFSET + 4;
+    /** The key length byte of an out-of-line slot (the inline key width is at most 254). */
+    static final int OUT_OF_LINE_MARK = 0xFF;
+    // a record cell: the next cell of the record in the overflow word, data from here to the cell's end
+    static final int RECORD_DATA_OFFSET = RESERVED_OFFSET;
 
     static final long NONE = -1;
 
@@ -79,6 +108,10 @@ final class BucketLayout {
 
     final int keyWidth;
     final int valueWidth;
+    /** Whether this is a variable-length file's layout (out-of-line slots and record cells). */
+    final boolean variable;
+    /** Record bytes one record cell holds. */
+    final int recordCapacity;
     final int keyLengthBytes;
     final int valueLengthBytes;
     final int slotSize;
@@ -96,6 +129,14 @@ final class BucketLayout {
         this(keyWidth, valueWidth, file, null);
     }
 
+    /**
+     * A layout that checks no link against a header, for reading a damaged file ({@link Salvage}):
+     * {@code variable} says whether slots may be out of line.
+     */
+    BucketLayout(int keyWidth, int valueWidth, MappedFile file, boolean variable) {
+        this(keyWidth, valueWidth, file.chunkSize(), file, null, variable);
+    }
+
     BucketLayout(int keyWidth, int valueWidth, MappedFile file, Header h) {
         this(keyWidth, valueWidth, file.chunkSize(), file, h);
     }
@@ -109,7 +150,16 @@ final class BucketLayout {
         this(keyWidth, valueWidth, chunkSize, null, null);
     }
 
+    /** A layout for encoding cells into buffers (the bulk writer), of a variable-length file when {@code variable}. */
+    BucketLayout(int keyWidth, int valueWidth, long chunkSize, boolean variable) {
+        this(keyWidth, valueWidth, chunkSize, null, null, variable);
+    }
+
     private BucketLayout(int keyWidth, int valueWidth, long chunkSize, MappedFile file, Header h) {
+        this(keyWidth, valueWidth, chunkSize, file, h, h != null && h.variable());
+    }
+
+    private BucketLayout(int keyWidth, int valueWidth, long chunkSize, MappedFile file, Header h, boolean variable) {
         this.keyWidth = keyWidth;
         this.valueWidth = valueWidth;
         this.keyLengthBytes = lengthBytes(keyWidth);
@@ -119,6 +169,8 @@ final class BucketLayout {
         this.valueOffsetInSlot = valueLengthOffsetInSlot + valueLengthBytes;
         this.slotSize = valueOffsetInSlot + valueWidth;
         this.stride = strideFor(keyWidth, valueWidth);
+        this.variable = variable;
+        this.recordCapacity = stride - RECORD_DATA_OFFSET;
         this.file = file;
         this.h = h;
         this.chunkSize = chunkSize;
@@ -375,6 +427,20 @@ final class BucketLayout {
         return seg(journal).get(LONG, base(journal) + RECORD_PARENT_OFFSET) - 1;
     }
 
+    /**
+     * Op 3's parent for a record's first cell, which the pending record of {@code lane} names instead of
+     * a link: stored as {@code 2^63 + lane} (the parent word holds the parent plus one).
+     */
+    static long pendingParent(int lane) {
+        return PENDING_PARENT_BASE + lane - 1;
+    }
+
+    /** The lane of a parent made by {@link #pendingParent}, or -1 for any other parent. */
+    static int laneOfPendingParent(long parent) {
+        long lane = parent + 1 - PENDING_PARENT_BASE;
+        return lane >= 0 && lane < Header.LANES ? (int) lane : -1;
+    }
+
     void clearChainRecord(long journal) {
         seg(journal).set(LONG, base(journal) + RECORD_OP_OFFSET, 0);
     }
@@ -398,15 +464,126 @@ final class BucketLayout {
     }
 
     int keyLength(long cell, int slot) {
+        if (outOfLine(cell, slot)) {
+            return seg(cell).get(INT_U, slotBase(cell, slot) + keyOffsetInSlot + OOL_KEY_LENGTH_OFFSET);
+        }
         return readLength(seg(cell), slotBase(cell, slot), keyLengthBytes);
     }
 
     int valueLength(long cell, int slot) {
+        if (outOfLine(cell, slot)) {
+            return seg(cell).get(INT_U, slotBase(cell, slot) + keyOffsetInSlot + OOL_VALUE_LENGTH_OFFSET);
+        }
         return readLength(seg(cell), slotBase(cell, slot) + valueLengthOffsetInSlot, valueLengthBytes);
     }
 
-    /** Copies the key into {@code dst} (at least keyWidth long) and returns its length. */
+    // ---- out-of-line slots and records (variable-length files) ----
+
+    /** Whether the slot of a variable-length file holds a reference to a record instead of key and value bytes. */
+    boolean outOfLine(long cell, int slot) {
+        return variable && (seg(cell).get(ValueLayout.JAVA_BYTE, slotBase(cell, slot)) & 0xFF) == OUT_OF_LINE_MARK;
+    }
+
+    /** Whether an entry of these lengths goes out of line in this layout. */
+    boolean needsRecord(int keyLength, int valueLength) {
+        return keyLength > keyWidth || valueLength > valueWidth;
+    }
+
+    /** The first cell of an out-of-line slot's record, as stored (checked by the record walk). */
+    long recordOf(long cell, int slot) {
+        return seg(cell).get(LONG_U, slotBase(cell, slot) + keyOffsetInSlot + OOL_RECORD_OFFSET) - 1;
+    }
+
+    /** The key's 64-bit hash kept in an out-of-line slot. */
+    long storedHash(long cell, int slot) {
+        return seg(cell).get(LONG_U, slotBase(cell, slot) + keyOffsetInSlot + OOL_HASH_OFFSET);
+    }
+
+    /** Writes an out-of-line reference into a slot (not its tophash). */
+    void writeOutOfLineSlot(long cell, int slot, long record, long hash, int keyLength, int valueLength) {
+        MemorySegment s = seg(cell);
+        long at = slotBase(cell, slot);
+        s.set(ValueLayout.JAVA_BYTE, at, (byte) OUT_OF_LINE_MARK);
+        long ref = at + keyOffsetInSlot;
+        s.set(LONG_U, ref + OOL_RECORD_OFFSET, record + 1);
+        s.set(LONG_U, ref + OOL_HASH_OFFSET, hash);
+        s.set(INT_U, ref + OOL_KEY_LENGTH_OFFSET, keyLength);
+        s.set(INT_U, ref + OOL_VALUE_LENGTH_OFFSET, valueLength);
+    }
+
+    /** Record cells that hold {@code bytes} bytes of record data (at least one). */
+    long recordCellsFor(long bytes) {
+        return Math.max(1, (bytes + recordCapacity - 1) / recordCapacity);
+    }
+
+    /**
+     * Copies {@code len} bytes of {@code src} from {@code srcAt} into record cell {@code cell} at
+     * {@code offsetInCell} of its data: the caller writes a record cell by cell as it takes them.
+     */
+    void writeRecordCell(long cell, int offsetInCell, byte[] src, int srcAt, int len) {
+        MemorySegment.copy(src, srcAt, seg(cell), ValueLayout.JAVA_BYTE, base(cell) + RECORD_DATA_OFFSET + offsetInCell, len);
+    }
+
+    /**
+     * Reads {@code len} bytes of the record starting at {@code first} from record offset {@code from},
+     * into {@code dst} at {@code at}; or, when {@code compare} is set, returns whether they equal
+     * {@code dst} there (without writing). Walks the record's chain, which a damaged file may cut short.
+     */
+    private boolean recordBytes(long first, long from, byte[] dst, int at, int len, boolean compare) {
+        long c = first;
+        long pages = 0;
+        if (c < 0 || (h != null && c >= h.allocatedCells)) {
+            throw HashIndexException.corrupt(file.path(), 0, "a slot names record cell " + c + ", outside the "
+                    + (h == null ? "file" : h.allocatedCells + " allocated cells"));
+        }
+        long skip = from / recordCapacity;
+        int offset = (int) (from % recordCapacity);
+        for (long i = 0; i < skip; i++) {
+            c = nextRecordCell(c, ++pages);
+        }
+        int done = 0;
+        while (done < len) {
+            int n = Math.min(len - done, recordCapacity - offset);
+            long src = base(c) + RECORD_DATA_OFFSET + offset;
+            if (compare) {
+                if (MemorySegment.mismatch(seg(c), src, src + n, MemorySegment.ofArray(dst), at + done, at + done + n) >= 0) {
+                    return false;
+                }
+            } else {
+                MemorySegment.copy(seg(c), ValueLayout.JAVA_BYTE, src, dst, at + done, n);
+            }
+            done += n;
+            offset = 0;
+            if (done < len) {
+                c = nextRecordCell(c, ++pages);
+            }
+        }
+        return true;
+    }
+
+    private long nextRecordCell(long cell, long pages) {
+        long next = overflow(cell, pages);
+        if (next == NONE) {
+            throw HashIndexException.corrupt(file.path(), cellOffset(cell) + OVERFLOW_OFFSET,
+                    "record cell " + cell + " ends its record before the slot's lengths say it does");
+        }
+        return next;
+    }
+
+    /** The cells of the record starting at {@code first}, in order (for freeing and checking). */
+    long recordLength(long first) {
+        long n = 0;
+        for (long c = first; c != NONE; c = overflow(c, n)) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Copies an inline key into {@code dst} (at least keyWidth long) and returns its length. */
     int readKey(long cell, int slot, byte[] dst) {
+        if (outOfLine(cell, slot)) {
+            throw new IllegalStateException("readKey of an out-of-line slot");
+        }
         MemorySegment s = seg(cell);
         long at = slotBase(cell, slot);
         int len = readLength(s, at, keyLengthBytes);
@@ -416,6 +593,11 @@ final class BucketLayout {
     }
 
     byte[] key(long cell, int slot) {
+        if (outOfLine(cell, slot)) {
+            byte[] k = new byte[checkedOutOfLineLength(cell, slot, keyLength(cell, slot), "key")];
+            recordBytes(recordOf(cell, slot), 0, k, 0, k.length, false);
+            return k;
+        }
         byte[] k = new byte[keyLength(cell, slot)];
         checkStoredLength(k.length, keyWidth, cell, slot, "key");
         MemorySegment.copy(seg(cell), ValueLayout.JAVA_BYTE, slotBase(cell, slot) + keyOffsetInSlot, k, 0, k.length);
@@ -425,6 +607,9 @@ final class BucketLayout {
     /** The stored value length, checked: one beyond the value width (or negative) is CORRUPT, with the slot's offset. */
     int checkedValueLength(long cell, int slot) {
         int len = valueLength(cell, slot);
+        if (outOfLine(cell, slot)) {
+            return checkedOutOfLineLength(cell, slot, len, "value");
+        }
         checkStoredLength(len, valueWidth, cell, slot, "value");
         return len;
     }
@@ -437,8 +622,20 @@ final class BucketLayout {
 
     /** Copies the value into {@code dst}; the caller checked that it is large enough. */
     void copyValue(long cell, int slot, byte[] dst, int len) {
+        if (outOfLine(cell, slot)) {
+            recordBytes(recordOf(cell, slot), keyLength(cell, slot), dst, 0, len, false);
+            return;
+        }
         checkStoredLength(len, valueWidth, cell, slot, "value");
         MemorySegment.copy(seg(cell), ValueLayout.JAVA_BYTE, slotBase(cell, slot) + valueOffsetInSlot, dst, 0, len);
+    }
+
+    private int checkedOutOfLineLength(long cell, int slot, int len, String what) {
+        if (len < 0 || len > Options.MAX_VARIABLE_LENGTH) {
+            throw HashIndexException.corrupt(file.path(), slotOffset(cell, slot), "stored out-of-line " + what
+                    + " length " + len + " exceeds the limit of " + Options.MAX_VARIABLE_LENGTH + " bytes");
+        }
+        return len;
     }
 
     private void checkStoredLength(int len, int width, long cell, int slot, String what) {
@@ -448,6 +645,19 @@ final class BucketLayout {
         }
     }
 
+    /**
+     * Whether the slot holds {@code key}, whose hash is {@code hash}: an out-of-line slot is compared by
+     * its stored hash and length first, and its record is read only when both match.
+     */
+    boolean keyEquals(long cell, int slot, byte[] key, long hash) {
+        if (outOfLine(cell, slot)) {
+            return storedHash(cell, slot) == hash && keyLength(cell, slot) == key.length
+                    && recordBytes(recordOf(cell, slot), 0, key, 0, key.length, true);
+        }
+        return keyEquals(cell, slot, key);
+    }
+
+    /** Whether an inline slot holds {@code key} (an out-of-line slot never does: use the hash form). */
     boolean keyEquals(long cell, int slot, byte[] key) {
         MemorySegment s = seg(cell);
         long at = slotBase(cell, slot);
@@ -476,6 +686,9 @@ final class BucketLayout {
         if (len != value.length) {
             return false;
         }
+        if (outOfLine(cell, slot)) {
+            return recordBytes(recordOf(cell, slot), keyLength(cell, slot), value, 0, len, true);
+        }
         long at = slotBase(cell, slot) + valueOffsetInSlot;
         return MemorySegment.mismatch(seg(cell), at, at + len, MemorySegment.ofArray(value), 0, len) < 0;
     }
@@ -496,6 +709,11 @@ final class BucketLayout {
         long fromAt = slotBase(fromCell, fromSlot);
         MemorySegment to = seg(toCell);
         long toAt = slotBase(toCell, toSlot);
+        if (outOfLine(fromCell, fromSlot)) {
+            // the reference moves; the record stays where it is
+            MemorySegment.copy(from, fromAt, to, toAt, keyOffsetInSlot + OUT_OF_LINE_SIZE);
+            return;
+        }
         int keyLen = readLength(from, fromAt, keyLengthBytes);
         int valueLen = readLength(from, fromAt + valueLengthOffsetInSlot, valueLengthBytes);
         checkStoredLength(keyLen, keyWidth, fromCell, fromSlot, "key");
@@ -510,7 +728,7 @@ final class BucketLayout {
      * ({@code cell * SLOTS + slot}) or NONE. In a not-yet-evacuated old bucket, slots already marked
      * evacuated-X/Y (left by a crash in the middle of marking) still hold their entry and match by key.
      */
-    long find(long cell, byte[] key, int top, boolean oldBucket) {
+    long find(long cell, byte[] key, long hash, int top, boolean oldBucket) {
         long pages = 0;
         for (long c = cell; c != NONE; c = overflow(c, pages++)) {
             MemorySegment s = seg(c);
@@ -519,7 +737,7 @@ final class BucketLayout {
             for (int i = 0; i < SLOTS; i++) {
                 int th = (int) (tops >>> (i * 8)) & 0xFF;
                 if (th == top || (oldBucket && (th == EVACUATED_X || th == EVACUATED_Y))) {
-                    if (keyEquals(c, i, key)) {
+                    if (keyEquals(c, i, key, hash)) {
                         return c * SLOTS + i;
                     }
                 } else if (th == EMPTY_REST) {
@@ -567,6 +785,27 @@ final class BucketLayout {
     }
 
     /** Encodes the overflow link of the cell at {@code at} in {@code buf}: the next page is {@code next}. */
+    /**
+     * Encodes slot {@code slot} of the cell at {@code at} in {@code buf} as an out-of-line slot naming the
+     * record that starts at cell {@code record} (see {@link #writeOutOfLineSlot}), with its tophash.
+     */
+    void encodeOutOfLineSlot(MemorySegment buf, long at, int slot, int top, long record, long hash, int keyLength,
+                             int valueLength) {
+        buf.set(ValueLayout.JAVA_BYTE, at + TOPHASH_OFFSET + slot, (byte) top);
+        long s = at + SLOTS_OFFSET + (long) slot * slotSize;
+        buf.set(ValueLayout.JAVA_BYTE, s, (byte) OUT_OF_LINE_MARK);
+        long ref = s + keyOffsetInSlot;
+        buf.set(LONG_U, ref + OOL_RECORD_OFFSET, record + 1);
+        buf.set(LONG_U, ref + OOL_HASH_OFFSET, hash);
+        buf.set(INT_U, ref + OOL_KEY_LENGTH_OFFSET, keyLength);
+        buf.set(INT_U, ref + OOL_VALUE_LENGTH_OFFSET, valueLength);
+    }
+
+    /** Encodes {@code n} bytes of record data from {@code src} at {@code from} into the record cell at {@code at} in {@code buf}. */
+    static void encodeRecordData(MemorySegment buf, long at, MemorySegment src, long from, int n) {
+        MemorySegment.copy(src, from, buf, at + RECORD_DATA_OFFSET, n);
+    }
+
     static void encodeOverflow(MemorySegment buf, long at, long next) {
         buf.set(LONG_U, at + OVERFLOW_OFFSET, next + 1);
     }
@@ -575,6 +814,28 @@ final class BucketLayout {
     static void encodeFreeRun(MemorySegment buf, long at, long next, long length) {
         buf.set(LONG_U, at + FREE_RUN_LENGTH_OFFSET, length);
         buf.set(LONG_U, at + FREE_RUN_NEXT_OFFSET, next + 1);
+    }
+
+    /**
+     * The slot of the chain starting at {@code cell} whose key has the 64-bit hash {@code hash} (kept in
+     * an out-of-line slot, computed from an inline key with {@code seed}) and tophash {@code top}, or
+     * NONE: an iterator finds an entry that moved on this way, without reading the record the old slot
+     * names (which may have been freed since). The entry may be inline now, after an overwrite.
+     */
+    long findByHash(long cell, long hash, int top, boolean oldBucket, long seed) {
+        long pages = 0;
+        for (long c = cell; c != NONE; c = overflow(c, pages++)) {
+            for (int i = 0; i < SLOTS; i++) {
+                int th = tophash(c, i);
+                if ((th == top || (oldBucket && (th == EVACUATED_X || th == EVACUATED_Y)))
+                        && (outOfLine(c, i) ? storedHash(c, i) : Hashing.hash(key(c, i), seed)) == hash) {
+                    return c * SLOTS + i;
+                } else if (th == EMPTY_REST) {
+                    return NONE;
+                }
+            }
+        }
+        return NONE;
     }
 
     static boolean isEmpty(int tophash) {

@@ -106,11 +106,13 @@ public final class BulkBuilder implements AutoCloseable {
      * @param buckets       buckets of the bucket array
      * @param overflowPages overflow pages written
      * @param fileBytes     size of the file
-     * @param keyWidth      the file's key width
-     * @param valueWidth    the file's value width
+     * @param keyWidth      the file's key width (with variable lengths, its inline key width)
+     * @param valueWidth    the file's value width (with variable lengths, its inline value width)
+     * @param variableLengths whether the file has variable lengths ({@link Options#variableLengths()})
+     * @param recordCells   cells written for the records of out-of-line entries (variable lengths)
      */
     public record Result(long added, long entries, long buckets, long overflowPages, long fileBytes,
-                         int keyWidth, int valueWidth) {
+                         int keyWidth, int valueWidth, boolean variableLengths, long recordCells) {
         /** Records that were replaced by a later record with the same key. */
         public long replaced() {
             return added - entries;
@@ -218,10 +220,16 @@ public final class BulkBuilder implements AutoCloseable {
         }
         java.util.Objects.checkFromIndexSize(keyOffset, keyLength, key.length);
         java.util.Objects.checkFromIndexSize(valueOffset, valueLength, value.length);
-        if (keyLength > options.keyWidth()) {
+        if (options.variable()) {
+            if (keyLength > Options.MAX_VARIABLE_LENGTH) {
+                throw HashIndexException.keyTooLongForRecords(path, keyLength);
+            }
+            if (valueLength > Options.MAX_VARIABLE_LENGTH) {
+                throw HashIndexException.valueTooLongForRecords(path, valueLength);
+            }
+        } else if (keyLength > options.keyWidth()) {
             throw HashIndexException.keyTooLong(path, keyLength, options.keyWidth());
-        }
-        if (valueLength > options.valueWidth()) {
+        } else if (valueLength > options.valueWidth()) {
             throw HashIndexException.valueTooLong(path, valueLength, options.valueWidth());
         }
         long size = RunFormat.size(keyLength, valueLength);
@@ -490,13 +498,18 @@ public final class BulkBuilder implements AutoCloseable {
     }
 
     private Result write() {
-        int keyWidth = fitKeyWidth ? longestKey : options.keyWidth();
-        int valueWidth = fitValueWidth ? longestValue : options.valueWidth();
+        // a variable-length file keeps the inline widths of its options: there is nothing to fit
+        boolean variable = options.variable();
+        int keyWidth = fitKeyWidth && !variable ? longestKey : options.keyWidth();
+        int valueWidth = fitValueWidth && !variable ? longestValue : options.valueWidth();
         long presized = Math.max(options.expectedEntries(), added);
         long buckets = presized > 0 ? Table.bucketsFor(presized) : 1;
         long reserve = presized > 0 ? Table.overflowReserveFor(buckets) : 0;
         Header h = FileSetup.newHeader(path, keyWidth, valueWidth, options.chunkSize(), seed);
-        BucketLayout layout = new BucketLayout(keyWidth, valueWidth, options.chunkSize());
+        if (variable) {
+            FileSetup.markVariable(h);
+        }
+        BucketLayout layout = new BucketLayout(keyWidth, valueWidth, options.chunkSize(), variable);
         List<BulkRun> sources = new ArrayList<>(runs);
         if (held != null) {
             sources.add(held);
@@ -558,7 +571,8 @@ public final class BulkBuilder implements AutoCloseable {
             long fileBytes = layout.endOfCells(h.allocatedCells);
             listener.progress("writing", buckets, buckets);
             files.publish();
-            return new Result(added, writer.entries(), buckets, writer.overflowPages(), fileBytes, keyWidth, valueWidth);
+            return new Result(added, writer.entries(), buckets, writer.overflowPages(), fileBytes, keyWidth, valueWidth,
+                    variable, writer.recordCells());
         } finally {
             for (BulkBatch b : batches) {
                 b.close();

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * Writes a new index file front to back through its channel, never through a mapping and never
  * zeros first: the bucket array in bucket order (cell 1 onwards) as one sequential stream, and the
  * overflow pages as a second sequential stream after the array, each page taking the next cell as a
- * chain needs it. Then the free run that a presized file keeps for later overflow pages, and last
+ * chain needs it (in a variable-length file, the records of out-of-line entries too, see {@link #write}). Then the free run that a presized file keeps for later overflow pages, and last
  * the header page. Cells are encoded by {@link BucketLayout}; the file is the same a presized
  * {@link HashIndex#create} followed by puts describes (FORMAT.md, "Presizing").
  *
@@ -44,6 +44,10 @@ final class BulkWriter implements AutoCloseable {
     private final RunFormat.Cursor record = new RunFormat.Cursor();
     private long nextOverflowCell;
     private long entries;
+    /** Record cells written (a variable-length file): they take cells of the overflow stream. */
+    private long recordCells;
+    /** The first cell of the record of each entry of the bucket being written, or NONE (inline). */
+    private long[] recordOf = new long[64];
 
     /**
      * @param bufferBytes bytes of each of the two write buffers (at least one cell is used)
@@ -60,12 +64,21 @@ final class BulkWriter implements AutoCloseable {
         buckets.next(0); // the journal cell: zeros
     }
 
-    /** Writes every bucket of the batch, with their overflow pages. */
+    /**
+     * Writes every bucket of the batch, with their overflow pages. In a variable-length file the records
+     * of a bucket's out-of-line entries come first in the overflow stream, each a run of consecutive
+     * cells linked in order, then the bucket's overflow pages: so the page being filled is always the
+     * stream's last cell.
+     */
     void write(BulkBatch batch) {
         MemorySegment src = batch.records;
         RunFormat.Cursor record = this.record;
         int i = 0;
         for (long b = batch.firstBucket; b < batch.endBucket; b++) {
+            int first = i;
+            if (layout.variable) {
+                writeRecords(batch, first, (int) (b - batch.firstBucket));
+            }
             MemorySegment page = buckets.buffer;
             long at = buckets.next(1 + b);
             int slot = 0;
@@ -77,17 +90,63 @@ final class BulkWriter implements AutoCloseable {
                     at = overflow.next(cell);
                     slot = 0;
                 }
-                int top = Hashing.tophash(batch.emittedHash[i]);
-                record.read(src, batch.emitted[i++]);
-                layout.encodeSlot(page, at, slot++, top, src, record.keyAt, record.keyLength, record.valueAt,
-                        record.valueLength);
+                long hash = batch.emittedHash[i];
+                int top = Hashing.tophash(hash);
+                record.read(src, batch.emitted[i]);
+                if (layout.variable && recordOf[i - first] != BucketLayout.NONE) {
+                    layout.encodeOutOfLineSlot(page, at, slot++, top, recordOf[i - first], hash, record.keyLength,
+                            record.valueLength);
+                } else {
+                    layout.encodeSlot(page, at, slot++, top, src, record.keyAt, record.keyLength, record.valueAt,
+                            record.valueLength);
+                }
+                i++;
                 entries++;
             }
         }
     }
 
+    /**
+     * Writes the records of the out-of-line entries of {@code bucket} (relative to the batch's first),
+     * whose entries (if any) start at {@code first}.
+     */
+    private void writeRecords(BulkBatch batch, int first, int bucket) {
+        MemorySegment src = batch.records;
+        RunFormat.Cursor record = this.record;
+        for (int i = first; i < batch.emittedCount && batch.emittedBucket[i] == bucket; i++) {
+            if (i - first == recordOf.length) {
+                recordOf = java.util.Arrays.copyOf(recordOf, recordOf.length * 2);
+            }
+            record.read(src, batch.emitted[i]);
+            if (!layout.needsRecord(record.keyLength, record.valueLength)) {
+                recordOf[i - first] = BucketLayout.NONE;
+                continue;
+            }
+            // key then value: they follow each other in the run's record as in a record's cells
+            long total = (long) record.keyLength + record.valueLength;
+            long cells = layout.recordCellsFor(total);
+            long start = nextOverflowCell;
+            recordOf[i - first] = start;
+            for (long c = 0; c < cells; c++) {
+                long cell = nextOverflowCell++;
+                long at = overflow.next(cell);
+                if (c + 1 < cells) {
+                    BucketLayout.encodeOverflow(overflow.buffer, at, cell + 1);
+                }
+                long from = c * layout.recordCapacity;
+                int n = (int) Math.min(layout.recordCapacity, total - from);
+                BucketLayout.encodeRecordData(overflow.buffer, at, src, record.keyAt + from, n);
+            }
+            recordCells += cells;
+        }
+    }
+
     long overflowPages() {
-        return nextOverflowCell - (1 + bucketCount);
+        return nextOverflowCell - (1 + bucketCount) - recordCells;
+    }
+
+    long recordCells() {
+        return recordCells;
     }
 
     long entries() {
@@ -99,10 +158,12 @@ final class BulkWriter implements AutoCloseable {
      * the header page, and forces the file to the disk. Returns the header written.
      */
     Header finish(Header h, long reserve) {
-        long used = overflowPages();
+        // overflow pages and record cells take the reserve's cells alike, as puts into a presized file would
+        long used = nextOverflowCell - (1 + bucketCount);
         long free = Math.max(0, reserve - used);
         h.bucketCount = bucketCount;
-        h.overflowPages = used;
+        h.overflowPages = overflowPages();
+        h.recordCells = recordCells;
         h.allocatedCells = 1 + bucketCount + used + free;
         if (free > 0) {
             long first = nextOverflowCell;

@@ -14,6 +14,9 @@ final class FileSetup {
      */
     static Header newFile(Path path, MappedFile file, Options options, long seed) {
         Header h = newHeader(path, options.keyWidth(), options.valueWidth(), options.chunkSize(), seed);
+        if (options.variable()) {
+            markVariable(h);
+        }
         file.setChunkSize(h.chunkSize);
         long buckets = options.expectedEntries() > 0 ? Table.bucketsFor(options.expectedEntries()) : 1;
         long reserve = options.expectedEntries() > 0 ? Table.overflowReserveFor(buckets) : 0;
@@ -75,5 +78,12 @@ final class FileSetup {
                     + " bytes but its header describes " + need + " bytes");
         }
         return h;
+    }
+
+    /** Makes a new header a variable-length file's: the flag, and format version 3. */
+    static void markVariable(Header h) {
+        h.flags = Header.FLAG_VARIABLE;
+        h.readVersion = Header.VARIABLE_FORMAT_VERSION;
+        h.writeVersion = Header.VARIABLE_FORMAT_VERSION;
     }
 }

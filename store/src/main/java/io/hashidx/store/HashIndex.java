@@ -10,19 +10,24 @@ import java.util.function.BiConsumer;
 import java.util.random.RandomGenerator;
 
 /**
- * A persistent hash index in one memory-mapped file: fixed-width byte-string keys and values, Go's
- * map design on disk (8-slot buckets, overflow pages, doubling with incremental evacuation).
+ * A persistent hash index in one memory-mapped file: byte-string keys and values up to fixed widths, or
+ * of any length up to 16 MiB ({@link Options#variableLengths()}), Go's map design on disk (8-slot
+ * buckets, overflow pages, doubling with incremental evacuation).
  *
  * <pre>{@code
- * try (HashIndex idx = HashIndex.create(Path.of("names.hidx"), Options.widths(16, 64).expectedEntries(1_000_000))) {
+ * try (HashIndex idx = HashIndex.create(Path.of("docs.hidx"))) {    // variable lengths, the default
  *     idx.put(key, value);
  *     byte[] v = idx.get(key);
+ * }
+ * try (HashIndex idx = HashIndex.create(Path.of("names.hidx"), Options.widths(16, 64).expectedEntries(1_000_000))) {
+ *     idx.put(key, value);                                            // fixed widths: at most 16 and 64 bytes
  * }
  * }</pre>
  *
  * <ul>
- *   <li>Keys and values are byte strings up to the file's widths; their length is stored, so
- *       {@code "ab"} and {@code "ab\0"} are different keys. The empty key is a valid key.
+ *   <li>Keys and values are byte strings up to the file's widths (up to 16 MiB each with variable
+ *       lengths); their length is stored, so {@code "ab"} and {@code "ab\0"} are different keys. The
+ *       empty key is a valid key.
  *   <li>Thread-safe. Lookups ({@link #get}, {@link #contains}, {@link #size}) take no lock and write no
  *       shared memory: each bucket carries a version (a sequence lock) and a lookup that saw a writer
  *       inside, or a version or geometry that changed while it read, reads again (see {@link Table}).
@@ -52,6 +57,14 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         this.table = table;
         this.lock = table.geo;
         this.readOnly = !file.writable();
+    }
+
+    /**
+     * Creates a new index file with the default options: variable lengths ({@link Options#variableLengths()},
+     * keys and values of up to 16 MiB each) and a random seed; fails if the file exists.
+     */
+    public static HashIndex create(Path path) {
+        return create(path, Options.variableLengths());
     }
 
     /** Creates a new index file; fails if the file exists. */
@@ -219,9 +232,9 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     /**
      * Copies the value stored under {@code key} into {@code dest} without allocating; returns its
      * length, or -1 when the key is absent. {@code dest} must hold at least {@link #valueWidth()} bytes
-     * or the value's length. Takes no lock; a lookup that has to read again may have written
-     * {@code dest} before, so its bytes past the returned length (all of them, when -1 is returned)
-     * are unspecified.
+     * or the value's length (in a variable-length file, the value's length: up to 16 MiB). Takes no
+     * lock; a lookup that has to read again may have written {@code dest} before, so its bytes past the
+     * returned length (all of them, when -1 is returned) are unspecified.
      */
     public int get(byte[] key, byte[] dest) {
         checkKey(key);
@@ -229,7 +242,8 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         int len = table.lookup(key, dest, INTO);
         if (len < -1) {
             throw HashIndexException.invalidArgument(path, "destination of " + dest.length
-                    + " bytes is too small for a value of " + (-2 - len) + " bytes; pass valueWidth() bytes");
+                    + " bytes is too small for a value of " + (-2 - len) + " bytes; pass "
+                    + (table.h.variable() ? "at least " + (-2 - len) + " bytes, or use get(key)" : "valueWidth() bytes"));
         }
         return len;
     }
@@ -468,10 +482,17 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
         return path;
     }
 
+    /** The key width of a fixed-width file; in a variable-length file, the longest key held inline. */
     public int keyWidth() {
         return table.h.keyWidth;
     }
 
+    /** Whether keys and values have any length up to 16 MiB ({@link Options#variableLengths()}). */
+    public boolean variableLengths() {
+        return table.h.variable();
+    }
+
+    /** The value width of a fixed-width file; in a variable-length file, the longest value held inline. */
     public int valueWidth() {
         return table.h.valueWidth;
     }
@@ -523,14 +544,26 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     // ---- internals ----
 
     private void checkKey(byte[] key) {
-        if (key.length > table.h.keyWidth) {
-            throw HashIndexException.keyTooLong(path, key.length, table.h.keyWidth);
+        if (key.length > maxKeyLength()) {
+            throw table.h.variable() ? HashIndexException.keyTooLongForRecords(path, key.length)
+                    : HashIndexException.keyTooLong(path, key.length, table.h.keyWidth);
         }
     }
 
+    /** The longest key this file takes: its key width, or 16 MiB in a variable-length file. */
+    public int maxKeyLength() {
+        return table.h.variable() ? Options.MAX_VARIABLE_LENGTH : table.h.keyWidth;
+    }
+
+    /** The longest value this file takes: its value width, or 16 MiB in a variable-length file. */
+    public int maxValueLength() {
+        return table.h.variable() ? Options.MAX_VARIABLE_LENGTH : table.h.valueWidth;
+    }
+
     private void checkValue(byte[] value) {
-        if (value.length > table.h.valueWidth) {
-            throw HashIndexException.valueTooLong(path, value.length, table.h.valueWidth);
+        if (value.length > maxValueLength()) {
+            throw table.h.variable() ? HashIndexException.valueTooLongForRecords(path, value.length)
+                    : HashIndexException.valueTooLong(path, value.length, table.h.valueWidth);
         }
     }
 

@@ -146,6 +146,18 @@ public abstract sealed class HashIndexException extends RuntimeException
                 + " bytes; create a file with a larger value width (Options.valueWidth / hashidx create --value-size)");
     }
 
+    static TooLong keyTooLongForRecords(Path file, int length) {
+        return new TooLong(Code.KEY_TOO_LONG, file, "key of " + length + " bytes is longer than the "
+                + Options.MAX_VARIABLE_LENGTH + " bytes (16 MiB) a key of a variable-length file may have; "
+                + "store a digest of it as the key instead");
+    }
+
+    static TooLong valueTooLongForRecords(Path file, int length) {
+        return new TooLong(Code.VALUE_TOO_LONG, file, "value of " + length + " bytes is longer than the "
+                + Options.MAX_VARIABLE_LENGTH + " bytes (16 MiB) a value of a variable-length file may have; "
+                + "split it over several keys, or store it elsewhere and keep its location here");
+    }
+
     static Storage diskFull(Path file, long from, long to, String purpose, Throwable cause) {
         return new Storage(Code.DISK_FULL, file, "could not extend the file from " + from + " to " + to
                 + " bytes " + purpose + " (" + cause.getMessage() + "); nothing was changed and the index stays open: "

@@ -16,7 +16,7 @@ import java.util.zip.CRC32C;
  *  0     copy A (512 bytes, CRC32C in its last 4 bytes)
  *  512   copy B (same layout)
  *  1024  live area: base entry count, the version-1 intent record, the reuse epoch
- *  1088  8 writer lanes of 64 bytes: intent record, entry count delta, buckets made odd
+ *  1088  8 writer lanes of 64 bytes: intent record, entry count delta, buckets made odd, pending record
  *  1600  reserved, zero, up to 4096
  * </pre>
  *
@@ -32,10 +32,18 @@ final class Header {
      * Version 2 added the bucket versions (the reserved word of primary buckets), the reuse epoch and
      * the writer lanes in the live area, and growth by 2^k ({@link Table#reserve}, FORMAT.md section 7).
      * A version-1 file reads as a version-2 file whose versions and epoch are all zero; opening it
-     * read-write marks it version 2 before anything else is written.
+     * read-write marks it version 2 before anything else is written. Version 3 is a variable-length
+     * file: version 2 plus out-of-line entries in record cells (the header's flags and record_cells,
+     * each lane's pending record, chain-record ops 3 and 4). Fixed-width files stay version 2.
      */
-    static final int READ_VERSION = 2;
-    static final int WRITE_VERSION = 2;
+    static final int READ_VERSION = 3;
+    static final int WRITE_VERSION = 3;
+    /** The version of fixed-width files, and the one a version-1 file is upgraded to. */
+    static final int FIXED_FORMAT_VERSION = 2;
+    /** Variable-length files are version 3: out-of-line entries and record cells. */
+    static final int VARIABLE_FORMAT_VERSION = 3;
+    /** Flag bit: keys and values have any length; widths are inline widths. */
+    static final long FLAG_VARIABLE = 1;
 
     static final int COPY_SIZE = 512;
     static final int COPY_A = 0;
@@ -73,7 +81,10 @@ final class Header {
     static final int MORE_RETIRED_OFFSET = COUNT_OFFSET + 8;
     static final int RETIRED_SLOTS = 8;
     static final int RETIRED_ENTRY_SIZE = 24;
-    static final int RESERVED_OFFSET = MORE_RETIRED_OFFSET + (RETIRED_SLOTS - 1) * RETIRED_ENTRY_SIZE;
+    static final int FLAGS_OFFSET = MORE_RETIRED_OFFSET + (RETIRED_SLOTS - 1) * RETIRED_ENTRY_SIZE;
+    /** Cells that hold records (out-of-line entries) in a variable-length file; 0 in a fixed-width one. */
+    static final int RECORD_CELLS_OFFSET = FLAGS_OFFSET + 8;
+    static final int RESERVED_OFFSET = RECORD_CELLS_OFFSET + 8;
     static final int CRC_OFFSET = COPY_SIZE - 4;
 
     // ---- live area, outside the checksums; 8-byte fields at aligned offsets ----
@@ -102,6 +113,8 @@ final class Header {
     static final int LANE_COUNT = 24;
     static final int LANE_BUCKETS = 32;
     static final int LANE_BUCKET_WORDS = 3;
+    /** First cell + 1 of the record being written for the lane's write in flight (0: none); variable-length files. */
+    static final int LANE_PENDING_RECORD = LANE_BUCKETS + 8 * LANE_BUCKET_WORDS;
     static final int LIVE_END = LANES_OFFSET + LANES * LANE_SIZE;
 
     static final long INTENT_NONE = 0;
@@ -114,8 +127,10 @@ final class Header {
 
     // ---- the fields, as of the newest valid copy plus this process's updates ----
     long generation;
-    int readVersion = READ_VERSION;
-    int writeVersion = WRITE_VERSION;
+    int readVersion = FIXED_FORMAT_VERSION;
+    int writeVersion = FIXED_FORMAT_VERSION;
+    long flags;
+    long recordCells;
     int keyWidth;
     int valueWidth;
     long seed;
@@ -197,6 +212,10 @@ final class Header {
         return growing() ? growths() : growths() + 1;
     }
 
+    boolean variable() {
+        return (flags & FLAG_VARIABLE) != 0;
+    }
+
     /** Encodes this header as one 512-byte copy with its checksum. */
     byte[] encode() {
         ByteBuffer b = ByteBuffer.allocate(COPY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
@@ -244,6 +263,8 @@ final class Header {
         b.putLong(DOUBLINGS_OFFSET, doublings);
         b.putLong(SAME_SIZE_GROWTHS_OFFSET, sameSizeGrowths);
         b.putLong(COUNT_OFFSET, countSource != null ? countSource.getAsLong() : count);
+        b.putLong(FLAGS_OFFSET, flags);
+        b.putLong(RECORD_CELLS_OFFSET, recordCells);
         crc.reset();
         crc.update(b.array(), 0, CRC_OFFSET);
         b.putInt(CRC_OFFSET, (int) crc.getValue());
@@ -365,6 +386,8 @@ final class Header {
         h.doublings = b.getLong(DOUBLINGS_OFFSET);
         h.sameSizeGrowths = b.getLong(SAME_SIZE_GROWTHS_OFFSET);
         h.count = b.getLong(COUNT_OFFSET);
+        h.flags = b.getLong(FLAGS_OFFSET);
+        h.recordCells = b.getLong(RECORD_CELLS_OFFSET);
         return new Copy(h, checksumOk, h.readVersion > READ_VERSION
                 ? null // the version is checked by the caller with a precise message
                 : fieldProblem(bytes, slots, h));
@@ -378,6 +401,9 @@ final class Header {
         }
         if (slots != BucketLayout.SLOTS) {
             return "slots per bucket is " + slots + ", expected " + BucketLayout.SLOTS;
+        }
+        if ((h.flags & ~FLAG_VARIABLE) != 0 || (h.variable() && h.readVersion < VARIABLE_FORMAT_VERSION)) {
+            return "flags " + h.flags + " are unknown or need read version " + VARIABLE_FORMAT_VERSION;
         }
         return h.geometryProblem();
     }
@@ -429,6 +455,10 @@ final class Header {
         if (keyWidth < 0 || keyWidth > Options.MAX_KEY_WIDTH || valueWidth < 0 || valueWidth > Options.MAX_VALUE_WIDTH) {
             return "key width " + keyWidth + " or value width " + valueWidth + " out of range";
         }
+        if (variable() && (keyWidth > Options.MAX_INLINE_KEY
+                || keyWidth + BucketLayout.lengthBytes(valueWidth) + valueWidth < BucketLayout.OUT_OF_LINE_SIZE)) {
+            return "inline key width " + keyWidth + " and value width " + valueWidth + " cannot hold an out-of-line entry";
+        }
         if (stride != BucketLayout.strideFor(keyWidth, valueWidth)) {
             return "bucket stride " + stride + " does not match the widths";
         }
@@ -462,7 +492,8 @@ final class Header {
             return "a cell reference lies outside the " + allocatedCells + " allocated cells";
         }
         // counts of cells size the file's growth: none can exceed the cells there are
-        if (!cellCount(freeCells) || !cellCount(overflowPages) || !cellCount(oldOverflowPages) || !retiredCountsInFile()) {
+        if (!cellCount(freeCells) || !cellCount(overflowPages) || !cellCount(oldOverflowPages) || !retiredCountsInFile()
+                || !cellCount(recordCells) || (!variable() && recordCells != 0)) {
             return "a count of free or overflow cells lies outside 0.." + allocatedCells;
         }
         return null;
@@ -551,6 +582,8 @@ final class Header {
         doublings = o.doublings;
         sameSizeGrowths = o.sameSizeGrowths;
         count = o.count;
+        flags = o.flags;
+        recordCells = o.recordCells;
         openedA = o.openedA;
         openedB = o.openedB;
         written = o.written;
@@ -702,5 +735,18 @@ final class Header {
         java.lang.invoke.VarHandle.fullFence();
         LIVE_WORD.setRelease(page, (long) EPOCH_OFFSET, (long) LIVE_WORD.get(page, (long) EPOCH_OFFSET) + 1);
         java.lang.invoke.VarHandle.fullFence();
+    }
+
+    /**
+     * The pending record of a lane (the lane's last word; variable-length files): the first cell of the
+     * record being written for that lane's write in flight, or NONE. Recovery frees it unless the slot
+     * of the lane's intent names it (FORMAT.md section 4).
+     */
+    static long pendingRecord(MemorySegment page, int lane) {
+        return page.get(LONG, laneOffset(lane) + LANE_PENDING_RECORD) - 1;
+    }
+
+    static void setPendingRecord(MemorySegment page, int lane, long firstCell) {
+        page.set(LONG, laneOffset(lane) + LANE_PENDING_RECORD, firstCell + 1);
     }
 }

@@ -10,6 +10,12 @@ package io.hashidx.store;
  * @param tophashChiSquare chi-square of {@code tophashCounts} against the hash's expected
  *                         distribution (uniform low byte; values 5..9 doubled by the move above the marks); 250 degrees of freedom
  * @param growthSlackBytes how much bigger the file is than a file presized for the same entries
+ * @param variableLengths  whether keys and values have any length (the widths are then inline widths)
+ * @param recordPages      cells holding the records of out-of-line entries (0 in a fixed-width file)
+ * @param recordBytes      key and value bytes those records hold
+ * @param recordFreeBytes  bytes of record cells that hold no record data: the unused end of each
+ *                         record's last cell (freed record cells are free pages, reused by any record
+ *                         or overflow page)
  */
 public record Inspection(
         String path,
@@ -37,7 +43,11 @@ public record Inspection(
         long[] chainLengths,
         long[] tophashCounts,
         double tophashChiSquare,
-        long growthSlackBytes) {
+        long growthSlackBytes,
+        boolean variableLengths,
+        long recordPages,
+        long recordBytes,
+        long recordFreeBytes) {
 
     /** One of the two header copies. */
     public record HeaderCopy(long generation, boolean valid) {
@@ -67,6 +77,12 @@ public record Inspection(
 
     public double overflowPercent() {
         return buckets == 0 ? 0 : 100.0 * overflowPages / buckets;
+    }
+
+    /** Share of record cell bytes that hold no record data, in percent (0 without records). */
+    public double recordFragmentationPercent() {
+        long total = recordBytes + recordFreeBytes;
+        return total == 0 ? 0 : 100.0 * recordFreeBytes / total;
     }
 
     /** True when rewriting the file presized would give back at least a quarter of it. */

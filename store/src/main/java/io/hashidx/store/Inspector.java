@@ -21,6 +21,7 @@ final class Inspector {
     private long[] chains = new long[4];
     private final long[] tophash = new long[256];
     private long rawBytes;
+    private long recordBytes;
 
     Inspector(Table t) {
         this.t = t;
@@ -48,7 +49,9 @@ final class Inspector {
             scanChain(h.bucketsCell + b);
         }
         long entries = t.count();
-        long presized = layout.endOfCells(1 + Table.bucketsFor(entries) + Table.overflowReserveFor(Table.bucketsFor(entries)));
+        // a presized file holds the same records (none in a fixed-width file) and no free cells
+        long presized = layout.endOfCells(1 + Table.bucketsFor(entries) + Table.overflowReserveFor(Table.bucketsFor(entries))
+                + h.recordCells);
         int last = chains.length - 1;
         while (last > 0 && chains[last] == 0) {
             last--;
@@ -80,7 +83,11 @@ final class Inspector {
                 Arrays.copyOf(chains, last + 1),
                 tophash,
                 chiSquare(),
-                Math.max(0, t.file.size() - presized));
+                Math.max(0, t.file.size() - presized),
+                h.variable(),
+                h.recordCells,
+                recordBytes,
+                Math.max(0, h.recordCells * layout.recordCapacity - recordBytes));
     }
 
     private long oldIndexOf(long newIndex) {
@@ -122,7 +129,16 @@ final class Inspector {
                 boolean hasEntry = th >= MIN_TOPHASH || th == BucketLayout.EVACUATED_X || th == BucketLayout.EVACUATED_Y;
                 byte[] key = null;
                 byte[] value = null;
-                if (hasEntry && layout.keyLength(c, i) <= h.keyWidth && layout.valueLength(c, i) <= h.valueWidth
+                if (hasEntry && layout.outOfLine(c, i)) {
+                    if (th >= MIN_TOPHASH) { // a moved-on entry's record may have been freed since
+                        try {
+                            key = layout.key(c, i);
+                            value = layout.value(c, i);
+                        } catch (HashIndexException.FileFormat e) {
+                            problems.add("cell " + c + " slot " + i + ": " + e.getMessage());
+                        }
+                    }
+                } else if (hasEntry && layout.keyLength(c, i) <= h.keyWidth && layout.valueLength(c, i) <= h.valueWidth
                         && layout.keyLength(c, i) >= 0 && layout.valueLength(c, i) >= 0) {
                     key = layout.key(c, i);
                     value = layout.value(c, i);
@@ -164,7 +180,11 @@ final class Inspector {
                 if (th >= MIN_TOPHASH) {
                     inPage++;
                     tophash[th]++;
-                    rawBytes += layout.keyLength(c, i) + layout.valueLength(c, i);
+                    long entryBytes = (long) layout.keyLength(c, i) + layout.valueLength(c, i);
+                    rawBytes += entryBytes;
+                    if (layout.outOfLine(c, i)) {
+                        recordBytes += entryBytes;
+                    }
                 }
             }
             if (pages == 0) {

@@ -29,6 +29,8 @@ final class Invariants {
     private final List<String> problems = new ArrayList<>();
     private final BitSet used;
     private final byte[] key;
+    /** Record cells held by the live entries' records (variable-length files). */
+    private long recordCells;
 
     Invariants(Table t) {
         this.t = t;
@@ -57,7 +59,7 @@ final class Invariants {
                     problem("old bucket " + b + " (" + at(cell) + ") is below the evacuation mark " + h.evacuated
                             + " but not evacuated");
                 }
-                ChainResult r = checkChain(cell, b, true, evacuated);
+                ChainResult r = checkChain(cell, b, true, evacuated, true);
                 oldOverflow += r.pages;
                 if (!evacuated) {
                     entries += r.entries;
@@ -68,7 +70,8 @@ final class Invariants {
             long cell = h.bucketsCell + b;
             boolean fromOld = h.growing()
                     && !BucketLayout.isEvacuatedMark(layout.tophash(h.oldBucketsCell + oldIndexOf(b), 0));
-            ChainResult r = checkChain(cell, b, false, false);
+            // an interrupted copy names the records of its old bucket's entries: they are claimed there
+            ChainResult r = checkChain(cell, b, false, false, !fromOld);
             overflow += r.pages;
             if (fromOld) {
                 // the old bucket is not evacuated: this destination may only hold an interrupted copy
@@ -85,6 +88,12 @@ final class Invariants {
         }
         if (h.growing() && oldOverflow != h.oldOverflowPages) {
             problem("header counts " + h.oldOverflowPages + " overflow pages in the old array, found " + oldOverflow);
+        }
+        if (h.variable()) {
+            checkPendingRecords();
+            if (recordCells != h.recordCells) {
+                problem("header counts " + h.recordCells + " record cells, the entries' records hold " + recordCells);
+            }
         }
         checkFreeList();
         checkRetiredArrays();
@@ -126,7 +135,61 @@ final class Invariants {
     private record ChainResult(long entries, long pages) {
     }
 
-    private ChainResult checkChain(long bucket, long index, boolean old, boolean evacuated) {
+    /**
+     * A read-only open after a crash in the middle of an overwrite reads the new value from the journal
+     * image, whose record the slot does not name yet: it is held all the same.
+     */
+    private void checkPendingRecords() {
+        long[] refs = t.pendingOverwriteRefs();
+        long[] images = t.pendingOverwriteImages();
+        for (int k = 0; k < refs.length; k++) {
+            long image = images[k];
+            long imageCell = image / SLOTS;
+            int imageSlot = (int) (image % SLOTS);
+            if (!layout.outOfLine(imageCell, imageSlot)) {
+                continue;
+            }
+            long cell = refs[k] / SLOTS;
+            int slot = (int) (refs[k] % SLOTS);
+            boolean copied = layout.outOfLine(cell, slot)
+                    && layout.recordOf(cell, slot) == layout.recordOf(imageCell, imageSlot);
+            if (!copied) {
+                claimRecord(imageCell, imageSlot, "the journal image's record");
+            }
+        }
+        for (long[] r : t.space.recordsLeftToFreeView()) {
+            String what = "record cells a crash left to free (read-only open) from " + at(r[0]);
+            long n = 0;
+            for (long x = r[0]; x != NONE && n < r[1]; x = r[2] == 1 ? layout.overflowUnchecked(x) : NONE) {
+                if (!claim(x, what)) {
+                    break;
+                }
+                n++;
+            }
+            recordCells += n;
+        }
+    }
+
+    /** Claims the cells of an out-of-line slot's record and checks that their number fits its lengths. */
+    private boolean claimRecord(long c, int i, String what) {
+        long first = layout.recordOf(c, i);
+        long expected = layout.recordCellsFor((long) layout.keyLength(c, i) + layout.valueLength(c, i));
+        long n = 0;
+        for (long prev = NONE, x = first; x != NONE; prev = x, x = layout.overflowUnchecked(x)) {
+            if (!claim(x, what + (prev == NONE ? "" : ", linked from " + at(prev)))) {
+                return false;
+            }
+            n++;
+        }
+        recordCells += n;
+        if (n != expected) {
+            problem(what + " starting at " + at(first) + " has " + n + " cells, its lengths need " + expected);
+            return false;
+        }
+        return true;
+    }
+
+    private ChainResult checkChain(long bucket, long index, boolean old, boolean evacuated, boolean claimRecords) {
         long entries = 0;
         long pages = 0;
         boolean rest = false;
@@ -179,17 +242,39 @@ final class Invariants {
                         continue;
                     }
                 }
-                if (layout.valueLength(c, i) > h.valueWidth) {
-                    problem(at(c) + " slot " + i + ": value length " + layout.valueLength(c, i) + " exceeds the width");
-                    continue;
+                byte[] k;
+                long hash;
+                if (layout.outOfLine(c, i)) {
+                    int kl = layout.keyLength(c, i);
+                    int vl = layout.valueLength(c, i);
+                    if (kl < 0 || vl < 0 || kl > Options.MAX_VARIABLE_LENGTH || vl > Options.MAX_VARIABLE_LENGTH
+                            || !layout.needsRecord(kl, vl)) {
+                        problem(at(c) + " slot " + i + ": out-of-line key length " + kl + " or value length " + vl
+                                + " is beyond 16 MiB, or fits inline");
+                        continue;
+                    }
+                    if (claimRecords && !claimRecord(c, i, "record of bucket " + index + " (" + at(c) + " slot " + i + ")")) {
+                        continue;
+                    }
+                    k = layout.key(c, i);
+                    hash = Hashing.xxh64(k, 0, k.length, h.seed);
+                    if (hash != layout.storedHash(c, i)) {
+                        problem(at(c) + " slot " + i + ": the stored hash does not match the key in its record");
+                    }
+                } else {
+                    if (layout.valueLength(c, i) > h.valueWidth) {
+                        problem(at(c) + " slot " + i + ": value length " + layout.valueLength(c, i) + " exceeds the width");
+                        continue;
+                    }
+                    int len = layout.keyLength(c, i);
+                    if (len > h.keyWidth) {
+                        problem(at(c) + " slot " + i + ": key length " + len + " exceeds the width");
+                        continue;
+                    }
+                    layout.readKey(c, i, key);
+                    k = java.util.Arrays.copyOf(key, len);
+                    hash = Hashing.xxh64(key, 0, len, h.seed);
                 }
-                int len = layout.keyLength(c, i);
-                if (len > h.keyWidth) {
-                    problem(at(c) + " slot " + i + ": key length " + len + " exceeds the width");
-                    continue;
-                }
-                layout.readKey(c, i, key);
-                long hash = Hashing.xxh64(key, 0, len, h.seed);
                 long expected = Hashing.bucketIndex(hash, old ? h.oldBucketCount : h.bucketCount);
                 if (expected != index) {
                     problem(at(c) + " slot " + i + ": key belongs in bucket " + expected + ", found in " + index);
@@ -197,7 +282,7 @@ final class Invariants {
                 if (th >= MIN_TOPHASH && th != Hashing.tophash(hash)) {
                     problem(at(c) + " slot " + i + ": tophash " + th + " does not match the key's " + Hashing.tophash(hash));
                 }
-                if (!keys.add(ByteBuffer.wrap(java.util.Arrays.copyOf(key, len)))) {
+                if (!keys.add(ByteBuffer.wrap(k))) {
                     problem("bucket " + index + ": duplicate key in " + at(c) + " slot " + i);
                 }
                 entries++;
@@ -208,8 +293,13 @@ final class Invariants {
 
     /** An evacuated slot's mark must name the destination its key hashes to. */
     private void checkDestination(long c, int i, long oldIndex, int mark) {
-        int len = layout.readKey(c, i, key);
-        long hash = Hashing.xxh64(key, 0, len, h.seed);
+        long hash;
+        if (layout.outOfLine(c, i)) {
+            hash = layout.storedHash(c, i); // the record may have been freed since the entry moved on
+        } else {
+            int len = layout.readKey(c, i, key);
+            hash = Hashing.xxh64(key, 0, len, h.seed);
+        }
         long dest = Hashing.bucketIndex(hash, h.bucketCount);
         int shift = h.growthShift();
         // the destinations of old bucket b are b * 2^shift and on; X names the lower half of them, Y the upper

@@ -64,7 +64,7 @@ final class MapView<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, 
 
     /** Whether a key of these bytes can be in the file (a longer one cannot, and the index refuses to look). */
     private boolean storable(byte[] key) {
-        return key.length <= index.keyWidth();
+        return key.length <= index.maxKeyLength();
     }
 
     private K decodeKey(byte[] bytes) {

@@ -212,7 +212,7 @@ public final class Salvage implements AutoCloseable {
         if (file.size() > MappedFile.DATA_START) {
             file.ensureMapped(file.size());
         }
-        layout = new BucketLayout(h.keyWidth, h.valueWidth, file);
+        layout = new BucketLayout(h.keyWidth, h.valueWidth, file, h.variable());
         cellsInFile = layout.cellsWithin(file.size());
         if (!scan && h.allocatedCells > cellsInFile) {
             missingCells = h.allocatedCells - cellsInFile;
@@ -299,7 +299,7 @@ public final class Salvage implements AutoCloseable {
         for (long c = 0; c < cellsInFile && keys.size() < SEED_SAMPLE; c++) {
             for (int i = 0; i < SLOTS && keys.size() < SEED_SAMPLE; i++) {
                 int th = layout.tophash(c, i);
-                if (th >= MIN_TOPHASH && lengthsFit(c, i)) {
+                if (th >= MIN_TOPHASH && !layout.outOfLine(c, i) && lengthsFit(c, i)) {
                     keys.add(layout.key(c, i));
                     tops.add(th);
                 }
@@ -367,8 +367,14 @@ public final class Salvage implements AutoCloseable {
         return Header.countAfterIntent(op, before, live);
     }
 
+    /** The key width, or in a variable-length file the inline key width. */
     public int keyWidth() {
         return h.keyWidth;
+    }
+
+    /** Whether the file has variable lengths: copy into {@code Options.variableLengths(keyWidth(), valueWidth())}. */
+    public boolean variableLengths() {
+        return h.variable();
     }
 
     public int valueWidth() {
@@ -513,7 +519,30 @@ public final class Salvage implements AutoCloseable {
     private boolean lengthsFit(long cell, int slot) {
         int keyLength = layout.keyLength(cell, slot);
         int valueLength = layout.valueLength(cell, slot);
+        if (layout.outOfLine(cell, slot)) {
+            return keyLength >= 0 && keyLength <= Options.MAX_VARIABLE_LENGTH && valueLength >= 0
+                    && valueLength <= Options.MAX_VARIABLE_LENGTH && layout.needsRecord(keyLength, valueLength);
+        }
         return keyLength >= 0 && keyLength <= h.keyWidth && valueLength >= 0 && valueLength <= h.valueWidth;
+    }
+
+    /**
+     * The key of a slot whose lengths fit, or null when an out-of-line slot's record cannot be read (a
+     * link outside the file or a record shorter than its lengths), which is reported as unreadable.
+     */
+    private byte[] keyOf(long c, int i, String where) {
+        try {
+            byte[] key = layout.key(c, i);
+            if (layout.outOfLine(c, i) && seed.isPresent()
+                    && Hashing.hash(key, seed.getAsLong()) != layout.storedHash(c, i)) {
+                unreadable(layout.slotOffset(c, i), where + ": the key in its record does not match the hash in the slot");
+                return null;
+            }
+            return key;
+        } catch (HashIndexException | IndexOutOfBoundsException e) {
+            unreadable(layout.slotOffset(c, i), where + ": its record cannot be read (" + e.getMessage() + ")");
+            return null;
+        }
     }
 
     /** A live slot of a chain (or, in an unevacuated old bucket, a slot marked by a crash while marking). */
@@ -530,13 +559,20 @@ public final class Salvage implements AutoCloseable {
                     + layout.valueLength(c, i) + " exceeds the widths (" + h.keyWidth + ", " + h.valueWidth + ")");
             return;
         }
-        byte[] key = layout.key(c, i);
+        byte[] key = keyOf(c, i, where);
+        if (key == null) {
+            return;
+        }
         long hash = Hashing.hash(key, h.seed);
         if (!marked && th != Hashing.tophash(hash)) {
             unreadable(at, where + ": tophash " + th + " does not match its key's tophash " + Hashing.tophash(hash));
             return;
         }
         byte[] value = valueOf(c, i, key);
+        if (value == null) {
+            unreadable(at, where + ": its value cannot be read from its record");
+            return;
+        }
         long home = Hashing.bucketIndex(hash, old ? h.oldBucketCount : h.bucketCount);
         if (home != index) {
             misplaced.add(new Misplaced(key, value, at, where, (old ? "old bucket " : "bucket ") + home));
@@ -548,18 +584,23 @@ public final class Salvage implements AutoCloseable {
         }
     }
 
-    /** The slot's value, or the journal's image of it when a crash cut its overwrite short. */
+    /** The slot's value, or the journal's image of it when a crash cut its overwrite short; null if unreadable. */
     private byte[] valueOf(long c, int i, byte[] key) {
-        Integer journalSlot = pendingOverwrites.remove(c * SLOTS + i);
-        if (journalSlot != null) {
-            int j = journalSlot;
-            if (readable(h.journalCell) && lengthsFit(h.journalCell, j) && layout.keyEquals(h.journalCell, j, key)) {
-                return layout.value(h.journalCell, j);
+        try {
+            Integer journalSlot = pendingOverwrites.remove(c * SLOTS + i);
+            if (journalSlot != null) {
+                int j = journalSlot;
+                if (readable(h.journalCell) && lengthsFit(h.journalCell, j)
+                        && layout.keyEquals(h.journalCell, j, key, Hashing.hash(key, h.seed))) {
+                    return layout.value(h.journalCell, j);
+                }
+                problem("intent", layout.slotOffset(h.journalCell, j), "the overwrite a crash cut short (cell " + c
+                        + " slot " + i + ") could not be read from the journal; the slot's own value was kept");
             }
-            problem("intent", layout.slotOffset(h.journalCell, j), "the overwrite a crash cut short (cell " + c
-                    + " slot " + i + ") could not be read from the journal; the slot's own value was kept");
+            return layout.value(c, i);
+        } catch (HashIndexException | IndexOutOfBoundsException e) {
+            return null;
         }
-        return layout.value(c, i);
     }
 
     private record Misplaced(byte[] key, byte[] value, long offset, String where, String home) {
@@ -592,13 +633,21 @@ public final class Salvage implements AutoCloseable {
         return readable(cell) && chainHolds(cell, key, Hashing.tophash(hash), false);
     }
 
+    private boolean keyMatches(long c, int i, byte[] key) {
+        try {
+            return layout.keyEquals(c, i, key, Hashing.hash(key, h.seed));
+        } catch (HashIndexException | IndexOutOfBoundsException e) {
+            return false;
+        }
+    }
+
     private boolean chainHolds(long first, byte[] key, int top, boolean old) {
         Set<Long> seen = new HashSet<>();
         for (long c = first; readable(c) && seen.add(c); c = layout.overflowUnchecked(c)) {
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
                 if ((th == top || (old && (th == EVACUATED_X || th == EVACUATED_Y)))
-                        && lengthsFit(c, i) && layout.keyEquals(c, i, key)) {
+                        && lengthsFit(c, i) && keyMatches(c, i, key)) {
                     return true;
                 }
             }
@@ -626,12 +675,19 @@ public final class Salvage implements AutoCloseable {
                     unreadable(at, where + ": stored lengths exceed the widths");
                     continue;
                 }
-                byte[] key = layout.key(c, i);
+                byte[] key = keyOf(c, i, where);
+                if (key == null) {
+                    continue;
+                }
                 if (seed.isPresent() && th != Hashing.tophash(Hashing.hash(key, seed.getAsLong()))) {
                     unreadable(at, where + ": tophash " + th + " does not match its key");
                     continue;
                 }
                 byte[] value = valueOf(c, i, key);
+                if (value == null) {
+                    unreadable(at, where + ": its value cannot be read from its record");
+                    continue;
+                }
                 byte[] first = seen.putIfAbsent(ByteBuffer.wrap(key), value);
                 if (first == null) {
                     emit(key, value);

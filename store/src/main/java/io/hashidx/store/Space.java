@@ -86,6 +86,14 @@ final class Space {
     }
 
     private final ArrayDeque<Retired> retired = new ArrayDeque<>();
+    /**
+     * Record cells that a crash left to free and that a read-only open cannot free: {first cell, cells,
+     * 1 when they are a record's chain (0: one cell taken but not linked, whose link word is not zeroed
+     * yet)}. The header still counts them as record cells; verify claims them here.
+     */
+    private final List<long[]> recordsLeftToFree = new ArrayList<>();
+    /** The record that opening found announced (op 4) and freed, or left to free when read-only; else NONE. */
+    private long recordFreedByRecovery = NONE;
     private final List<WeakReference<Table.Cursor>> cursors = new ArrayList<>();
     private long stamp;
     /** Cells the growth under way may still take for its evacuation; inserts leave at least this many spare. */
@@ -133,7 +141,7 @@ final class Space {
      * comment) before anything else writes the header. Read-only, it only corrects the overflow page
      * count in memory. Returns true when header fields changed and the caller must store them.
      */
-    synchronized boolean recoverChainChange(boolean writable) {
+    synchronized boolean recoverChainChange(boolean writable, RecordUse recordInUse) {
         long journal = h.journalCell;
         int op = layout.chainRecordOp(journal);
         if (op == 0) {
@@ -143,13 +151,45 @@ final class Space {
         if (layout.chainRecordHeaderTag(journal) == BucketLayout.headerTag(h.generation, h.crc)) {
             long pageCell = layout.chainRecordPage(journal);
             long parent = layout.chainRecordParent(journal);
-            if ((op != BucketLayout.RECORD_LINK && op != BucketLayout.RECORD_UNLINK)
-                    || pageCell < 0 || pageCell >= h.allocatedCells || parent < 0 || parent >= h.allocatedCells) {
+            boolean recordOp = op == BucketLayout.RECORD_TAKE || op == BucketLayout.RECORD_FREE;
+            // op 4 names a slot reference (cell * 8 + slot) as its parent; op 3 a lane for a record's first cell
+            int lane = op == BucketLayout.RECORD_TAKE ? BucketLayout.laneOfPendingParent(parent) : -1;
+            long parentCell = op == BucketLayout.RECORD_FREE && parent >= 0 ? parent / BucketLayout.SLOTS
+                    : lane >= 0 ? 0 : parent;
+            if (op < BucketLayout.RECORD_LINK || op > BucketLayout.RECORD_FREE || (recordOp && !h.variable())
+                    || pageCell < 0 || pageCell >= h.allocatedCells
+                    || (lane < 0 && parent < (op == BucketLayout.RECORD_FREE ? NONE : 0))
+                    || parentCell >= h.allocatedCells) {
                 throw HashIndexException.corrupt(file.path(), layout.cellOffset(journal), "the chain record in the "
                         + "journal cell names op " + op + ", page " + pageCell + " and parent " + parent
                         + ", outside the " + h.allocatedCells + " allocated cells or unknown");
             }
-            if (layout.overflow(parent) != pageCell) {
+            if (op == BucketLayout.RECORD_TAKE) {
+                if (lane >= 0 ? Header.pendingRecord(page, lane) != pageCell : layout.overflow(parent) != pageCell) {
+                    // the header took the cell; the crash came before the record named it: give it back
+                    if (writable) {
+                        layout.zeroCell(pageCell);
+                        pushRun(pageCell, 1, 0);
+                        h.recordCells--;
+                        changed = true;
+                    } else {
+                        recordsLeftToFree.add(new long[] {pageCell, 1, 0});
+                    }
+                }
+            } else if (op == BucketLayout.RECORD_FREE) {
+                if (!recordInUse.names(parent, pageCell)) {
+                    // the slot stopped naming the record; the crash came before the header freed it
+                    long cells = layout.recordLength(pageCell);
+                    if (writable) {
+                        pushRun(pageCell, 1, cells - 1);
+                        h.recordCells -= cells;
+                        changed = true;
+                    } else {
+                        recordsLeftToFree.add(new long[] {pageCell, cells, 1});
+                    }
+                    recordFreedByRecovery = pageCell;
+                }
+            } else if (layout.overflow(parent) != pageCell) {
                 if (op == BucketLayout.RECORD_LINK) {
                     // the header took the page; the crash came before the link: give the page back
                     if (writable) {
@@ -169,6 +209,12 @@ final class Space {
             }
         }
         if (writable) {
+            if (changed) {
+                // the header that records the change before the record that covers it goes, so a crash
+                // while opening leaves the same work to the next open
+                h.store(page);
+                VarHandle.storeStoreFence();
+            }
             layout.clearChainRecord(journal);
         }
         return changed && writable;
@@ -192,7 +238,51 @@ final class Space {
      * when the file cannot be extended.
      */
     synchronized long linkNewOverflowPage(long parent, boolean forEvacuation) {
-        ensureSpare(forEvacuation ? 1 : evacuationReserve + 1);
+        return takeCell(BucketLayout.RECORD_LINK, parent, forEvacuation);
+    }
+
+    /**
+     * Takes one zeroed cell for a record of a variable-length file, counts it in {@code record_cells}
+     * and links it after {@code parent}, the record's previous cell; a record's first cell (parent
+     * NONE) is named as the pending record of lane {@code lane} instead. The chain record (op 3) covers
+     * the step between the header update and that link, and is cleared once the link is stored.
+     */
+    synchronized long takeRecordCell(long parent, int lane) {
+        long cell = takeCell(BucketLayout.RECORD_TAKE, parent == NONE ? BucketLayout.pendingParent(lane) : parent, false);
+        VarHandle.storeStoreFence(); // the link (or pending_record) before the record that covers it goes
+        layout.clearChainRecord(h.journalCell);
+        return cell;
+    }
+
+    /**
+     * Records in the journal's chain record (op 4) that the operation in flight frees the record
+     * starting at {@code first}, which slot {@code slotRef} ({@code cell * 8 + slot}, or NONE) names
+     * now, with the header copy in effect. Written before that slot can stop naming the record, even
+     * before the intent that makes reopening finish the slot's change; {@link #freeRecord} then puts
+     * the record on the free list in one header update. A crash in between leaves the record named
+     * here: opening frees it unless the slot (after the intent's replay) is live and still names it.
+     * The caller holds this object's monitor from here to {@link #freeRecord}: the chain record is
+     * one per file, and no other header update may come in between.
+     */
+    void announceRecordFree(long first, long slotRef) {
+        layout.writeChainRecord(h.journalCell, BucketLayout.RECORD_FREE, BucketLayout.headerTag(h.generation, h.crc),
+                first, slotRef);
+    }
+
+    /** Puts the {@code cells} cells of a record no slot names any more on the free list (one header update). */
+    synchronized void freeRecord(long first, long cells) {
+        pushRun(first, 1, cells - 1);
+        h.recordCells -= cells;
+        VarHandle.storeStoreFence(); // the run's words before the header that names them
+        h.store(page);
+        VarHandle.storeStoreFence(); // the header before the record that covers the free goes
+        layout.clearChainRecord(h.journalCell);
+    }
+
+    /** The common part of taking a cell: for an overflow page (op 1) or a record (op 3). */
+    private long takeCell(int op, long parent, boolean forEvacuation) {
+        ensureSpare(forEvacuation ? 1 : evacuationReserve + 1,
+                op == BucketLayout.RECORD_TAKE ? "for a record cell" : "for an overflow page");
         long cell;
         long runLength = 0;
         long runNext = NONE;
@@ -232,10 +322,13 @@ final class Space {
             file.ensureMapped(layout.endOfCells(cell + 1));
             h.allocatedCells = cell + 1;
         }
-        h.overflowPages++;
+        if (op == BucketLayout.RECORD_TAKE) {
+            h.recordCells++;
+        } else {
+            h.overflowPages++;
+        }
         byte[] copy = h.prepare();
-        layout.writeChainRecord(h.journalCell, BucketLayout.RECORD_LINK,
-                BucketLayout.headerTag(h.generation, Header.crcOf(copy)), cell, parent);
+        layout.writeChainRecord(h.journalCell, op, BucketLayout.headerTag(h.generation, Header.crcOf(copy)), cell, parent);
         // only cells that the header in effect does not name as a run are written before it changes
         if (runLength > 0) {
             layout.setFreeRun(cell + 1, runNext, runLength);
@@ -247,7 +340,12 @@ final class Space {
         h.write(page, copy);
         layout.zeroCell(cell);
         VarHandle.storeStoreFence();
-        layout.setOverflow(parent, cell);
+        int lane = BucketLayout.laneOfPendingParent(parent);
+        if (lane >= 0) {
+            Header.setPendingRecord(page, lane, cell);
+        } else {
+            layout.setOverflow(parent, cell);
+        }
         if (forEvacuation) {
             evacuationReserve = Math.max(0, evacuationReserve - 1);
         }
@@ -292,7 +390,7 @@ final class Space {
      * the file cannot be extended, before anything changed.
      */
     synchronized void ensureSpareForInsert() {
-        ensureSpare(evacuationReserve + 1);
+        ensureSpare(evacuationReserve + 1, "for an overflow page");
     }
 
     /** Cells that can be taken without extending the file: the free list and the written tail of the file. */
@@ -301,7 +399,7 @@ final class Space {
     }
 
     /** Makes at least {@code cells} cells spare, extending the file if it must; DISK_FULL if it cannot. */
-    private void ensureSpare(long cells) {
+    private void ensureSpare(long cells, String purpose) {
         if (spareCells() >= cells) {
             return;
         }
@@ -314,9 +412,9 @@ final class Space {
         long need = layout.endOfCells(h.allocatedCells + cells - h.freeCells);
         long step = Math.clamp(file.size() / 8, MIN_EXTENSION, MAX_EXTENSION);
         try {
-            file.extendTo(need + step, "for an overflow page");
+            file.extendTo(need + step, purpose);
         } catch (HashIndexException.Storage e) {
-            file.extendTo(need, "for an overflow page");
+            file.extendTo(need, purpose);
         }
     }
 
@@ -518,6 +616,36 @@ final class Space {
             mirrorRetired();
             h.store(page);
         }
+    }
+
+    /**
+     * The record that {@link #recoverChainChange} freed (or, read-only, left to free) as announced, or
+     * NONE: a pending record that was being discarded when the crash came is that record, not freed twice.
+     */
+    synchronized long recordFreedByRecovery() {
+        return recordFreedByRecovery;
+    }
+
+    /** Whether slot {@code slotRef} (NONE: none) is live and names the record at {@code record}. */
+    @FunctionalInterface
+    interface RecordUse {
+        boolean names(long slotRef, long record);
+    }
+
+    /** A read-only open recovers again (a reader process, at every refresh): what it found before goes. */
+    synchronized void forgetRecordsLeftToFree() {
+        recordsLeftToFree.clear();
+        recordFreedByRecovery = NONE;
+    }
+
+    /** A record a read-only open found left to free by a crash (see {@link #recordsLeftToFreeView}). */
+    synchronized void recordLeftToFree(long first, long cells) {
+        recordsLeftToFree.add(new long[] {first, cells, 1});
+    }
+
+    /** Record cells a crash left to free that this read-only open could not free: for verify. */
+    synchronized List<long[]> recordsLeftToFreeView() {
+        return new ArrayList<>(recordsLeftToFree);
     }
 
     synchronized boolean hasRetired() {

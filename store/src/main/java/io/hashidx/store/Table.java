@@ -61,7 +61,8 @@ import java.util.random.RandomGenerator;
  * the next evacuation clears its destinations and copies again, so evacuation is idempotent.
  *
  * <h2>Crash order</h2>
- * A new entry is written into a free slot and published by one tophash store. An overwrite writes
+ * A new entry is written into a free slot and published by one tophash store (an out-of-line entry's
+ * record first, named meanwhile by the lane's pending record so that a crash frees it). An overwrite writes
  * the new slot image into the writer lane's slot of the journal cell, records an intent in its lane,
  * copies it over the slot, and clears the intent; reopening replays an unfinished copy. Inserts and removes also record an intent, so reopen
  * knows whether the operation in flight changed the count.
@@ -79,11 +80,14 @@ import java.util.random.RandomGenerator;
  *       the hashes of buckets 2b and 2b+1 of 2n), so any two writers of one chain share a stripe, in
  *       any geometry, and an iterator or a reader that locks a bucket's range excludes its writers.
  *   <li>a <b>lane</b> (FORMAT.md section 4), one of 8: a writer in flight holds one, which keeps its
- *       intent record, its share of the count, the buckets it makes odd and its journal slot. Lanes
- *       are taken after stripes and given back before other stripes are taken.
+ *       intent record, its share of the count, the buckets it makes odd, its journal slot and, in a
+ *       variable-length file, its pending record. Lanes are taken after stripes and given back before
+ *       other stripes are taken.
  *   <li>the <b>space lock</b> (the {@link Space} object): the free list, the header's space fields,
  *       the evacuation mark and every header update, one at a time. The chain record (one per file)
- *       stays sound because a chain change happens whole under it.
+ *       stays sound because a chain change happens whole under it: taking a record cell (op 3), and
+ *       freeing a record, which an overwrite or remove of an out-of-line entry announces (op 4) before
+ *       its slot stops naming the record and frees after, holding the space lock from one to the other.
  * </ol>
  * <b>Cooperative growth.</b> A writer evacuates its key's old bucket (under its own stripes), then
  * helps with one more: a shared cursor hands each old bucket to one helper, and when all are handed
@@ -126,6 +130,12 @@ import java.util.random.RandomGenerator;
  *   <li><b>Garbage while reading.</b> A chain that changes under a reader can show a length beyond the
  *       width, a link outside the file or a cycle (CORRUPT), or a cell of a chunk not mapped yet. Such
  *       an exception is a retry when the read does not validate, and stays an error when it does.
+ *       <b>Records</b> (out-of-line entries of a variable-length file) are read inside the same
+ *       validated read: a record is freed only while the version of the bucket whose slot named it is
+ *       odd, so a reader that followed a slot to a record freed (and perhaps reused) meanwhile fails its
+ *       validation; a bad record cell, a link outside the file or a record shorter than its lengths is
+ *       garbage like the rest. An iterator never follows an evacuated slot to its record (it may be
+ *       freed since the entry moved on): it finds the entry by the 64-bit hash the slot keeps.
  *   <li><b>Mappings.</b> {@link MappedFile} publishes its chunk array whole and keeps a replaced mapping
  *       of the last chunk until close, so a reader holding it reads valid bytes. When the index is
  *       closed under a reader, the reader's access fails (an unmapped chunk, or the JDK's closed-arena
@@ -170,6 +180,8 @@ final class Table {
     final BucketLayout layout;
     final MappedFile file;
     final Space space;
+    /** The record writer of a variable-length file; null in a fixed-width one. */
+    private final Records records;
     private final MemorySegment page;
     private final boolean writable;
     /**
@@ -245,6 +257,7 @@ final class Table {
         h.countSource = this::count;
         file.ensureMapped(layout.endOfCells(h.allocatedCells));
         this.space = new Space(h, layout, file);
+        this.records = h.variable() ? new Records(layout, space, page) : null;
         recover();
         this.geometry = Geometry.of(h);
         ReaderTable readers = writable ? null : file.readers();
@@ -457,15 +470,36 @@ final class Table {
             }
         }
         long total = count;
+        long[] laneCounts = new long[Header.LANES];
         for (int lane = 0; lane < Header.LANES; lane++) {
-            total += recoverLane(lane);
+            laneCounts[lane] = recoverLane(lane);
+            total += laneCounts[lane];
         }
         setCount(total);
-        boolean chainChanged = space.recoverChainChange(writable);
+        if (!writable) {
+            space.forgetRecordsLeftToFree(); // a reader process recovers again at every refresh
+        }
+        // after the lanes' overwrites are replayed: a record freed by the operation in flight (op 4) is
+        // judged by the slot as the replay left it
+        boolean chainChanged = space.recoverChainChange(writable, this::slotNamesRecord);
+        if (h.variable()) {
+            for (int lane = 0; lane < Header.LANES; lane++) {
+                recoverPendingRecord(lane);
+            }
+        }
+        // the intents are cleared last, so a crash while opening leaves the same work to the next open
+        for (int lane = 0; lane < Header.LANES; lane++) {
+            if (writable && Header.laneOp(page, lane) != Header.INTENT_NONE) {
+                Header.setLaneCount(page, lane, laneCounts[lane]);
+                Header.endLaneIntent(page, lane);
+            }
+        }
         if (writable) {
-            boolean upgrade = h.readVersion < Header.READ_VERSION || h.writeVersion < Header.WRITE_VERSION;
-            h.readVersion = Header.READ_VERSION;
-            h.writeVersion = Header.WRITE_VERSION;
+            // a fixed-width file is version 2 (a version-1 file is upgraded), a variable-length one version 3
+            int version = h.variable() ? Header.VARIABLE_FORMAT_VERSION : Header.FIXED_FORMAT_VERSION;
+            boolean upgrade = h.readVersion < version || h.writeVersion < version;
+            h.readVersion = Math.max(h.readVersion, version);
+            h.writeVersion = Math.max(h.writeVersion, version);
             space.releaseRetired(true);
             // an overwrite replayed: reader processes that read its slot from the journal must stop
             // (the next overwrite reuses the journal), so the generation they watch moves on
@@ -489,10 +523,6 @@ final class Table {
             if (op == Header.INTENT_OVERWRITE) {
                 replayOverwrite(ref, lane);
             }
-            if (writable) {
-                Header.setLaneCount(page, lane, count);
-                Header.endLaneIntent(page, lane);
-            }
         }
         for (int k = 0; k < Header.LANE_BUCKET_WORDS; k++) {
             long cell = Header.laneBucket(page, lane, k);
@@ -513,6 +543,91 @@ final class Table {
             Header.nameLaneBuckets(page, lane, NONE, NONE, NONE);
         }
         return count;
+    }
+
+    /**
+     * A variable-length file: the record that lane {@code lane}'s write in flight was writing when the
+     * crash came (its pending record) is kept when the slot of the lane's intent names it (after the
+     * replay; a read-only open reads an interrupted overwrite's slot from the journal), and freed
+     * otherwise: announced (op 4), unnamed, then freed in one header update, so a crash while opening
+     * leaves the same work to the next open. A record that the chain record's op 4 already freed (a
+     * write that was discarding its own record) is not freed twice.
+     */
+    private void recoverPendingRecord(int lane) {
+        long pending = Header.pendingRecord(page, lane);
+        if (pending == NONE) {
+            return;
+        }
+        if (pending < 0 || pending >= h.allocatedCells) {
+            throw HashIndexException.corrupt(file.path(), Header.laneOffset(lane) + Header.LANE_PENDING_RECORD,
+                    "writer lane " + lane + " names pending record cell " + pending + ", outside the "
+                            + h.allocatedCells + " allocated cells");
+        }
+        if (pending == space.recordFreedByRecovery()) {
+            if (writable) {
+                Header.setPendingRecord(page, lane, NONE);
+            }
+            return;
+        }
+        long op = Header.laneOp(page, lane);
+        boolean named = (op == Header.INTENT_INSERT || op == Header.INTENT_OVERWRITE)
+                && slotOrImageNamesRecord(Header.laneSlot(page, lane), pending);
+        if (named) {
+            if (writable) {
+                Header.setPendingRecord(page, lane, NONE);
+            }
+            return;
+        }
+        long cells = layout.recordLength(pending);
+        if (!writable) {
+            space.recordLeftToFree(pending, cells);
+            return;
+        }
+        synchronized (space) {
+            space.announceRecordFree(pending, NONE);
+            VarHandle.storeStoreFence();
+            Header.setPendingRecord(page, lane, NONE);
+            VarHandle.storeStoreFence();
+            space.freeRecord(pending, cells);
+        }
+    }
+
+    /**
+     * Whether slot {@code ref} ({@code cell * 8 + slot}, NONE: none) is live and names the record at
+     * {@code record}; for a slot whose overwrite a read-only open reads from the journal, the journal's image.
+     */
+    private boolean slotNamesRecord(long ref, long record) {
+        if (ref < 0 || ref / SLOTS >= h.allocatedCells) {
+            return false;
+        }
+        long cell = ref / SLOTS;
+        int slot = (int) (ref % SLOTS);
+        return layout.tophash(cell, slot) >= MIN_TOPHASH && layout.outOfLine(cell, slot)
+                && layout.recordOf(cell, slot) == record;
+    }
+
+    /** Whether slot {@code ref} or, read-only, the journal image it is read from names {@code record}. */
+    private boolean slotOrImageNamesRecord(long ref, long record) {
+        if (slotNamesRecord(ref, record)) {
+            return true;
+        }
+        long image = ref < 0 ? NONE : valueRef(ref);
+        if (image == ref || ref / SLOTS >= h.allocatedCells || layout.tophash(ref / SLOTS, (int) (ref % SLOTS)) < MIN_TOPHASH) {
+            return false;
+        }
+        long imageCell = image / SLOTS;
+        int imageSlot = (int) (image % SLOTS);
+        return layout.outOfLine(imageCell, imageSlot) && layout.recordOf(imageCell, imageSlot) == record;
+    }
+
+    /** A read-only open after a crash: the slots whose interrupted overwrites it reads from the journal. */
+    long[] pendingOverwriteRefs() {
+        return pendingRefs.clone();
+    }
+
+    /** The journal images ({@code cell * 8 + slot}) of {@link #pendingOverwriteRefs}, in the same order. */
+    long[] pendingOverwriteImages() {
+        return pendingImages.clone();
     }
 
     /** A version a killed writer left odd becomes even (read-only: readers are told not to wait for it). */
@@ -550,8 +665,12 @@ final class Table {
         return b;
     }
 
-    /** A copied slot of a read-only iterator: its key, and its value (null for an entry marked evacuated). */
-    private record SlotCopy(byte[] key, byte[] value) {
+    /**
+     * A copied slot of a read-only iterator: its key, and its value (null for an entry marked evacuated);
+     * an out-of-line entry marked evacuated has neither (its record may have been freed since it moved
+     * on), only the hash its slot keeps, by which it is looked up.
+     */
+    private record SlotCopy(byte[] key, byte[] value, long hash) {
     }
 
     private static boolean isPrimaryIn(Geometry g, long cell) {
@@ -582,7 +701,21 @@ final class Table {
      * attempts it reads under the stripes of its bucket, so a reader never spins without bound.
      */
     <R> R lookup(byte[] key, byte[] dest, ValueReader<R> reader) {
-        long hash = Hashing.hash(key, h.seed);
+        return lookup(Hashing.hash(key, h.seed), key, dest, reader);
+    }
+
+    /**
+     * The lookup of the entry whose key has the 64-bit hash {@code hash} (an iterator's way to find an
+     * out-of-line entry that moved on, without reading the record its old slot names, which may have been
+     * freed since): {@code reader} gets the slot and reads the key from it, inside the validated read.
+     * Two keys with the same 64-bit hash in one bucket chain are told apart by nothing here: the first wins.
+     */
+    <R> R lookupByHash(long hash, ValueReader<R> reader) {
+        return lookup(hash, null, null, reader);
+    }
+
+    /** A lookup of {@code key} (or, when null, of the entry whose key hashes to {@code hash}). */
+    private <R> R lookup(long hash, byte[] key, byte[] dest, ValueReader<R> reader) {
         int top = Hashing.tophash(hash);
         if (!writable) {
             return lookupBesideWriter(hash, top, key, dest, reader);
@@ -690,6 +823,10 @@ final class Table {
         }
     }
 
+    /** Reads the slot's key and value (inside the validated read); null when absent. */
+    private static final ValueReader<Map.Entry<byte[], byte[]>> ENTRY = (t, ref, dest) -> ref < 0 ? null
+            : new AbstractMap.SimpleImmutableEntry<>(t.layout.key(ref / SLOTS, (int) (ref % SLOTS)), t.value(ref));
+
     /** A read-only table's value of {@code key} as a validated lookup finds it, or null. */
     byte[] lookupValue(byte[] key) {
         return lookup(key, null, (t, ref, dest) -> ref < 0 ? null : t.value(ref));
@@ -732,7 +869,7 @@ final class Table {
             if ((version & 1) != 0 && !deadOdd(primary)) {
                 return RETRY; // a writer is inside
             }
-            Object r = reader.read(this, valueRef(layout.find(primary, key, top, oldBucket)), dest);
+            Object r = reader.read(this, valueRef(findIn(primary, hash, top, key, oldBucket)), dest);
             return unchanged(primary, version, epoch) ? r : RETRY;
         } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
             // garbage read from a chain that changed under us (a bad length or link, a chunk not yet
@@ -817,7 +954,13 @@ final class Table {
                             + "a writer was killed in the middle of an update; open the file read-write to repair it");
         }
         boolean old = h.growing() && primary - h.oldBucketsCell < h.oldBucketCount && primary >= h.oldBucketsCell;
-        return valueRef(layout.find(primary, key, top, old));
+        return valueRef(findIn(primary, hash, top, key, old));
+    }
+
+    /** The slot of {@code key} (by its hash when null, see {@link #lookupByHash}) in the chain at {@code primary}, or NONE. */
+    private long findIn(long primary, long hash, int top, byte[] key, boolean oldBucket) {
+        return key != null ? layout.find(primary, key, hash, top, oldBucket)
+                : layout.findByHash(primary, hash, top, oldBucket, h.seed);
     }
 
     /** The primary bucket that holds {@code hash}'s entry now: its old bucket while not evacuated. */
@@ -1120,12 +1263,12 @@ final class Table {
             for (int i = 0; i < SLOTS; i++) {
                 int th = layout.tophash(c, i);
                 if (th == top) {
-                    if (layout.keyEquals(c, i, key)) {
+                    if (layout.keyEquals(c, i, key, hash)) {
                         if (ifAbsent) {
                             return layout.value(c, i);
                         }
                         byte[] previous = copyPrevious ? layout.value(c, i) : PRESENT;
-                        overwrite(lane, bucket, c, i, key, value);
+                        overwrite(lane, bucket, c, i, key, value, hash);
                         return previous;
                     }
                 } else if (th == EMPTY_REST) {
@@ -1146,18 +1289,27 @@ final class Table {
                 return GROW;
             }
         }
-        if (free == NONE) {
-            // extending the file may take a while: do it before readers see the bucket as being written
-            space.ensureSpareForInsert();
-        }
-        enter(lane, bucket, NONE, NONE);
+        // an out-of-line entry's record is written (and pending in the lane) before the bucket is entered
+        long record = needsRecord(key, value) ? records.write(key, value, lane.index) : NONE;
         try {
             if (free == NONE) {
-                free = space.linkNewOverflowPage(last, false) * SLOTS;
+                // extending the file may take a while: do it before readers see the bucket as being written
+                space.ensureSpareForInsert();
             }
-            insert(lane, free, top, key, value);
+            enter(lane, bucket, NONE, NONE);
+            try {
+                if (free == NONE) {
+                    free = space.linkNewOverflowPage(last, false) * SLOTS;
+                }
+                insert(lane, free, top, key, value, hash, record);
+                record = NONE; // published
+            } finally {
+                exit(lane, bucket, NONE, NONE);
+            }
         } finally {
-            exit(lane, bucket, NONE, NONE);
+            if (record != NONE && Header.laneOp(page, lane.index) == Header.INTENT_NONE) {
+                records.discard(record, lane.index); // DISK_FULL before the slot was taken: nothing is left behind
+            }
         }
         if (!h.growing()) {
             reserveForNextGrowth();
@@ -1192,38 +1344,91 @@ final class Table {
         Header.nameLaneBuckets(page, lane.index, NONE, NONE, NONE);
     }
 
-    private void insert(Lane lane, long ref, int top, byte[] key, byte[] value) {
+    private void insert(Lane lane, long ref, int top, byte[] key, byte[] value, long hash, long record) {
         long cell = ref / SLOTS;
         int slot = (int) (ref % SLOTS);
         long laneCount = Header.laneCount(page, lane.index);
         Header.beginLaneIntent(page, lane.index, Header.INTENT_INSERT, ref, laneCount);
-        layout.writeSlot(cell, slot, key, value);
+        writeImage(cell, slot, key, value, hash, record);
         VarHandle.storeStoreFence();
         layout.setTophash(cell, slot, top);
         Header.setLaneCount(page, lane.index, laneCount + 1);
+        if (record != NONE) {
+            VarHandle.storeStoreFence();
+            records.published(lane.index); // the slot names it now
+        }
         Header.endLaneIntent(page, lane.index);
         liveEntries.increment();
         h.count = count(); // informative (the header copy takes the count from countSource)
     }
 
-    /** Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy. */
-    private void overwrite(Lane lane, long bucket, long cell, int slot, byte[] key, byte[] value) {
-        layout.writeSlot(h.journalCell, lane.index, key, value);
+    /** Whether an entry of this key and value goes out of line (only in a variable-length file). */
+    private boolean needsRecord(byte[] key, byte[] value) {
+        return records != null && layout.needsRecord(key.length, value.length);
+    }
+
+    /** Writes a slot's image: the key and value bytes, or the reference to {@code record} (not NONE). */
+    private void writeImage(long cell, int slot, byte[] key, byte[] value, long hash, long record) {
+        if (record != NONE) {
+            layout.writeOutOfLineSlot(cell, slot, record, hash, key.length, value.length);
+        } else {
+            layout.writeSlot(cell, slot, key, value);
+        }
+    }
+
+    /**
+     * Replaces a live slot's value without ever leaving it neither old nor new: journal, intent, copy.
+     * In a variable-length file the new record (if any) is written first, pending in the lane; the old
+     * record (if any) is announced as freed (chain record op 4) before the intent, so that a crash after
+     * the intent (whose replay makes the slot stop naming it) does not leak it, and freed after the copy,
+     * while the bucket's version is still odd. From the announcement to the free this writer holds the
+     * space monitor: the chain record is one per file, and no other header update may come in between.
+     */
+    private void overwrite(Lane lane, long bucket, long cell, int slot, byte[] key, byte[] value, long hash) {
+        long oldRecord = layout.outOfLine(cell, slot) ? layout.recordOf(cell, slot) : NONE;
+        long oldCells = oldRecord != NONE ? layout.recordLength(oldRecord) : 0;
+        long record = needsRecord(key, value) ? records.write(key, value, lane.index) : NONE;
+        writeImage(h.journalCell, lane.index, key, value, hash, record);
         VarHandle.storeStoreFence();
-        Header.beginLaneIntent(page, lane.index, Header.INTENT_OVERWRITE, cell * SLOTS + slot,
-                Header.laneCount(page, lane.index));
-        enter(lane, bucket, NONE, NONE);
-        try {
-            layout.copySlot(h.journalCell, lane.index, cell, slot);
-        } finally {
-            exit(lane, bucket, NONE, NONE);
+        if (oldRecord == NONE) {
+            Header.beginLaneIntent(page, lane.index, Header.INTENT_OVERWRITE, cell * SLOTS + slot,
+                    Header.laneCount(page, lane.index));
+            enter(lane, bucket, NONE, NONE);
+            try {
+                layout.copySlot(h.journalCell, lane.index, cell, slot);
+                if (record != NONE) {
+                    VarHandle.storeStoreFence();
+                    records.published(lane.index);
+                }
+            } finally {
+                exit(lane, bucket, NONE, NONE);
+            }
+        } else {
+            enter(lane, bucket, NONE, NONE);
+            try {
+                synchronized (space) {
+                    space.announceRecordFree(oldRecord, cell * SLOTS + slot);
+                    VarHandle.storeStoreFence();
+                    Header.beginLaneIntent(page, lane.index, Header.INTENT_OVERWRITE, cell * SLOTS + slot,
+                            Header.laneCount(page, lane.index));
+                    layout.copySlot(h.journalCell, lane.index, cell, slot);
+                    VarHandle.storeStoreFence();
+                    if (record != NONE) {
+                        records.published(lane.index);
+                        VarHandle.storeStoreFence();
+                    }
+                    space.freeRecord(oldRecord, oldCells);
+                }
+            } finally {
+                exit(lane, bucket, NONE, NONE);
+            }
         }
         Header.endLaneIntent(page, lane.index);
     }
 
     private byte[] replaceLocked(Lane lane, long hash, int top, byte[] key, byte[] expected, byte[] value) {
         long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
-        long ref = layout.find(bucket, key, top, false);
+        long ref = layout.find(bucket, key, hash, top, false);
         if (ref == NONE) {
             return null;
         }
@@ -1237,13 +1442,13 @@ final class Table {
         } else {
             return null;
         }
-        overwrite(lane, bucket, cell, slot, key, value);
+        overwrite(lane, bucket, cell, slot, key, value, hash);
         return previous;
     }
 
     private byte[] removeLocked(Lane lane, long hash, int top, byte[] key, byte[] expected, boolean copyPrevious) {
         long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
-        long ref = layout.find(bucket, key, top, false);
+        long ref = layout.find(bucket, key, hash, top, false);
         if (ref == NONE) {
             return null;
         }
@@ -1253,12 +1458,27 @@ final class Table {
             return null;
         }
         byte[] previous = copyPrevious ? layout.value(cell, slot) : PRESENT;
+        long record = layout.outOfLine(cell, slot) ? layout.recordOf(cell, slot) : NONE;
+        long recordCells = record != NONE ? layout.recordLength(record) : 0;
         long laneCount = Header.laneCount(page, lane.index);
         Header.beginLaneIntent(page, lane.index, Header.INTENT_REMOVE, ref, laneCount);
         enter(lane, bucket, NONE, NONE);
         try {
-            layout.setTophash(cell, slot, EMPTY_ONE);
-            markEmptyRest(bucket, cell, slot);
+            if (record == NONE) {
+                layout.setTophash(cell, slot, EMPTY_ONE);
+                markEmptyRest(bucket, cell, slot);
+            } else {
+                // the record is announced before the slot stops naming it and freed while the bucket's
+                // version is odd, under the space monitor throughout (see overwrite)
+                synchronized (space) {
+                    space.announceRecordFree(record, ref);
+                    VarHandle.storeStoreFence();
+                    layout.setTophash(cell, slot, EMPTY_ONE);
+                    markEmptyRest(bucket, cell, slot);
+                    VarHandle.storeStoreFence();
+                    space.freeRecord(record, recordCells);
+                }
+            }
         } finally {
             exit(lane, bucket, NONE, NONE);
         }
@@ -1544,8 +1764,13 @@ final class Table {
                 int at = p * SLOTS + i;
                 lane.scratchMarks[at] = EVACUATED_EMPTY;
                 if (th >= MIN_TOPHASH || th == EVACUATED_X || th == EVACUATED_Y) {
-                    int len = layout.readKey(c, i, lane.scratchKey);
-                    long hash = Hashing.xxh64(lane.scratchKey, 0, len, h.seed);
+                    long hash;
+                    if (layout.outOfLine(c, i)) {
+                        hash = layout.storedHash(c, i); // the record is not read: growth moves only the slot
+                    } else {
+                        int len = layout.readKey(c, i, lane.scratchKey);
+                        hash = Hashing.xxh64(lane.scratchKey, 0, len, h.seed);
+                    }
                     long dest = Hashing.bucketIndex(hash, h.bucketCount);
                     lane.scratchMarks[at] = (byte) evacuationMark(dest, oldIndex, shift);
                     int d = 0;
@@ -1737,7 +1962,8 @@ final class Table {
         private Map.Entry<byte[], byte[]> next;
         private Buffered nextFrom;
 
-        private record Buffered(byte[] key, byte[] value, long primary, long version) {
+        /** {@code key} null: an out-of-line entry that moved on, looked up by {@code hash} when handed out. */
+        private record Buffered(byte[] key, byte[] value, long primary, long version, long hash) {
         }
 
         Cursor(RandomGenerator random) {
@@ -1816,19 +2042,37 @@ final class Table {
                     if (BucketLayout.isEmpty(th)) {
                         continue;
                     }
+                    boolean moved = th == EVACUATED_X || th == EVACUATED_Y;
+                    if (layout.outOfLine(cell, slot)) {
+                        long keyHash = layout.storedHash(cell, slot);
+                        if (checkBucket != NONE && Hashing.bucketIndex(keyHash, startBuckets) != checkBucket) {
+                            continue;
+                        }
+                        if (moved) {
+                            // the record this old slot names may have been freed since the entry moved on:
+                            // find the entry by the hash the slot keeps (under these stripes, which cover
+                            // its bucket now), and read its key where it is now
+                            long ref = find(keyHash, Hashing.tophash(keyHash), null);
+                            if (ref != NONE) {
+                                buffer.add(new Buffered(layout.key(ref / SLOTS, (int) (ref % SLOTS)), value(ref),
+                                        NONE, 0, 0));
+                            }
+                            continue;
+                        }
+                    }
                     byte[] key = layout.key(cell, slot);
                     // judged by the bucket count this iterator walks: the table may have grown again since
                     if (checkBucket != NONE
                             && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != checkBucket) {
                         continue;
                     }
-                    if (th != EVACUATED_X && th != EVACUATED_Y) {
-                        buffer.add(new Buffered(key, value(valueRef(cell * SLOTS + slot)), primary, version));
+                    if (!moved) {
+                        buffer.add(new Buffered(key, value(valueRef(cell * SLOTS + slot)), primary, version, 0));
                     } else {
                         // moved on: its current value, checked again when handed out
                         long ref = find(key);
                         if (ref != NONE) {
-                            buffer.add(new Buffered(key, value(ref), NONE, 0));
+                            buffer.add(new Buffered(key, value(ref), NONE, 0, 0));
                         }
                     }
                 }
@@ -1840,6 +2084,9 @@ final class Table {
             if (!writable) {
                 // a read-only table returns the entry as it was read, at a moment of the iteration (an
                 // entry looked up again could be gone after hasNext() said there was one)
+                if (b.key() == null) {
+                    return lookupByHash(b.hash(), ENTRY);
+                }
                 byte[] v = b.value() != null ? b.value() : lookupValue(b.key());
                 return v == null ? null : new AbstractMap.SimpleImmutableEntry<>(b.key(), v);
             }
@@ -1881,7 +2128,7 @@ final class Table {
                 }
             }
             for (SlotCopy e : copyChain(target, check)) {
-                buffer.add(new Buffered(e.key(), e.value(), NONE, 0));
+                buffer.add(new Buffered(e.key(), e.value(), NONE, 0, e.hash()));
             }
         }
 
@@ -1953,12 +2200,20 @@ final class Table {
                     if (BucketLayout.isEmpty(th)) {
                         continue;
                     }
+                    boolean moved = th == EVACUATED_X || th == EVACUATED_Y;
+                    if (moved && layout.outOfLine(c, slot)) {
+                        // its record may have been freed since it moved on: looked up by its hash instead
+                        long keyHash = layout.storedHash(c, slot);
+                        if (check == NONE || Hashing.bucketIndex(keyHash, startBuckets) == check) {
+                            out.add(new SlotCopy(null, null, keyHash));
+                        }
+                        continue;
+                    }
                     byte[] key = layout.key(c, slot);
                     if (check != NONE && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != check) {
                         continue;
                     }
-                    boolean moved = th == EVACUATED_X || th == EVACUATED_Y;
-                    out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot))));
+                    out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot)), 0));
                 }
             }
             return out;

@@ -37,8 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
  * and {@link HashIndex#verify()} finds nothing. Every 50th round closes (mid-growth, sometimes) and
  * reopens the file and checks again.
  *
- * <p>{@code -Dhashidx.concurrent.rounds=N} (default 2,000) and {@code -Dhashidx.test.seed=S} choose
- * the campaign; a failure names the round's seed, which reproduces its operations (not their
+ * <p>The variable-length variant runs the same rounds on variable-length files with keys and values
+ * that cross the inline widths (records written, freed and reused under the readers and iterators).
+ *
+ * <p>{@code -Dhashidx.concurrent.rounds=N} (default 2,000), {@code -Dhashidx.concurrent.variableRounds=N}
+ * (default 300) and {@code -Dhashidx.test.seed=S} choose the campaigns; a failure names the round's seed, which reproduces its operations (not their
  * interleaving).
  */
 class ConcurrentModelTest {
@@ -52,15 +55,49 @@ class ConcurrentModelTest {
     @TempDir
     Path dir;
 
+    /** Rounds of the variable-length variant ({@code -Dhashidx.concurrent.variableRounds=N}, default 300). */
+    private static final int VARIABLE_ROUNDS = Integer.getInteger("hashidx.concurrent.variableRounds", 300);
+
     static byte[] key(int thread, int k) {
         return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(thread).putInt(k).array();
     }
 
+    /**
+     * A key of the variable-length variant: the 8 bytes of {@link #key}, then (for two keys in five) up to
+     * 40 more that depend on the key, so keys cross the inline width of 16 bytes.
+     */
+    static byte[] key(int thread, int k, boolean variable) {
+        byte[] key = key(thread, k);
+        if (!variable || Math.floorMod(k * 7 + thread, 5) >= 2) {
+            return key;
+        }
+        byte[] longer = Arrays.copyOf(key, 8 + Math.floorMod(k * 13 + thread * 3, 41));
+        for (int i = 8; i < longer.length; i++) {
+            longer[i] = (byte) (k * 31 + thread * 17 + i);
+        }
+        return longer;
+    }
+
     /** Values name their key and the write: (thread << 32 | key) and a serial, 4 to 16 bytes long. */
     static byte[] value(int thread, int k, int serial, int length) {
-        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Math.max(16, length)).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(thread).putInt(k).putInt(serial).putInt(serial ^ 0x5A5A5A5A);
+        for (int i = 16; i < length; i++) {
+            b.put(i, (byte) (thread * 7 + k * 11 + serial * 13 + i));
+        }
         return Arrays.copyOf(b.array(), length);
+    }
+
+    /**
+     * A value length: 4 to 16 bytes; in the variable-length variant also, skewed to the inline width, 17
+     * to 40 bytes (one in four) or 100 to 3,000 bytes (one in eight), which go out of line.
+     */
+    private static int valueLength(SplittableRandom rnd, boolean variable, int longest) {
+        int pick = rnd.nextInt(8);
+        if (!variable || pick < 5) {
+            return Math.min(longest, 4 + rnd.nextInt(13));
+        }
+        return pick < 7 ? 17 + rnd.nextInt(24) : 100 + rnd.nextInt(2_901);
     }
 
     private record Round(long seed, int doublings, long size, long overlapping) {
@@ -69,6 +106,21 @@ class ConcurrentModelTest {
     @Test
     @Timeout(value = 20, unit = TimeUnit.MINUTES)
     void eightThreadsOfSeededRandomOperationsKeepEveryThreadsModelAndEveryInvariant() throws Exception {
+        campaign(false, ROUNDS);
+    }
+
+    /**
+     * The same on variable-length files (inline widths 16/16): keys of 8 to 48 bytes and values of 4 to
+     * 3,000 bytes cross the inline widths, so records are written, freed by overwrites and removes and
+     * reused by other threads' writes while the table grows and the others read and iterate.
+     */
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.MINUTES)
+    void eightThreadsOnAVariableLengthFileKeepEveryThreadsModelAndEveryInvariant() throws Exception {
+        campaign(true, VARIABLE_ROUNDS);
+    }
+
+    private void campaign(boolean variable, int rounds) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         long start = System.nanoTime();
         long doublings = 0;
@@ -76,9 +128,9 @@ class ConcurrentModelTest {
         long overlapping = 0;
         try {
             SplittableRandom seeds = new SplittableRandom(SEED);
-            for (int round = 0; round < ROUNDS; round++) {
+            for (int round = 0; round < rounds; round++) {
                 long seed = seeds.nextLong();
-                Round r = runRound(pool, round, seed);
+                Round r = runRound(pool, round, seed, variable);
                 doublings += r.doublings();
                 overlapping += r.overlapping();
                 if (r.doublings() > 0) {
@@ -89,20 +141,20 @@ class ConcurrentModelTest {
             pool.shutdownNow();
         }
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        System.out.printf("ConcurrentModelTest: %d rounds of %d threads x %d operations, %d doublings (%d rounds grew), "
-                + "%d writes ran beside another writer, %.1f s%n",
-                ROUNDS, THREADS, OPS, doublings, growingRounds, overlapping, ms / 1000.0);
-        assertThat(growingRounds).as("rounds in which the table grew while the threads ran").isEqualTo(ROUNDS);
+        System.out.printf("ConcurrentModelTest%s: %d rounds of %d threads x %d operations, %d doublings (%d rounds grew), "
+                + "%d writes ran beside another writer, %.1f s%n", variable ? " (variable lengths)" : "",
+                rounds, THREADS, OPS, doublings, growingRounds, overlapping, ms / 1000.0);
+        assertThat(growingRounds).as("rounds in which the table grew while the threads ran").isEqualTo(rounds);
         assertThat(overlapping).as("writes that found another writer in flight (lane 0 taken)").isPositive();
     }
 
-    private Round runRound(ExecutorService pool, int round, long seed) throws Exception {
+    private Round runRound(ExecutorService pool, int round, long seed, boolean variable) throws Exception {
         Path path = dir.resolve("round-" + round + ".hidx");
         Map<Bytes, Set<Bytes>> sharedWritten = new java.util.concurrent.ConcurrentHashMap<>();
         for (int k = 0; k < SHARED_KEYS; k++) {
-            sharedWritten.put(Bytes.of(key(-1, k)), java.util.concurrent.ConcurrentHashMap.newKeySet());
+            sharedWritten.put(Bytes.of(key(-1, k, variable)), java.util.concurrent.ConcurrentHashMap.newKeySet());
         }
-        HashIndex idx = HashIndex.create(path, Options.widths(8, 16).seed(seed));
+        HashIndex idx = HashIndex.create(path, (variable ? Options.variableLengths() : Options.widths(8, 16)).seed(seed));
         try {
             List<Future<Map<Bytes, byte[]>>> threads = new ArrayList<>();
             java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(THREADS);
@@ -112,7 +164,7 @@ class ConcurrentModelTest {
                 long threadSeed = seed ^ (0x9E3779B97F4A7C15L * (t + 1));
                 threads.add(pool.submit(() -> {
                     go.await();
-                    return runThread(shared, thread, threadSeed, sharedWritten, seed);
+                    return runThread(shared, thread, threadSeed, sharedWritten, seed, variable);
                 }));
             }
             Map<Bytes, byte[]> own = new HashMap<>();
@@ -129,7 +181,7 @@ class ConcurrentModelTest {
                 }
                 idx = HashIndex.open(path);
             }
-            long size = checkEnd(idx, own, sharedWritten, seed);
+            long size = checkEnd(idx, own, sharedWritten, seed, variable);
             return new Round(seed, doublings, size, overlapping);
         } finally {
             idx.close();
@@ -138,20 +190,20 @@ class ConcurrentModelTest {
     }
 
     private static Map<Bytes, byte[]> runThread(HashIndex idx, int thread, long seed,
-                                                Map<Bytes, Set<Bytes>> sharedWritten, long roundSeed) {
+                                                Map<Bytes, Set<Bytes>> sharedWritten, long roundSeed, boolean variable) {
         SplittableRandom rnd = new SplittableRandom(seed);
         Map<Bytes, byte[]> model = new HashMap<>();
-        byte[] dest = new byte[16];
+        byte[] dest = new byte[variable ? 3_000 : 16];
         for (int op = 0; op < OPS; op++) {
             String where = "round seed " + roundSeed + ", thread " + thread + ", operation " + op;
             int kind = rnd.nextInt(100);
             if (kind < 70) {
                 // own keys: a model the thread alone decides
                 int k = rnd.nextInt(OWN_KEYS);
-                byte[] key = key(thread, k);
+                byte[] key = key(thread, k, variable);
                 Bytes kb = Bytes.of(key);
                 if (kind < 40) {
-                    byte[] v = value(thread, k, op, 4 + rnd.nextInt(13));
+                    byte[] v = value(thread, k, op, valueLength(rnd, variable, 16));
                     boolean replaced = idx.put(key, v);
                     assertThat(replaced).as("%s: put of own key %d replaced", where, k).isEqualTo(model.containsKey(kb));
                     model.put(kb, v);
@@ -171,10 +223,10 @@ class ConcurrentModelTest {
             } else if (kind < 97) {
                 // shared keys: any value some thread wrote for that key
                 int k = rnd.nextInt(SHARED_KEYS);
-                byte[] key = key(-1, k);
+                byte[] key = key(-1, k, variable);
                 Set<Bytes> written = sharedWritten.get(Bytes.of(key));
                 if (kind < 82) {
-                    byte[] v = value(thread, k, op, 16);
+                    byte[] v = value(thread, k, op, variable ? valueLength(rnd, true, 16) : 16);
                     written.add(Bytes.of(v)); // before the put: a reader may see it as soon as it is stored
                     idx.put(key, v);
                 } else if (kind < 87) {
@@ -187,7 +239,7 @@ class ConcurrentModelTest {
                     }
                 }
             } else if (kind < 99) {
-                assertThat(idx.contains(key(thread, rnd.nextInt(OWN_KEYS)))).isNotNull();
+                assertThat(idx.contains(key(thread, rnd.nextInt(OWN_KEYS), variable))).isNotNull();
                 assertThat(idx.size()).isNotNegative();
             } else {
                 iterate(idx, thread, model, rnd, where);
@@ -216,11 +268,12 @@ class ConcurrentModelTest {
         }
     }
 
-    private static long checkEnd(HashIndex idx, Map<Bytes, byte[]> own, Map<Bytes, Set<Bytes>> sharedWritten, long seed) {
-        String where = "round seed " + seed;
+    private static long checkEnd(HashIndex idx, Map<Bytes, byte[]> own, Map<Bytes, Set<Bytes>> sharedWritten, long seed,
+                                 boolean variable) {
+        String where = "round seed " + seed + (variable ? " (variable lengths)" : "");
         for (int t = 0; t < THREADS; t++) {
             for (int k = 0; k < OWN_KEYS; k++) {
-                byte[] key = key(t, k);
+                byte[] key = key(t, k, variable);
                 assertThat(idx.get(key)).as("%s: own key %d of thread %d at the end", where, k, t)
                         .isEqualTo(own.get(Bytes.of(key)));
             }
@@ -235,6 +288,9 @@ class ConcurrentModelTest {
         }
         assertThat(idx.size()).as("%s: size", where).isEqualTo(own.size() + shared);
         assertThat(idx.verify()).as("%s: invariants", where).isEmpty();
+        if (variable) {
+            Fixtures.assertNoLeakedCells(idx, where);
+        }
         return idx.size();
     }
 }

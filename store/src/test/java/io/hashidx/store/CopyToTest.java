@@ -87,14 +87,35 @@ class CopyToTest {
      */
     @Test
     void aReaderProcessCopiesLiveWhileThisProcessWrites() throws Exception {
-        Path path = dir.resolve("live.hidx");
-        Path out = dir.resolve("live-copy.hidx");
+        liveCopy(false);
+    }
+
+    /**
+     * The same on a variable-length file (keys and values in and out of line): the live copy is put into a
+     * new variable-length file (the bulk builder is fixed-width only), which verifies and holds the same.
+     */
+    @Test
+    void aReaderProcessCopiesAVariableLengthFileLiveWhileThisProcessWrites() throws Exception {
+        liveCopy(true);
+    }
+
+    private static byte[] key(long k, boolean variable) {
+        return variable ? ReaderProcess.vkey(k) : key16(k);
+    }
+
+    private static byte[] value(long k, int version, boolean variable) {
+        return variable ? ReaderProcess.vvalue(k, version) : value16(k, version);
+    }
+
+    private void liveCopy(boolean variable) throws Exception {
+        Path path = dir.resolve(variable ? "variable-live.hidx" : "live.hidx");
+        Path out = dir.resolve(variable ? "variable-live-copy.hidx" : "live-copy.hidx");
         int stable = 30_000;
         int churn = 5_000;
         Map<Long, Integer> maxVersion = new HashMap<>();
-        try (HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(23))) {
+        try (HashIndex w = HashIndex.create(path, (variable ? Options.variableLengths() : Options.widths(16, 16)).seed(23))) {
             for (long k = 0; k < stable + churn; k++) {
-                w.put(key16(k), value16(k, 0));
+                w.put(key(k, variable), value(k, 0, variable));
                 maxVersion.put(k, 0);
             }
             List<String> command = new ArrayList<>(List.of(ChildJvm.java(), "-Xmx128m", "-cp",
@@ -122,15 +143,15 @@ class CopyToTest {
                     for (long k = stable; k < stable + churn; k += 3) {
                         long key = k + (version % 3);
                         if (version % 4 == 0) {
-                            w.remove(key16(key));
+                            w.remove(key(key, variable));
                         } else {
-                            w.put(key16(key), value16(key, version));
+                            w.put(key(key, variable), value(key, version, variable));
                             maxVersion.merge(key, version, Math::max);
                         }
                         writes++;
                     }
                     for (int i = 0; i < 500; i++, next++) {
-                        w.put(key16(next), value16(next, version)); // the file grows while the copy runs
+                        w.put(key(next, variable), value(next, version, variable)); // the file grows while the copy runs
                         maxVersion.put(next, version);
                         writes++;
                     }
@@ -138,24 +159,27 @@ class CopyToTest {
                 String line = copied.get();
                 assertThat(line).as("stderr: %s", Files.readString(stderr)).startsWith("copied false ");
                 assertThat(child.waitFor()).isZero();
-                System.out.println("CopyToTest: " + writes + " writes during a live copy; " + line);
+                System.out.println("CopyToTest" + (variable ? " (variable lengths)" : "") + ": " + writes + " writes during a live copy; " + line);
                 assertThat(writes).as("the copy ran while this process wrote").isPositive();
             } finally {
                 child.destroyForcibly();
             }
         }
+        assertNoTemporaryFiles();
         try (HashIndex c = HashIndex.openReadOnly(out)) {
             assertThat(c.verify()).isEmpty();
+            assertThat(c.variableLengths()).isEqualTo(variable);
             for (long k = 0; k < stable; k++) {
-                assertThat(c.get(key16(k))).as("stable key %d", k).isEqualTo(value16(k, 0));
+                assertThat(c.get(key(k, variable))).as("stable key %d", k).isEqualTo(value(k, 0, variable));
             }
             for (var it = c.iterator(); it.hasNext(); ) {
                 var e = it.next();
                 long k = java.nio.ByteBuffer.wrap(e.getKey()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
                 assertThat(maxVersion).as("key %d was written", k).containsKey(k);
+                assertThat(e.getKey()).isEqualTo(key(k, variable));
                 boolean held = false;
                 for (int v = 0; v <= maxVersion.get(k) && !held; v++) {
-                    held = java.util.Arrays.equals(e.getValue(), value16(k, v));
+                    held = java.util.Arrays.equals(e.getValue(), value(k, v, variable));
                 }
                 assertThat(held).as("key %d holds a value it had", k).isTrue();
             }

@@ -83,10 +83,11 @@ final class Fixtures {
         Table t = idx.table();
         Header h = t.h;
         long accounted = 1 + h.bucketCount + h.oldBucketCount + h.overflowPages + h.oldOverflowPages + h.freeCells
-                + t.space.retiredCells();
+                + t.space.retiredCells() + h.recordCells;
         assertThat(accounted).as("%s: cells accounted for (journal 1, buckets %d, old buckets %d, overflow %d, "
-                        + "old overflow %d, free %d, retired %d) vs allocated", context, h.bucketCount, h.oldBucketCount,
-                h.overflowPages, h.oldOverflowPages, h.freeCells, t.space.retiredCells()).isEqualTo(h.allocatedCells);
+                        + "old overflow %d, free %d, retired %d, records %d) vs allocated", context, h.bucketCount,
+                h.oldBucketCount, h.overflowPages, h.oldOverflowPages, h.freeCells, t.space.retiredCells(),
+                h.recordCells).isEqualTo(h.allocatedCells);
     }
 
     /**

@@ -61,6 +61,21 @@ public class MapViewGuavaSuiteTest {
                 .withFeatures(FEATURES)
                 .withTearDown(MapViewGuavaSuiteTest::closeAll)
                 .createTestSuite());
+        // Guava's sample keys are 3..5 bytes ("one" .. "three") and values 3..8 ("May" .. "February"):
+        // inline widths of 4 and 19 put the key "three" out of line, 20 and 3 every value but "May"
+        for (int[] inline : new int[][] {{4, 19}, {20, 3}}) {
+            Options variable = Options.variableLengths(inline[0], inline[1]);
+            suite.addTest(ConcurrentMapTestSuiteBuilder.using(new TestStringMapGenerator() {
+                        @Override
+                        protected Map<String, String> create(Map.Entry<String, String>[] entries) {
+                            return filled(variable, Codec.utf8(), Codec.utf8(), entries);
+                        }
+                    })
+                    .named("asMap[utf8, utf8] of a variable-length file, inline " + inline[0] + " and " + inline[1])
+                    .withFeatures(FEATURES)
+                    .withTearDown(MapViewGuavaSuiteTest::closeAll)
+                    .createTestSuite());
+        }
         suite.addTest(ConcurrentMapTestSuiteBuilder.using(new LongUuidGenerator())
                 .named("asMap[int64, uuid]")
                 .withFeatures(FEATURES)
@@ -81,8 +96,14 @@ public class MapViewGuavaSuiteTest {
 
     @SafeVarargs
     private static <K, V> Map<K, V> filled(Codec<K> keys, Codec<V> values, Map.Entry<K, V>... entries) {
+        return filled(Options.widths(64, 64), keys, values, entries);
+    }
+
+    /** A map on a new file with {@code options}. */
+    @SafeVarargs
+    private static <K, V> Map<K, V> filled(Options options, Codec<K> keys, Codec<V> values, Map.Entry<K, V>... entries) {
         Path file = DIR.resolve("map-" + OPEN.size() + ".hidx");
-        HashIndex index = HashIndex.create(file, Options.widths(64, 64).seed(OPEN.size()));
+        HashIndex index = HashIndex.create(file, options.seed(OPEN.size()));
         OPEN.add(index);
         Map<K, V> map = index.asMap(keys, values);
         for (Map.Entry<K, V> e : entries) {

@@ -22,6 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                stdin is answered after the next whole pass: "pass N lookups L
  *                                doublings D". At end of stdin: "done ...". A wrong answer prints
  *                                "BAD ..." and exits with status 1.
+ *   vlookups FILE KEYS VERSIONS  as lookups, on a variable-length file: keys {@link #vkey}, values
+ *                                {@link #vvalue} (many out of line); after each pass also one whole
+ *                                iteration, every entry of which must be {@link #vvalue} of its key at
+ *                                some version 0..VERSIONS-1, each key once
  *   iterate FILE                 open read-only, start an iterator and take one entry, print
  *                                "iterating PIN" (the oldest retirement the iterator may read); on the
  *                                next stdin line do one get (which reads the header again: the pin may
@@ -48,10 +52,41 @@ public final class ReaderProcess {
         return v;
     }
 
+    /** A key of the variable-length run: 8 bytes, or (one key in three) 28 to 44 bytes: out of line. */
+    static byte[] vkey(long key) {
+        byte[] k = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(key).array();
+        if (key % 3 != 0) {
+            return k;
+        }
+        byte[] longer = Arrays.copyOf(k, 28 + (int) (key % 17));
+        for (int i = 8; i < longer.length; i++) {
+            longer[i] = (byte) (key * 13 + i);
+        }
+        return longer;
+    }
+
+    /**
+     * The value of {@code key} at {@code version} in the variable-length run: 8 to 16 bytes, 17 to 40 or
+     * 300 to 1,500 bytes (so overwrites move it in and out of line), every byte depending on both.
+     */
+    static byte[] vvalue(long key, int version) {
+        long h = key * 0x9E3779B97F4A7C15L + version * 0xC2B2AE3D27D4EB4FL;
+        h ^= h >>> 31;
+        int pick = (int) Long.remainderUnsigned(h, 4);
+        int length = pick < 2 ? 8 + (int) Long.remainderUnsigned(h >>> 8, 9)
+                : pick == 2 ? 17 + (int) Long.remainderUnsigned(h >>> 8, 24) : 300 + (int) Long.remainderUnsigned(h >>> 8, 1_201);
+        byte[] v = new byte[length];
+        for (int j = 0; j < v.length; j++) {
+            v[j] = (byte) ((h >>> (8 * (j % 8))) + j);
+        }
+        return v;
+    }
+
     public static void main(String[] args) throws Exception {
         Path path = Path.of(args[1]);
         switch (args[0]) {
-            case "lookups" -> lookups(path, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            case "lookups" -> lookups(path, Integer.parseInt(args[2]), Integer.parseInt(args[3]), false);
+            case "vlookups" -> lookups(path, Integer.parseInt(args[2]), Integer.parseInt(args[3]), true);
             case "iterate" -> iterate(path);
             case "copy" -> copy(path, Path.of(args[2]));
             case "write" -> write(path, Long.parseLong(args[2]), Long.parseLong(args[3]));
@@ -59,7 +94,7 @@ public final class ReaderProcess {
         }
     }
 
-    private static void lookups(Path path, int keys, int versions) throws Exception {
+    private static void lookups(Path path, int keys, int versions, boolean variable) throws Exception {
         AtomicInteger requests = new AtomicInteger();
         AtomicBoolean ended = new AtomicBoolean();
         Thread stdin = new Thread(() -> {
@@ -83,6 +118,7 @@ public final class ReaderProcess {
             SplittableRandom random = new SplittableRandom(7);
             long lookups = 0;
             long passes = 0;
+            long iterated = 0;
             int answered = 0;
             while (true) {
                 boolean last = ended.get();
@@ -93,9 +129,9 @@ public final class ReaderProcess {
                     order[j] = t;
                 }
                 for (int k : order) {
-                    byte[] v = idx.get(Fixtures.key16(k));
+                    byte[] v = idx.get(variable ? vkey(k) : Fixtures.key16(k));
                     lookups++;
-                    int version = versionOf(k, v, versions);
+                    int version = versionOf(k, v, versions, variable);
                     if (version < lastVersion[k]) {
                         fail("key " + k + " went back from version " + lastVersion[k] + " to " + version
                                 + " after " + lookups + " lookups");
@@ -103,8 +139,11 @@ public final class ReaderProcess {
                     lastVersion[k] = version;
                 }
                 long absent = keys + 50_000_000L + passes;
-                if (idx.get(Fixtures.key16(absent)) != null) {
+                if (idx.get(variable ? vkey(absent) : Fixtures.key16(absent)) != null) {
                     fail("key " + absent + " was never written but is found");
+                }
+                if (variable) {
+                    iterated += iterateAndCheck(idx, versions, passes);
                 }
                 passes++;
                 int pending = requests.get();
@@ -114,8 +153,8 @@ public final class ReaderProcess {
                     System.out.flush();
                 }
                 if (last) {
-                    System.out.println("done passes " + passes + " lookups " + lookups + " doublings "
-                            + idx.table().h.doublings);
+                    System.out.println("done passes " + passes + " lookups " + lookups
+                            + (variable ? " iterated " + iterated : "") + " doublings " + idx.table().h.doublings);
                     System.out.flush();
                     return;
                 }
@@ -123,12 +162,34 @@ public final class ReaderProcess {
         }
     }
 
-    private static int versionOf(long key, byte[] v, int versions) {
+    /** One whole iteration of a variable-length file: every entry a value its key had, each key once. */
+    private static long iterateAndCheck(HashIndex idx, int versions, long pass) {
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        long n = 0;
+        for (Iterator<Map.Entry<byte[], byte[]>> it = idx.iterator(new SplittableRandom(pass)); it.hasNext(); ) {
+            Map.Entry<byte[], byte[]> e = it.next();
+            if (e.getKey().length < 8) {
+                fail("iteration returned a key of " + e.getKey().length + " bytes");
+            }
+            long key = java.nio.ByteBuffer.wrap(e.getKey()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+            if (!Arrays.equals(e.getKey(), vkey(key))) {
+                fail("iteration returned a key that was never written: " + Arrays.toString(e.getKey()));
+            }
+            if (!seen.add(key)) {
+                fail("iteration pass " + pass + " returned key " + key + " twice");
+            }
+            versionOf(key, e.getValue(), versions, true);
+            n++;
+        }
+        return n;
+    }
+
+    private static int versionOf(long key, byte[] v, int versions, boolean variable) {
         if (v == null) {
             fail("key " + key + " is missing");
         }
         for (int version = 0; version < versions; version++) {
-            if (Arrays.equals(v, value(key, version))) {
+            if (Arrays.equals(v, variable ? vvalue(key, version) : value(key, version))) {
                 return version;
             }
         }

@@ -97,6 +97,57 @@ class ReaderProcessTest {
         }
     }
 
+    /**
+     * The same on a variable-length file (inline widths 16/16): a third of the keys and about half of the
+     * values go out of line, and every overwrite and remove frees records whose cells later writes reuse,
+     * while the reader process looks every known key up and iterates the whole file after each pass (so
+     * it reads records inside its validated reads and finds moved-on out-of-line entries by their hash).
+     */
+    @Test
+    void aReaderProcessFollowsAWriterOfAVariableLengthFileAndSeesEveryValueWhole() throws Exception {
+        Path path = dir.resolve("variable.hidx");
+        int known = 1_000;
+        int steps = 8;
+        int newPerStep = 8_000;
+        try (HashIndex w = HashIndex.create(path, Options.variableLengths().seed(21))) {
+            for (int k = 0; k < known; k++) {
+                w.put(ReaderProcess.vkey(k), ReaderProcess.vvalue(k, 0));
+            }
+            long doublingsAtStart = w.table().h.doublings;
+            Child reader = start("vlookups", path.toString(), Integer.toString(known), Integer.toString(steps + 1));
+            assertThat(reader.line()).isEqualTo("ready");
+            long next = 1_000_000;
+            for (int step = 1; step <= steps; step++) {
+                for (int i = 0; i < newPerStep; i++) {
+                    w.put(ReaderProcess.vkey(next + i), ReaderProcess.vvalue(next + i, step));
+                    if (i % 8 == 0) {
+                        int k = (i / 8) % known;
+                        w.put(ReaderProcess.vkey(k), ReaderProcess.vvalue(k, step));
+                    }
+                }
+                for (int k = 0; k < known; k++) {
+                    w.put(ReaderProcess.vkey(k), ReaderProcess.vvalue(k, step));
+                }
+                for (int i = 0; i < newPerStep; i += 2) {
+                    w.remove(ReaderProcess.vkey(next - newPerStep + i));
+                }
+                next += newPerStep;
+                reader.send("sync");
+                assertThat(reader.line()).startsWith("pass ");
+            }
+            long doublings = w.table().h.doublings - doublingsAtStart;
+            assertThat(doublings).as("doublings while the reader read").isGreaterThanOrEqualTo(4);
+            reader.endInput();
+            String done = reader.line();
+            assertThat(done).startsWith("done ");
+            assertThat(reader.exitCode()).isZero();
+            System.out.println("ReaderProcessTest (variable lengths): " + doublings + " doublings while a reader process "
+                    + "checked; " + done + "; record cells " + w.table().h.recordCells);
+            assertThat(w.verify()).isEmpty();
+            Fixtures.assertNoLeakedCells(w, "after the reader process");
+        }
+    }
+
     @Test
     void aReaderKilledWithSigkillLeavesASlotThatTheWriterCleansUp() throws Exception {
         Path path = dir.resolve("killed.hidx");

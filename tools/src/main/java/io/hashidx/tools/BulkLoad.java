@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 
 /**
  * {@code hashidx load} into a new file: one pass over the inputs into a {@link BulkBuilder}, which
- * measures the widths (unless given), presizes for the records read and writes the file front to
+ * writes a variable-length file (no widths given) or measures the widths (unless given), presizes for the records read and writes the file front to
  * back. Nothing appears at the target until the file is complete, so a bad line (without
  * {@code --skip-bad}), an unreadable input or a kill leaves no file at all.
  */
@@ -41,9 +41,14 @@ final class BulkLoad {
     }
 
     Built run(List<LoadCommand.Input> sources, long totalBytes) {
-        int keyLimit = load.keySize != null ? load.keySize : Options.MAX_KEY_WIDTH;
-        int valueLimit = load.valueSize != null ? load.valueSize : Options.MAX_VALUE_WIDTH;
-        Options options = Options.widths(keyLimit, valueLimit).expectedEntries(load.expected == null ? 0 : load.expected);
+        // no widths at all: variable lengths, the default for a new file (as 'hashidx create' makes)
+        boolean variable = load.keySize == null && load.valueSize == null && !load.fitWidths;
+        load.variableFile = variable;
+        int keyLimit = variable ? Options.MAX_VARIABLE_LENGTH : load.keySize != null ? load.keySize : Options.MAX_KEY_WIDTH;
+        int valueLimit = variable ? Options.MAX_VARIABLE_LENGTH
+                : load.valueSize != null ? load.valueSize : Options.MAX_VALUE_WIDTH;
+        Options options = (variable ? Options.variableLengths() : Options.widths(keyLimit, valueLimit))
+                .expectedEntries(load.expected == null ? 0 : load.expected);
         String[] phase = {"reading"};
         try (BulkBuilder builder = HashIndex.bulkBuilder(load.file, options)
                 .memory(memory)
@@ -87,9 +92,11 @@ final class BulkLoad {
                     int valueLength = c.valueLength[i];
                     String bad = c.problems[i] != null ? c.problems[i]
                             : keyLength > keyLimit ? "key of " + keyLength + " bytes is longer than the "
-                                    + (load.keySize != null ? "key width of " : "largest key width of ") + keyLimit + " bytes"
+                                    + (load.variableFile ? "limit of a variable-length file, "
+                                    : load.keySize != null ? "key width of " : "largest key width of ") + keyLimit + " bytes"
                             : valueLength > valueLimit ? "value of " + valueLength + " bytes is longer than the "
-                                    + (load.valueSize != null ? "value width of " : "largest value width of ") + valueLimit + " bytes"
+                                    + (load.variableFile ? "limit of a variable-length file, "
+                                    : load.valueSize != null ? "value width of " : "largest value width of ") + valueLimit + " bytes"
                             : null;
                     if (bad != null) {
                         LoadCommand.BadLine line = new LoadCommand.BadLine(c.input.name(), c.lines[i], bad);

@@ -85,7 +85,8 @@ final class CompactCommand extends ToolCommand {
                 Files.deleteIfExists(target); // left by a crashed earlier run; a running one would hold FILE
             }
             before = whileNobodyWrites(file, source::inspect);
-            Options options = Options.widths(source.keyWidth(), source.valueWidth())
+            Options options = (source.variableLengths() ? Options.variableLengths(source.keyWidth(), source.valueWidth())
+                    : Options.widths(source.keyWidth(), source.valueWidth()))
                     .expectedEntries(source.size())
                     .seed(source.seed());
             HashIndex copy = HashIndex.create(target, options); // on failure it leaves no file behind

@@ -40,7 +40,7 @@ final class DeleteCommand extends ToolCommand {
         int deleted = 0;
         try (HashIndex idx = HashIndex.open(file)) {
             for (int i = 0; i < parsed.length; i++) {
-                if (parsed[i].length <= idx.keyWidth() && idx.remove(parsed[i])) {
+                if (parsed[i].length <= idx.maxKeyLength() && idx.remove(parsed[i])) {
                     deleted++;
                 } else {
                     reportNotFound(hex ? ByteStrings.hex(parsed[i]) : keys.get(i), parsed[i], idx);

@@ -50,7 +50,7 @@ final class GetCommand extends ToolCommand {
         try (HashIndex idx = openForReading(file)) {
             for (int i = 0; i < parsed.length; i++) {
                 String shownKey = hex ? ByteStrings.hex(parsed[i]) : keys.get(i);
-                byte[] value = parsed[i].length > idx.keyWidth() ? null : idx.get(parsed[i]);
+                byte[] value = parsed[i].length > idx.maxKeyLength() ? null : idx.get(parsed[i]);
                 if (value == null) {
                     missing++;
                     reportNotFound(shownKey, parsed[i], idx);

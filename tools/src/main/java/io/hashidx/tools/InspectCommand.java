@@ -210,7 +210,12 @@ final class InspectCommand extends ToolCommand {
     private static void printText(PrintWriter out, Path file, Inspection in, boolean histograms) {
         line(out, "file", in.path());
         line(out, "format", "read version " + in.readVersion() + ", write version " + in.writeVersion());
-        line(out, "widths", "key " + in.keyWidth() + " bytes, value " + in.valueWidth() + " bytes");
+        if (in.variableLengths()) {
+            line(out, "lengths", "variable, up to 16 MiB each (inline up to key " + in.keyWidth() + " bytes, value "
+                    + in.valueWidth() + " bytes)");
+        } else {
+            line(out, "widths", "key " + in.keyWidth() + " bytes, value " + in.valueWidth() + " bytes");
+        }
         line(out, "seed", Figures.hex64(in.seed()));
         line(out, "header copy A", headerCopy(in.copyA()));
         line(out, "header copy B", headerCopy(in.copyB()));
@@ -231,6 +236,12 @@ final class InspectCommand extends ToolCommand {
         }
         line(out, "overflow pages", Figures.count(in.overflowPages()) + " ("
                 + Figures.decimal(in.overflowPercent(), 1) + "% of buckets)");
+        if (in.variableLengths()) {
+            line(out, "record pages", Figures.count(in.recordPages()) + " holding " + Figures.count(in.recordBytes())
+                    + " key+value bytes of out-of-line entries, " + Figures.count(in.recordFreeBytes())
+                    + " bytes unused at their ends (" + Figures.decimal(in.recordFragmentationPercent(), 1)
+                    + "% fragmentation)");
+        }
         line(out, "free pages", Figures.count(in.freePages()));
         line(out, "retired pages", Figures.count(in.retiredPages()));
         line(out, "page bytes", Figures.count(in.pageBytes()));
@@ -359,8 +370,11 @@ final class InspectCommand extends ToolCommand {
         o.put("format_version", in.readVersion());
         o.put("read_version", in.readVersion());
         o.put("write_version", in.writeVersion());
-        o.put("key_size", in.keyWidth());
-        o.put("value_size", in.valueWidth());
+        o.put("variable_lengths", in.variableLengths());
+        o.put("key_size", in.variableLengths() ? null : in.keyWidth());
+        o.put("value_size", in.variableLengths() ? null : in.valueWidth());
+        o.put("inline_key_size", in.variableLengths() ? in.keyWidth() : null);
+        o.put("inline_value_size", in.variableLengths() ? in.valueWidth() : null);
         o.put("seed", Figures.hex64(in.seed()));
         o.put("header_copies", List.of(headerCopyJson("A", in.copyA()), headerCopyJson("B", in.copyB())));
         o.put("count", in.entries());
@@ -384,6 +398,10 @@ final class InspectCommand extends ToolCommand {
         o.put("load_factor", in.loadFactor());
         o.put("overflow_pages", in.overflowPages());
         o.put("overflow_percent", in.overflowPercent());
+        o.put("record_pages", in.recordPages());
+        o.put("record_bytes", in.recordBytes());
+        o.put("record_free_bytes", in.recordFreeBytes());
+        o.put("record_fragmentation_percent", in.recordFragmentationPercent());
         o.put("free_pages", in.freePages());
         o.put("retired_pages", in.retiredPages());
         o.put("allocated_pages", in.allocatedPages());

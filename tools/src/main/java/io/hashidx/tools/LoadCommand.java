@@ -46,13 +46,17 @@ import picocli.CommandLine.Parameters;
             "",
             "A new FILE is bulk built in one pass over the inputs: every record is hashed and partitioned "
                     + "by bucket into temporary runs beside FILE (FILE.bulk-*) within the --memory budget, then "
-                    + "the file is written front to back, sequentially, on two threads. It gets the widths of "
-                    + "the longest key and value (in bytes) unless --key-size or --value-size are given, and is "
+                    + "the file is written front to back, sequentially, on two threads. Without --key-size, "
+                    + "--value-size and --fit-widths it has variable lengths (keys and values of up to 16 MiB "
+                    + "each; up to 16 bytes of key and of value live in the bucket slots, longer ones in record "
+                    + "cells, as 'hashidx create' without widths makes). With --key-size or --value-size it has "
+                    + "fixed widths: the one given, and the longest key or value (in bytes) for the other; "
+                    + "--fit-widths gives it the widths of the longest key and value. It is "
                     + "presized for the records read, so it never grows. It appears only when it is complete "
                     + "and synced: a failure or a kill leaves no FILE (temporary files left by a kill are "
                     + "deleted by the next load of the same FILE).",
             "",
-            "An existing FILE keeps its widths and takes the entries as puts. First it is made room for the "
+            "An existing FILE keeps its widths (or variable lengths) and takes the entries as puts. First it is made room for the "
                     + "entries it holds plus the records of the inputs (--expected N, or else the lines of the "
                     + "inputs, counted in a first pass when every input is a file) in one growth, to 2^k times "
                     + "its buckets, so the load does not double the file over and over; entries move to the "
@@ -60,7 +64,8 @@ import picocli.CommandLine.Parameters;
             "",
             "Duplicate keys: the last one wins (counted as replaced).",
             "",
-            "A bad line (no tab, a bad escape, or a key or value longer than the width) stops the load with "
+            "A bad line (no tab, a bad escape, or a key or value longer than the width, or than 16 MiB with "
+                    + "variable lengths) stops the load with "
                     + "exit code 2 and a message naming the input and the line: a new FILE is not created, an "
                     + "existing FILE keeps the entries loaded before the line. With --skip-bad, bad lines are "
                     + "counted as rejected and the first " + LoadCommand.SHOWN_BAD_LINES
@@ -103,12 +108,19 @@ final class LoadCommand extends ToolCommand {
     List<Path> inputs;
 
     @Option(names = "--key-size", paramLabel = "K",
-            description = "key width in bytes of a new FILE (default: the longest key in the inputs)")
+            description = "key width in bytes of a new fixed-width FILE (default: variable lengths; with "
+                    + "--value-size or --fit-widths, the longest key in the inputs)")
     Integer keySize;
 
     @Option(names = "--value-size", paramLabel = "V",
-            description = "value width in bytes of a new FILE (default: the longest value in the inputs)")
+            description = "value width in bytes of a new fixed-width FILE (default: variable lengths; with "
+                    + "--key-size or --fit-widths, the longest value in the inputs)")
     Integer valueSize;
+
+    @Option(names = "--fit-widths",
+            description = "a new FILE gets fixed widths: those of the longest key and value in the inputs "
+                    + "(the most compact layout for keys and values of similar lengths)")
+    boolean fitWidths;
 
     @Option(names = "--expected", paramLabel = "N",
             description = "a new FILE: entries to presize it for, when more than the records in the inputs "
@@ -176,6 +188,9 @@ final class LoadCommand extends ToolCommand {
             return entries == 0 ? 0 : (double) fileBytes / entries;
         }
     }
+
+    /** Whether FILE has variable lengths: an existing one that has, or a new one built without widths. */
+    boolean variableFile;
 
     long read;
     /** The entries an existing FILE was grown for before the puts (0: none, or it was large enough). */
@@ -330,6 +345,14 @@ final class LoadCommand extends ToolCommand {
     }
 
     private void checkWidthsMatch(HashIndex idx) {
+        variableFile = idx.variableLengths();
+        if (fitWidths) {
+            throw usageError(file + " exists; --fit-widths applies only when FILE is created");
+        }
+        if (variableFile && (keySize != null || valueSize != null)) {
+            throw usageError(file + " exists with variable lengths; --key-size and --value-size apply only when FILE "
+                    + "is created");
+        }
         if ((keySize != null && keySize != idx.keyWidth()) || (valueSize != null && valueSize != idx.valueWidth())) {
             throw usageError(file + " exists with key width " + idx.keyWidth() + " and value width "
                     + idx.valueWidth() + "; --key-size and --value-size apply only when FILE is created");
@@ -408,8 +431,8 @@ final class LoadCommand extends ToolCommand {
 
     private void putAll(HashIndex idx, List<Input> sources, Progress progress, long totalLines, long totalBytes) {
         progress.startPhase();
-        int keyWidth = idx.keyWidth();
-        int valueWidth = idx.valueWidth();
+        int keyWidth = idx.maxKeyLength();
+        int valueWidth = idx.maxValueLength();
         long bytesBefore = 0;
         for (Input input : sources) {
             try (EntryReader r = openReader(input)) {
@@ -464,11 +487,12 @@ final class LoadCommand extends ToolCommand {
     private void printText(BulkLoad.Built built, Loaded after, long doublings, long sameSize, double seconds) {
         PrintWriter out = out();
         if (built != null) {
-            out.println("created " + file + ": key width " + after.keyWidth() + " bytes, value width "
-                    + after.valueWidth() + " bytes, presized for " + Figures.count(built.presizedFor()) + " entries");
+            out.println("created " + file + (variableFile ? ": variable lengths" : ": key width " + after.keyWidth()
+                    + " bytes, value width " + after.valueWidth() + " bytes") + ", presized for "
+                    + Figures.count(built.presizedFor()) + " entries");
         } else {
-            out.println("loaded into " + file + ": key width " + after.keyWidth() + " bytes, value width "
-                    + after.valueWidth() + " bytes");
+            out.println("loaded into " + file + (variableFile ? ": variable lengths"
+                    : ": key width " + after.keyWidth() + " bytes, value width " + after.valueWidth() + " bytes"));
         }
         line(out, "entries read", Figures.count(read));
         line(out, "inserted", Figures.count(inserted));
@@ -500,8 +524,9 @@ final class LoadCommand extends ToolCommand {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("path", file.toString());
         o.put("created", create);
-        o.put("key_size", after.keyWidth());
-        o.put("value_size", after.valueWidth());
+        o.put("variable_lengths", variableFile);
+        o.put("key_size", variableFile ? null : after.keyWidth());
+        o.put("value_size", variableFile ? null : after.valueWidth());
         o.put("inputs", inputs.stream().map(Path::toString).toList());
         o.put("entries_read", read);
         o.put("inserted", inserted);

@@ -24,7 +24,8 @@ import picocli.CommandLine.ParseResult;
  * Commands call only the store's public API ({@code HashIndex}, {@code Options}, {@code Inspection}, {@code Plan}).
  */
 @Command(name = "hashidx", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"A persistent on-disk hash index: fixed-width byte-string keys and values in one file.", ""},
+        description = {"A persistent on-disk hash index: byte-string keys and values of any length up to 16 MiB (the "
+                + "default) or of fixed widths, in one file.", ""},
         subcommands = {
             CreateCommand.class,
             LoadCommand.class,

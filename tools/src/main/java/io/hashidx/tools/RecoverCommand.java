@@ -63,6 +63,9 @@ final class RecoverCommand extends ToolCommand {
     @Option(names = "--json", description = "print one JSON object with snake_case keys")
     boolean json;
 
+    /** Whether the damaged file has variable lengths (the copy gets them too). */
+    private boolean variable;
+
     @Override
     public Integer call() throws IOException {
         if (Files.exists(out)) {
@@ -74,7 +77,9 @@ final class RecoverCommand extends ToolCommand {
         Options fallback = keySize == null ? null : Options.widths(keySize, valueSize);
         Salvage.Report report;
         try (Salvage salvage = Salvage.open(damaged, fallback)) {
-            Options options = Options.widths(salvage.keyWidth(), salvage.valueWidth())
+            variable = salvage.variableLengths();
+            Options options = (variable ? Options.variableLengths(salvage.keyWidth(), salvage.valueWidth())
+                    : Options.widths(salvage.keyWidth(), salvage.valueWidth()))
                     .expectedEntries(Math.max(0, salvage.expectedEntries()));
             if (salvage.seed().isPresent()) {
                 options = options.seed(salvage.seed().getAsLong());
@@ -100,8 +105,9 @@ final class RecoverCommand extends ToolCommand {
         o.put("path", damaged.toString());
         o.put("out", out.toString());
         o.put("header", r.header());
-        o.put("key_size", r.keyWidth());
-        o.put("value_size", r.valueWidth());
+        o.put("variable_lengths", variable);
+        o.put("key_size", variable ? null : r.keyWidth());
+        o.put("value_size", variable ? null : r.valueWidth());
         o.put("seed", r.seed().isPresent() ? Figures.hex64(r.seed().getAsLong()) : null);
         o.put("scanned", r.scanned());
         o.put("expected_entries", r.expectedEntries() < 0 ? null : r.expectedEntries());
@@ -130,8 +136,12 @@ final class RecoverCommand extends ToolCommand {
         String of = r.expectedEntries() < 0 ? "" : " of " + Figures.count(r.expectedEntries());
         w.println("recovered " + Figures.count(r.recoveredEntries()) + of + " entries from " + damaged + " into " + out);
         line(w, "header", r.header());
-        line(w, "key width", r.keyWidth() + " bytes");
-        line(w, "value width", r.valueWidth() + " bytes");
+        if (variable) {
+            line(w, "lengths", "variable (inline up to " + r.keyWidth() + " and " + r.valueWidth() + " bytes)");
+        } else {
+            line(w, "key width", r.keyWidth() + " bytes");
+            line(w, "value width", r.valueWidth() + " bytes");
+        }
         line(w, "seed", r.seed().isPresent() ? Figures.hex64(r.seed().getAsLong()) : "unknown (OUT has a new one)");
         line(w, "entries recorded", r.expectedEntries() < 0 ? "unknown" : Figures.count(r.expectedEntries()));
         line(w, "entries recovered", Figures.count(r.recoveredEntries()));

@@ -35,6 +35,21 @@ abstract class ToolCommand implements Callable<Integer> {
     }
 
     /**
+     * Options for a new file: fixed widths when both are given, variable lengths when neither is; one
+     * without the other is a usage error.
+     */
+    io.hashidx.store.Options widthsOrVariable(Integer keySize, Integer valueSize) {
+        if (keySize == null && valueSize == null) {
+            return io.hashidx.store.Options.variableLengths();
+        }
+        if (keySize == null || valueSize == null) {
+            throw usageError("give both --key-size and --value-size for a fixed-width file, or neither for "
+                    + "variable lengths");
+        }
+        return io.hashidx.store.Options.widths(keySize, valueSize);
+    }
+
+    /**
      * Opens {@code file} read-only. Another process may be writing it: reads follow that writer and
      * never see a value half written. Refused (HIDX-004) only where the reader table beside the file
      * cannot be used and a writer is at work; the store's message says why.
@@ -74,8 +89,8 @@ abstract class ToolCommand implements Callable<Integer> {
 
     /** Names a missing key on stderr, saying why when it is longer than the file's key width. */
     void reportNotFound(String shownKey, byte[] key, HashIndex idx) {
-        String tooLong = key.length > idx.keyWidth()
-                ? " (" + key.length + " bytes, longer than the file's key width of " + idx.keyWidth() + " bytes)"
+        String tooLong = key.length > idx.maxKeyLength()
+                ? " (" + key.length + " bytes, longer than the file's key width of " + idx.maxKeyLength() + " bytes)"
                 : "";
         err().println("not found: " + shownKey + tooLong);
     }

@@ -82,12 +82,18 @@ final class TortureCommand extends ToolCommand {
     int doublingsPerFile;
 
     @Option(names = "--key-size", paramLabel = "K", defaultValue = "" + Campaign.DEFAULT_KEY_WIDTH,
-            description = "key width of the files, at least 8 (default: ${DEFAULT-VALUE})")
+            description = "key width of the files, at least 8 (default: ${DEFAULT-VALUE}); with --variable, the "
+                    + "longest key (keys are 8..K bytes)")
     int keySize;
 
     @Option(names = "--value-size", paramLabel = "V", defaultValue = "" + Campaign.DEFAULT_VALUE_WIDTH,
-            description = "value width of the files; values are 0..V bytes (default: ${DEFAULT-VALUE})")
+            description = "value width of the files; values are 0..V bytes (default: ${DEFAULT-VALUE}); with "
+                    + "--variable, the longest value")
     int valueSize;
+
+    @Option(names = "--variable", description = "torture variable-length files: keys and values longer than the "
+            + "16 inline bytes live in records (e.g. --variable --key-size 40 --value-size 1200)")
+    boolean variable;
 
     @Option(names = "--keep", description = "keep the file after a campaign without failure")
     boolean keep;
@@ -114,7 +120,7 @@ final class TortureCommand extends ToolCommand {
             throw usageError("FILE " + target + " exists; torture creates its own file (delete it, or choose another name)");
         }
         Campaign.Settings settings = new Campaign.Settings(target, kills, campaignSeed, opsPerRun, growthShare,
-                doublingsPerFile, keySize, valueSize, path -> { });
+                doublingsPerFile, keySize, valueSize, variable, path -> { });
         err().println("hashidx torture: " + kills + " kills on " + target + ", seed " + campaignSeed);
         err().flush();
         Progress progress = new Progress(err(), Boolean.getBoolean("hashidx.stderr.tty"), System::nanoTime);
@@ -169,7 +175,7 @@ final class TortureCommand extends ToolCommand {
         Campaign.Settings s = r.settings();
         return "hashidx torture --kills " + s.kills() + " --seed " + s.seed() + " --ops-per-run " + s.opsPerRun()
                 + " --growth-share " + s.growthShare() + " --doublings-per-file " + s.doublingsPerFile()
-                + " --key-size " + s.keyWidth() + " --value-size " + s.valueWidth();
+                + " --key-size " + s.keyWidth() + " --value-size " + s.valueWidth() + (s.variable() ? " --variable" : "");
     }
 
     private static Map<String, Object> json(Campaign.Result r, boolean kept) {
@@ -182,6 +188,7 @@ final class TortureCommand extends ToolCommand {
         o.put("doublings_per_file", s.doublingsPerFile());
         o.put("key_size", s.keyWidth());
         o.put("value_size", s.valueWidth());
+        o.put("variable_lengths", s.variable());
         o.put("kills", r.kills());
         o.put("aimed_at_growth_start", r.aimedAtGrowthStart());
         o.put("aimed_mid_evacuation", r.aimedMidEvacuation());

@@ -44,7 +44,7 @@ class BulkLoadTest {
         assertThat(Cli.run("create", puts.toString(), "--key-size", "16", "--value-size", "24",
                 "--expected", "30000").exitCode()).isZero();
 
-        Cli bulkLoad = Cli.run("load", "--json", "--memory", "164m", bulk.toString(), input.toString());
+        Cli bulkLoad = Cli.run("load", "--json", "--memory", "164m", "--fit-widths", bulk.toString(), input.toString());
         Cli putLoad = Cli.run("load", "--json", puts.toString(), input.toString());
 
         assertThat(bulkLoad.exitCode()).as(bulkLoad.toString()).isZero();
@@ -62,13 +62,42 @@ class BulkLoadTest {
         assertThat(temporaryFiles()).isEmpty();
     }
 
+    /**
+     * Without widths a new FILE has variable lengths (values of 24 bytes go out of line): it holds what
+     * puts into a presized variable-length file hold, with the same bucket count, and verifies.
+     */
+    @Test
+    void aNewFileWithoutWidthsIsAVariableLengthFileThatHoldsWhatPutsHold() throws IOException {
+        Path input = gen("in.tsv", "--count", "30000", "--keys", "zipf", "--seed", "5", "--value-size", "24");
+        Path bulk = dir.resolve("bulk.hidx");
+        Path puts = dir.resolve("puts.hidx");
+        assertThat(Cli.run("create", puts.toString(), "--expected", "30000").exitCode()).isZero();
+
+        Cli bulkLoad = Cli.run("load", "--json", "--memory", "164m", bulk.toString(), input.toString());
+        Cli putLoad = Cli.run("load", "--json", puts.toString(), input.toString());
+
+        assertThat(bulkLoad.exitCode()).as(bulkLoad.toString()).isZero();
+        assertThat(putLoad.exitCode()).as(putLoad.toString()).isZero();
+        Map<String, Object> b = bulkLoad.json();
+        Map<String, Object> p = putLoad.json();
+        assertThat(b).containsEntry("created", true).containsEntry("doublings", 0L).containsEntry("variable_lengths", true)
+                .containsEntry("key_size", null).containsEntry("value_size", null);
+        for (String key : List.of("entries_read", "inserted", "replaced", "rejected", "entries", "buckets",
+                "variable_lengths", "key_size", "value_size")) {
+            assertThat(b.get(key)).as(key).isEqualTo(p.get(key));
+        }
+        assertThat(sortedDump(bulk)).isEqualTo(sortedDump(puts));
+        assertThat(Cli.run("verify", bulk.toString()).out()).isEqualTo("ok\n");
+        assertThat(Cli.run("inspect", "--json", bulk.toString()).json()).containsEntry("format_version", 3L);
+    }
+
     @Test
     void theSummaryNamesWhatThePresizingCountedAndExpectedCanOnlyAddRoom() throws IOException {
         Path input = gen("in.tsv", "--count", "1000", "--keys", "sequential", "--key-size", "4");
         Path small = dir.resolve("small.hidx");
         Path roomy = dir.resolve("roomy.hidx");
 
-        Cli smallLoad = Cli.run("load", "--expected", "10", small.toString(), input.toString());
+        Cli smallLoad = Cli.run("load", "--expected", "10", "--fit-widths", small.toString(), input.toString());
         Cli roomyLoad = Cli.run("load", "--json", "--expected", "100000", roomy.toString(), input.toString());
 
         assertThat(smallLoad.out()).startsWith("created " + small + ": key width 4 bytes, value width 16 bytes, "
@@ -110,7 +139,7 @@ class BulkLoadTest {
         Path input = Files.writeString(dir.resolve("in.tsv"), "a\t1\nno tab here\nbb\t22\n\\q\tbad escape\n", UTF_8);
         Path file = dir.resolve("x.hidx");
 
-        Cli load = Cli.run("load", "--json", "--skip-bad", file.toString(), input.toString());
+        Cli load = Cli.run("load", "--json", "--skip-bad", "--fit-widths", file.toString(), input.toString());
 
         assertThat(load.exitCode()).as(load.toString()).isZero();
         assertThat(load.json()).containsEntry("entries_read", 4L).containsEntry("rejected", 2L)

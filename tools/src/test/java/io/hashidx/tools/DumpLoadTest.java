@@ -145,7 +145,7 @@ class DumpLoadTest {
         Path input = Files.writeString(dir.resolve("in.tsv"), "\\x00\\x01\ta\\\\b\n", UTF_8);
         Path file = dir.resolve("x.hidx");
 
-        Cli load = Cli.run("load", file.toString(), input.toString());
+        Cli load = Cli.run("load", "--fit-widths", file.toString(), input.toString());
 
         assertThat(load.exitCode()).as(load.toString()).isZero();
         assertThat(load.out()).contains("key width 2 bytes, value width 3 bytes");

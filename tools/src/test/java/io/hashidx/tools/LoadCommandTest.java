@@ -45,7 +45,7 @@ class LoadCommandTest {
                 longest-key\t\u20ac\u20ac""");
         Path file = dir.resolve("x.hidx");
 
-        Cli load = Cli.run("load", file.toString(), input.toString());
+        Cli load = Cli.run("load", "--fit-widths", file.toString(), input.toString());
 
         assertThat(load.exitCode()).as(load.toString()).isZero();
         assertThat(load.out()).contains("created " + file + ": key width 11 bytes, value width 16 bytes");
@@ -67,7 +67,7 @@ class LoadCommandTest {
         Path b = numbered("b.tsv", 3001, 5000);
         Path file = dir.resolve("x.hidx");
 
-        Cli load = Cli.run("load", "--json", file.toString(), a.toString(), b.toString());
+        Cli load = Cli.run("load", "--json", "--fit-widths", file.toString(), a.toString(), b.toString());
 
         assertThat(load.exitCode()).as(load.toString()).isZero();
         Map<String, Object> s = load.json();
@@ -237,7 +237,7 @@ class LoadCommandTest {
     void dashReadsStandardInputIntoANewFileInOnePassLeavingNoTemporaryFile() throws IOException {
         Path file = dir.resolve("x.hidx");
 
-        Cli load = withStandardInput("k1\tv1\nkey2\tvalue2\n", "load", "--json", file.toString(), "-");
+        Cli load = withStandardInput("k1\tv1\nkey2\tvalue2\n", "load", "--json", "--fit-widths", file.toString(), "-");
 
         assertThat(load.exitCode()).as(load.toString()).isZero();
         assertThat(load.json()).containsEntry("created", true).containsEntry("inputs", List.of("-"))
@@ -369,11 +369,37 @@ class LoadCommandTest {
         }
     }
 
+    /**
+     * Without widths a new FILE has variable lengths: a key of 40 bytes and a value of 3,000 load, the
+     * summary says so (key_size and value_size null), and --fit-widths is refused for an existing FILE.
+     */
+    @Test
+    void aNewFileWithoutWidthsHasVariableLengths() throws IOException {
+        Path file = dir.resolve("v.hidx");
+        String longKey = "k".repeat(40);
+        String longValue = "v".repeat(3_000);
+        Path input = tsv("v.tsv", "short\tx\n" + longKey + "\t" + longValue + "\n");
+
+        Cli load = Cli.run("load", "--json", file.toString(), input.toString());
+        Cli text = Cli.run("load", "--fit-widths", file.toString(), input.toString());
+
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        assertThat(load.json()).containsEntry("created", true).containsEntry("variable_lengths", true)
+                .containsEntry("key_size", null).containsEntry("value_size", null).containsEntry("inserted", 2L);
+        assertThat(Cli.run("get", file.toString(), longKey).out()).isEqualTo(longValue + "\n");
+        assertThat(Cli.run("verify", file.toString()).out()).isEqualTo("ok\n");
+        assertThat(text.exitCode()).isEqualTo(2);
+        assertThat(text.err()).contains("--fit-widths applies only when FILE is created");
+        Path other = dir.resolve("w.hidx");
+        assertThat(Cli.run("load", other.toString(), input.toString()).out())
+                .startsWith("created " + other + ": variable lengths, presized for 2 entries");
+    }
+
     @Test
     void emptyInputCreatesAnEmptyFile() throws IOException {
         Path file = dir.resolve("x.hidx");
 
-        Cli load = Cli.run("load", "--json", file.toString(), tsv("empty.tsv", "\n\n").toString());
+        Cli load = Cli.run("load", "--json", "--fit-widths", file.toString(), tsv("empty.tsv", "\n\n").toString());
 
         assertThat(load.exitCode()).as(load.toString()).isZero();
         assertThat(load.json()).containsEntry("entries_read", 0L).containsEntry("entries", 0L)

@@ -53,6 +53,27 @@ class TortureCommandTest {
         assertThat(dir).as("the file is deleted after a campaign without failure").isEmptyDirectory();
     }
 
+    /**
+     * The same campaign on variable-length files: keys of 8..40 bytes and values of 0..1200 bytes, half
+     * of them near the 16-byte inline widths and many in records of one to four cells, so kills land while
+     * records are taken, published, replaced and freed.
+     */
+    @Test
+    void variableLengthFilesLoseNothingAcknowledgedAndLeakNoRecordCellAcrossKills() {
+        int kills = Math.max(20, KILLS / 3);
+        Cli result = Cli.run("torture", "--dir", dir.toString(), "--kills", String.valueOf(kills),
+                "--seed", String.valueOf(SEED), "--variable", "--key-size", "40", "--value-size", "1200", "--json");
+
+        System.out.println(result.out());
+        assertThat(result.exitCode()).as("seed %d: %s", SEED, result).isZero();
+        Map<String, Object> summary = result.json();
+        assertThat(summary).as("seed %d", SEED).containsEntry("kills", (long) kills).containsEntry("losses", 0L)
+                .containsEntry("failed_checks", 0L).containsEntry("ok", true).containsEntry("variable_lengths", true);
+        assertThat((String) summary.get("rerun")).endsWith("--key-size 40 --value-size 1200 --variable");
+        assertThat((long) summary.get("landed_at_growth_start") + (long) summary.get("landed_mid_evacuation"))
+                .as("seed %d: kills that landed in a growth", SEED).isGreaterThanOrEqualTo(kills / 5);
+    }
+
     @Test
     void aLossIsReportedWithTheSeedTheRerunCommandAndTheFileKeptAsTheKillLeftIt() {
         Path file = dir.resolve("sabotaged.hidx");

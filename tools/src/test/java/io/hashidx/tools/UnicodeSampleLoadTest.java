@@ -27,7 +27,7 @@ class UnicodeSampleLoadTest {
         assertThat(SAMPLE).as("run from the tools module directory").isRegularFile();
         String file = dir.resolve("names.hidx").toString();
 
-        Cli load = Cli.run("load", "--json", file, SAMPLE.toString());
+        Cli load = Cli.run("load", "--json", "--fit-widths", file, SAMPLE.toString());
 
         assertThat(load.exitCode()).as(load.toString()).isZero();
         assertThat(load.err()).isEmpty();

@@ -65,17 +65,21 @@ public final class Campaign {
      * @param opsPerRun        a kill not aimed at growth comes after 1..opsPerRun acknowledged operations
      * @param growthShare      the share of kills aimed at growth, 0..1
      * @param doublingsPerFile a file that doubled this many times (and finished growing) is replaced by a fresh one
-     * @param keyWidth         key width of the files, at least 8
-     * @param valueWidth       value width of the files
+     * @param keyWidth         key width of the files, at least 8; with {@code variable}, the longest key
+     * @param valueWidth       value width of the files; with {@code variable}, the longest value
+     * @param variable         files with variable lengths ({@code Options.variableLengths()}): keys of 8..keyWidth
+     *                         and values of 0..valueWidth bytes, many of them out of line
      * @param afterKill        called with the file after each kill, before the check; tests damage the
      *                         file here to prove that the check sees it
      */
     public record Settings(Path file, int kills, long seed, long opsPerRun, double growthShare, int doublingsPerFile,
-                           int keyWidth, int valueWidth, Consumer<Path> afterKill) {
+                           int keyWidth, int valueWidth, boolean variable, Consumer<Path> afterKill) {
         public Settings {
+            int maxKey = variable ? Options.MAX_VARIABLE_LENGTH : Options.MAX_KEY_WIDTH;
+            int maxValue = variable ? Options.MAX_VARIABLE_LENGTH : Options.MAX_VALUE_WIDTH;
             if (kills < 1 || opsPerRun < 1 || growthShare < 0 || growthShare > 1 || doublingsPerFile < 1
-                    || keyWidth < Workload.MIN_KEY_WIDTH || keyWidth > Options.MAX_KEY_WIDTH
-                    || valueWidth < 0 || valueWidth > Options.MAX_VALUE_WIDTH) {
+                    || keyWidth < Workload.MIN_KEY_WIDTH || keyWidth > maxKey
+                    || valueWidth < 0 || valueWidth > maxValue) {
                 throw new IllegalArgumentException("invalid torture settings: " + this);
             }
         }
@@ -83,12 +87,19 @@ public final class Campaign {
         /** The defaults of {@code hashidx torture}, for {@code kills} kills on {@code file}. */
         public static Settings defaults(Path file, int kills, long seed) {
             return new Settings(file, kills, seed, DEFAULT_OPS_PER_RUN, DEFAULT_GROWTH_SHARE, DEFAULT_DOUBLINGS_PER_FILE,
-                    DEFAULT_KEY_WIDTH, DEFAULT_VALUE_WIDTH, path -> { });
+                    DEFAULT_KEY_WIDTH, DEFAULT_VALUE_WIDTH, false, path -> { });
         }
 
         /** The same settings with {@code afterKill} called after each kill. */
         public Settings withAfterKill(Consumer<Path> hook) {
-            return new Settings(file, kills, seed, opsPerRun, growthShare, doublingsPerFile, keyWidth, valueWidth, hook);
+            return new Settings(file, kills, seed, opsPerRun, growthShare, doublingsPerFile, keyWidth, valueWidth, variable,
+                    hook);
+        }
+
+        /** The same settings on variable-length files, with keys up to {@code maxKey} and values up to {@code maxValue} bytes. */
+        public Settings withVariableLengths(int maxKey, int maxValue) {
+            return new Settings(file, kills, seed, opsPerRun, growthShare, doublingsPerFile, maxKey, maxValue, true,
+                    afterKill);
         }
     }
 
@@ -175,7 +186,7 @@ public final class Campaign {
 
     private Campaign(Settings settings) {
         this.s = settings;
-        this.workload = new Workload(settings.keyWidth(), settings.valueWidth());
+        this.workload = new Workload(settings.keyWidth(), settings.valueWidth(), settings.variable());
         this.rnd = new SplittableRandom(settings.seed());
         this.childStderr = childStderr(settings.file());
         this.javaCommand = ProcessHandle.current().info().command()
@@ -228,7 +239,8 @@ public final class Campaign {
 
     private void freshFile() throws IOException {
         Files.deleteIfExists(s.file());
-        HashIndex.create(s.file(), Options.widths(s.keyWidth(), s.valueWidth()).seed(rnd.nextLong())).close();
+        Options options = s.variable() ? Options.variableLengths() : Options.widths(s.keyWidth(), s.valueWidth());
+        HashIndex.create(s.file(), options.seed(rnd.nextLong())).close();
         model = new Model(workload);
         files++;
         killsOnFile = 0;
@@ -445,7 +457,7 @@ public final class Campaign {
         List<String> command = List.of(javaCommand, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-XX:-UsePerfData", "-cp", classPath, TortureChild.class.getName(), s.file().toString(),
                 Long.toString(childSeed), Long.toString(model.nextId()), Long.toString(model.nextOp()),
-                Integer.toString(s.keyWidth()), Integer.toString(s.valueWidth()));
+                Integer.toString(s.keyWidth()), Integer.toString(s.valueWidth()), s.variable() ? "variable" : "fixed");
         return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(childStderr.toFile())).start();
     }
 

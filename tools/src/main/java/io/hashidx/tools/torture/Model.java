@@ -163,7 +163,7 @@ final class Model {
         c.inspection = idx.inspect();
         Inspection in = c.inspection;
         c.leakedCells = in.allocatedPages() - (1 + in.buckets() + in.growth().oldBuckets() + in.overflowPages()
-                + in.growth().oldOverflowPages() + in.freePages() + in.retiredPages());
+                + in.growth().oldOverflowPages() + in.freePages() + in.retiredPages() + in.recordPages());
         if (c.leakedCells < 0 || c.leakedCells > leakAllowance) {
             c.invariant(c.leakedCells + " cells are allocated but in no structure; kills may leak at most "
                     + leakAllowance + " on this file");

@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
  * </pre>
  *
  * {@code g} is the growth state after the open or the operation ({@link GrowthState}). Arguments:
- * FILE SEED NEXT_ID FIRST_OP KEY_WIDTH VALUE_WIDTH, where NEXT_ID is the first key id never used and
+ * FILE SEED NEXT_ID FIRST_OP KEY_WIDTH VALUE_WIDTH fixed|variable, where NEXT_ID is the first key id never used and
  * FIRST_OP the first operation number.
  */
 public final class TortureChild {
@@ -35,7 +35,7 @@ public final class TortureChild {
         SplittableRandom rnd = new SplittableRandom(Long.parseLong(args[1]));
         long next = Long.parseLong(args[2]);
         long op = Long.parseLong(args[3]);
-        Workload workload = new Workload(Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+        Workload workload = new Workload(Integer.parseInt(args[4]), Integer.parseInt(args[5]), args[6].equals("variable"));
         BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.US_ASCII), 256);
         HashIndex idx = HashIndex.open(path);
         line(out, "O " + GrowthState.token(idx.growth()));

@@ -19,13 +19,42 @@ final class Workload {
 
     private final int keyWidth;
     private final int valueWidth;
+    /** Keys of 8..keyWidth bytes and values skewed toward the 16-byte inline widths, for variable-length files. */
+    private final boolean variable;
 
-    Workload(int keyWidth, int valueWidth) {
+    Workload(int keyWidth, int valueWidth, boolean variable) {
         if (keyWidth < MIN_KEY_WIDTH) {
             throw new IllegalArgumentException("key width " + keyWidth + " is below " + MIN_KEY_WIDTH);
         }
         this.keyWidth = keyWidth;
         this.valueWidth = valueWidth;
+        this.variable = variable;
+    }
+
+    /** The length of key {@code id}: the key width, or with variable lengths 8..keyWidth bytes. */
+    private int keyLength(long id) {
+        return variable ? MIN_KEY_WIDTH + (int) Math.floorMod(id * 0x9E3779B97F4A7C15L >>> 7, keyWidth - MIN_KEY_WIDTH + 1L)
+                : keyWidth;
+    }
+
+    /**
+     * The length of the value operation {@code op} puts under key {@code id}: 0..valueWidth; with
+     * variable lengths, half of them within two bytes of the 16-byte inline width, a quarter up to
+     * 16 bytes and a quarter up to valueWidth (records of one or more cells).
+     */
+    private int valueLength(long id, long op) {
+        long mix = op * 7 + id;
+        if (!variable) {
+            return (int) Math.floorMod(mix, valueWidth + 1L);
+        }
+        long r = (op * 0x9E3779B97F4A7C15L + id) >>> 3;
+        int pick = (int) Math.floorMod(r, 4L);
+        long bound = switch (pick) {
+            case 0, 1 -> 14 + Math.floorMod(r >>> 2, 5L);
+            case 2 -> Math.floorMod(r >>> 2, 17L);
+            default -> Math.floorMod(r >>> 2, valueWidth + 1L);
+        };
+        return (int) Math.min(bound, valueWidth);
     }
 
     int keyWidth() {
@@ -38,10 +67,10 @@ final class Workload {
 
     /** Key {@code id}: the id little-endian, then filler bytes derived from it up to the key width. */
     byte[] key(long id) {
-        byte[] k = new byte[keyWidth];
+        byte[] k = new byte[keyLength(id)];
         ByteBuffer.wrap(k).order(ByteOrder.LITTLE_ENDIAN).putLong(0, id);
         long mix = id * 0x9E3779B97F4A7C15L;
-        for (int i = MIN_KEY_WIDTH; i < keyWidth; i++) {
+        for (int i = MIN_KEY_WIDTH; i < k.length; i++) {
             k[i] = (byte) (mix >>> ((i & 7) * 8));
         }
         return k;
@@ -49,7 +78,7 @@ final class Workload {
 
     /** The id of a key made by {@link #key(long)}, or -1 when {@code key} is not one. */
     long id(byte[] key) {
-        if (key.length != keyWidth) {
+        if (key.length < MIN_KEY_WIDTH) {
             return -1;
         }
         long id = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
@@ -58,7 +87,7 @@ final class Workload {
 
     /** The value operation {@code op} puts under key {@code id}: 0..valueWidth bytes, derived from both. */
     byte[] value(long id, long op) {
-        int length = (int) Math.floorMod(op * 7 + id, valueWidth + 1L);
+        int length = valueLength(id, op);
         byte[] v = new byte[length];
         SplittableRandom bytes = new SplittableRandom(op * 31 + id);
         bytes.nextBytes(v);

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class WorkloadTest {
     @Test
     void keysCarryTheirIdAndValuesFitTheWidth() {
-        Workload w = new Workload(20, 5);
+        Workload w = new Workload(20, 5, false);
         for (long id : new long[] {0, 1, 255, 1L << 40}) {
             byte[] key = w.key(id);
             assertThat(key).hasSize(20);
@@ -24,7 +24,28 @@ class WorkloadTest {
         assertThat(w.id(foreign)).as("a key the workload never writes").isEqualTo(-1);
         assertThat(w.id(new byte[8])).as("wrong length").isEqualTo(-1);
         assertThat(w.value(1, 2)).isNotEqualTo(w.value(1, 3));
-        assertThatThrownBy(() -> new Workload(7, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Workload(7, 1, false)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void variableLengthKeysAndValuesSpanTheInlineWidthsAndCarryTheirId() {
+        Workload w = new Workload(40, 1200, true);
+        java.util.Set<Integer> keyLengths = new java.util.TreeSet<>();
+        int nearInline = 0;
+        int outOfLine = 0;
+        for (long id = 0; id < 500; id++) {
+            byte[] key = w.key(id);
+            keyLengths.add(key.length);
+            assertThat(key.length).isBetween(8, 40);
+            assertThat(w.id(key)).isEqualTo(id);
+            byte[] value = w.value(id, id * 3);
+            assertThat(value).hasSizeLessThanOrEqualTo(1200).isEqualTo(w.value(id, id * 3));
+            nearInline += value.length >= 14 && value.length <= 18 ? 1 : 0;
+            outOfLine += value.length > 16 ? 1 : 0;
+        }
+        assertThat(keyLengths).contains(8, 16, 17, 40);
+        assertThat(nearInline).as("values within two bytes of the inline width").isGreaterThan(150);
+        assertThat(outOfLine).as("values longer than the inline width").isGreaterThan(150);
     }
 
     @Test
