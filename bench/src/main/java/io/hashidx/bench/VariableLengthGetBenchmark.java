@@ -92,7 +92,11 @@ public class VariableLengthGetBenchmark {
     @TearDown(Level.Trial)
     public void delete() throws IOException {
         index.close();
-        Files.deleteIfExists(index.path());
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.delete(f); // the index and its reader table (NAME.readers)
+            }
+        }
         Files.delete(dir);
     }
 
