@@ -88,6 +88,9 @@ import java.util.random.RandomGenerator;
  *       stays sound because a chain change happens whole under it: taking a record cell (op 3), and
  *       freeing a record, which an overwrite or remove of an out-of-line entry announces (op 4) before
  *       its slot stops naming the record and frees after, holding the space lock from one to the other.
+ *       Such a writer takes the space lock before it makes its bucket's version odd, so a reader never
+ *       finds the version odd while the writer waits for the space lock (which another writer may hold
+ *       while it extends the file).
  * </ol>
  * <b>Cooperative growth.</b> A writer evacuates its key's old bucket (under its own stripes), then
  * helps with one more: a shared cursor hands each old bucket to one helper, and when all are handed
@@ -1404,9 +1407,11 @@ final class Table {
                 exit(lane, bucket, NONE, NONE);
             }
         } else {
-            enter(lane, bucket, NONE, NONE);
-            try {
-                synchronized (space) {
+            // the space monitor is taken before the version becomes odd: readers of this bucket never
+            // see it odd while this writer waits for the monitor (held by another writer extending the file)
+            synchronized (space) {
+                enter(lane, bucket, NONE, NONE);
+                try {
                     space.announceRecordFree(oldRecord, cell * SLOTS + slot);
                     VarHandle.storeStoreFence();
                     Header.beginLaneIntent(page, lane.index, Header.INTENT_OVERWRITE, cell * SLOTS + slot,
@@ -1418,9 +1423,9 @@ final class Table {
                         VarHandle.storeStoreFence();
                     }
                     space.freeRecord(oldRecord, oldCells);
+                } finally {
+                    exit(lane, bucket, NONE, NONE);
                 }
-            } finally {
-                exit(lane, bucket, NONE, NONE);
             }
         }
         Header.endLaneIntent(page, lane.index);
@@ -1462,25 +1467,32 @@ final class Table {
         long recordCells = record != NONE ? layout.recordLength(record) : 0;
         long laneCount = Header.laneCount(page, lane.index);
         Header.beginLaneIntent(page, lane.index, Header.INTENT_REMOVE, ref, laneCount);
-        enter(lane, bucket, NONE, NONE);
-        try {
-            if (record == NONE) {
+        if (record == NONE) {
+            enter(lane, bucket, NONE, NONE);
+            try {
                 layout.setTophash(cell, slot, EMPTY_ONE);
                 markEmptyRest(bucket, cell, slot);
-            } else {
-                // the record is announced before the slot stops naming it and freed while the bucket's
-                // version is odd, under the space monitor throughout (see overwrite)
-                synchronized (space) {
+            } finally {
+                exit(lane, bucket, NONE, NONE);
+            }
+        } else {
+            // the record is announced before the slot stops naming it and freed while the bucket's
+            // version is odd, under the space monitor throughout (see overwrite); the monitor is taken
+            // before the version becomes odd, so readers never see an odd version while this writer
+            // waits for it (another writer may hold it while the file is extended)
+            synchronized (space) {
+                enter(lane, bucket, NONE, NONE);
+                try {
                     space.announceRecordFree(record, ref);
                     VarHandle.storeStoreFence();
                     layout.setTophash(cell, slot, EMPTY_ONE);
                     markEmptyRest(bucket, cell, slot);
                     VarHandle.storeStoreFence();
                     space.freeRecord(record, recordCells);
+                } finally {
+                    exit(lane, bucket, NONE, NONE);
                 }
             }
-        } finally {
-            exit(lane, bucket, NONE, NONE);
         }
         Header.setLaneCount(page, lane.index, laneCount - 1);
         Header.endLaneIntent(page, lane.index);
