@@ -2158,7 +2158,7 @@ final class Table {
                         if (file.handle().holdWritersOut()) {
                             // no writer at work: nothing changes while it stays out, so one read is stable
                             try {
-                                return copyChainAsItIs(cell, check);
+                                return copyChainAsItIs(cell, check, () -> true);
                             } finally {
                                 file.handle().letWritersIn();
                             }
@@ -2178,7 +2178,9 @@ final class Table {
                 }
                 List<SlotCopy> out;
                 try {
-                    out = copyChainAsItIs(cell, check);
+                    long expected = version;
+                    out = copyChainAsItIs(cell, check, primary ? () -> unchanged(cell, expected, epoch)
+                            : () -> Header.epochAfterReads(page) == epoch);
                 } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
                     if (file.isClosed()) {
                         throw HashIndexException.closed(file.path());
@@ -2201,8 +2203,13 @@ final class Table {
             }
         }
 
-        /** The live entries of the chain at {@code cell}, read without validation (see {@link #copyChain}). */
-        private List<SlotCopy> copyChainAsItIs(long cell, long check) {
+        /**
+         * The live entries of the chain at {@code cell}, read without validation (see {@link #copyChain}),
+         * except that {@code stillValid} is asked after each out-of-line value: what a changing chain
+         * holds may be garbage, and garbage lengths (each up to 16 MiB) must not add up to an allocation
+         * the heap cannot take before the read is found invalid (then IllegalStateException: a retry).
+         */
+        private List<SlotCopy> copyChainAsItIs(long cell, long check, java.util.function.BooleanSupplier stillValid) {
             List<SlotCopy> out = new ArrayList<>();
             long pages = 0;
             for (long c = cell; c != NONE; c = layout.overflow(c, pages++)) {
@@ -2226,6 +2233,9 @@ final class Table {
                         continue;
                     }
                     out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot)), 0));
+                    if (layout.outOfLine(c, slot) && !stillValid.getAsBoolean()) {
+                        throw new IllegalStateException("the chain changed while it was copied");
+                    }
                 }
             }
             return out;
