@@ -190,6 +190,69 @@ class RecordCrashTest {
         }
     }
 
+    /**
+     * A record being discarded (a full disk) was announced (op 4, no slot) and the kill came before its
+     * lane's pending record was cleared; opening the file frees it (op 4) and a second crash comes right
+     * after that open stored the header, before the open cleared the pending record. Opening again must
+     * not free the record a second time: before the fix the pending record still named it, so the second
+     * open freed it again (twice on the free list, {@code record_cells} too low) and later takes handed
+     * its cells out twice.
+     */
+    @org.junit.jupiter.api.Test
+    void aCrashWhileOpeningAfterTheDiscardedRecordWasFreedDoesNotFreeItTwice() throws Exception {
+        long seed = 20261126L;
+        Path file = dir.resolve("discard.hidx");
+        Path crashed = dir.resolve("discard-crashed.hidx");
+        HashIndex idx = HashIndex.create(file, Options.variableLengths().seed(5));
+        for (int i = 0; i < 200; i++) {
+            idx.put(("other " + i).getBytes(StandardCharsets.UTF_8), filled(i * 7 % 600, 'x'));
+        }
+        idx.put(KEY, OLD);
+        Table t = idx.table();
+        Records records = new Records(t.layout, t.space, t.file.header());
+        long fresh = records.write(KEY, NEW, LANE);
+        t.space.announceRecordFree(fresh, BucketLayout.NONE);
+        long recordCells = t.h.recordCells - t.layout.recordLength(fresh);
+        idx.closeLeavingGrowth();
+
+        Space.afterChainChangeRecovered = () -> {
+            try {
+                java.nio.file.Files.copy(file, crashed);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        try (HashIndex first = HashIndex.open(file)) {
+            assertThat(first.verify()).isEmpty();
+        } finally {
+            Space.afterChainChangeRecovered = null;
+        }
+        assertThat(crashed).as("the open finished the discarded record's free").exists();
+
+        java.util.Random random = new java.util.Random(seed);
+        java.util.Map<Bytes, byte[]> model = new java.util.HashMap<>();
+        try (HashIndex again = HashIndex.open(crashed)) {
+            Table a = again.table();
+            assertThat(again.verify()).as("seed %d: verify after the second open", seed).isEmpty();
+            assertThat(a.h.recordCells).as("seed %d: record cells after the second open", seed).isEqualTo(recordCells);
+            Fixtures.assertNoLeakedCells(again, "seed " + seed + ": after the second open");
+            assertThat(again.get(KEY)).isEqualTo(OLD);
+            // take every free cell (and more) for records: a cell on the free list twice is handed out twice
+            for (int i = 0; i < 300; i++) {
+                byte[] key = ("taken " + i).getBytes(StandardCharsets.UTF_8);
+                byte[] value = new byte[300 + random.nextInt(1500)];
+                random.nextBytes(value);
+                again.put(key, value);
+                model.put(Bytes.of(key), value);
+            }
+            for (java.util.Map.Entry<Bytes, byte[]> e : model.entrySet()) {
+                assertThat(again.get(e.getKey().array())).as("seed %d: value of %s", seed, e.getKey()).isEqualTo(e.getValue());
+            }
+            assertThat(again.verify()).as("seed %d: verify after taking cells", seed).isEmpty();
+            Fixtures.assertNoLeakedCells(again, "seed " + seed + ": after taking cells");
+        }
+    }
+
     /** The first free slot of the key's bucket chain (the test files have room in it). */
     private static long freeSlot(Table t, long hash) {
         long bucket = t.h.bucketsCell + Hashing.bucketIndex(hash, t.h.bucketCount);
