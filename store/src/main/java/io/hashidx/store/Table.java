@@ -192,7 +192,9 @@ final class Table {
     private long[] pendingImages = new long[0];
     /**
      * For a read-only open after a crash: primary buckets whose versions a killed writer left odd (its
-     * lane names them). Nobody will make them even while this process reads, so readers do not wait.
+     * lane names them), as pairs: the cell, then the odd version found. Readers do not wait for that
+     * version to become even; any other odd version of the cell is a live writer's (a read-write open
+     * made the dead one even, and the versions only grow), which they wait for as always.
      */
     private long[] deadOdd = new long[0];
     /**
@@ -635,8 +637,8 @@ final class Table {
         if ((layout.version(cell) & 1) != 0) {
             if (writable) {
                 layout.setVersion(cell, layout.version(cell) + 1);
-            } else if (!deadOdd(cell)) {
-                deadOdd = append(deadOdd, cell);
+            } else if (!deadOdd(cell, layout.version(cell))) {
+                deadOdd = append(append(deadOdd, cell), layout.version(cell));
             }
         }
     }
@@ -866,7 +868,7 @@ final class Table {
                 primary = g.bucketsCell() + Hashing.bucketIndex(hash, g.bucketCount());
                 version = layout.version(primary);
             }
-            if ((version & 1) != 0 && !deadOdd(primary)) {
+            if ((version & 1) != 0 && !deadOdd(primary, version)) {
                 return RETRY; // a writer is inside
             }
             Object r = reader.read(this, valueRef(findIn(primary, hash, top, key, oldBucket)), dest);
@@ -906,10 +908,15 @@ final class Table {
         return layout.versionAfterReads(primary) == version && Header.epochAfterReads(page) == epoch;
     }
 
-    /** Whether a read-only open found that a killed writer's lane names {@code cell} with an odd version. */
-    boolean deadOdd(long cell) {
-        for (long c : deadOdd) {
-            if (c == cell) {
+    /**
+     * Whether a read-only open found that a killed writer's lane names {@code cell} with the odd version
+     * {@code version}: the version a dead writer left, not one that a writer since (which made the dead
+     * one even when it opened the file) set while it is inside the bucket.
+     */
+    boolean deadOdd(long cell, long version) {
+        long[] dead = deadOdd;
+        for (int i = 0; i + 1 < dead.length; i += 2) {
+            if (dead[i] == cell && dead[i + 1] == version) {
                 return true;
             }
         }
@@ -948,7 +955,8 @@ final class Table {
 
     private long find(long hash, int top, byte[] key) {
         long primary = primaryOf(hash);
-        if ((layout.version(primary) & 1) != 0 && !deadOdd(primary)) {
+        long primaryVersion = layout.version(primary);
+        if ((primaryVersion & 1) != 0 && !deadOdd(primary, primaryVersion)) {
             throw HashIndexException.corrupt(file.path(), layout.cellOffset(primary) + BucketLayout.VERSION_OFFSET,
                     "bucket at cell " + primary + " is marked as being written (odd version) but no writer is inside: "
                             + "a writer was killed in the middle of an update; open the file read-write to repair it");
@@ -2161,7 +2169,7 @@ final class Table {
                 }
                 boolean primary = isPrimaryIn(v.geometry(), cell);
                 long version = primary ? layout.version(cell) : 0;
-                if (primary && (version & 1) != 0 && !deadOdd(cell)) {
+                if (primary && (version & 1) != 0 && !deadOdd(cell, version)) {
                     continue;
                 }
                 List<SlotCopy> out;

@@ -253,6 +253,51 @@ class ReaderProcessTest {
         }
     }
 
+    /**
+     * A writer was killed inside a bucket (its lane names it, its version odd); this process opens the
+     * file read-only while no writer is there, so it reads that bucket without waiting for the version to
+     * become even. Then a writer process opens the file (which repairs the version without changing
+     * the header: this reader's view stays current) and begins a new write in that bucket, writing bytes
+     * into the key's slot while the version is odd. A lookup here must not return them: before the fix it
+     * took any odd version of that bucket for the dead writer's and returned the bytes read inside the
+     * write (validation passes: the version does not change while it is odd).
+     */
+    @Test
+    void aReaderDoesNotTakeANewWritersOddVersionForTheDeadWritersOne() throws Exception {
+        long seed = 16;
+        Path path = dir.resolve("deadodd.hidx");
+        long k = 7;
+        HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(seed));
+        fill(w, 0, 1_000);
+        Table t = w.table();
+        assertThat(t.h.growing()).isFalse();
+        long bucket = t.h.bucketsCell + Hashing.bucketIndex(Hashing.hash(key16(k), t.h.seed), t.h.bucketCount);
+        Header.nameLaneBuckets(t.file.header(), 2, bucket, BucketLayout.NONE, BucketLayout.NONE);
+        t.layout.setVersion(bucket, t.layout.version(bucket) + 1);
+        w.closeLeavingGrowth(); // as a kill inside the bucket leaves it
+        try (HashIndex r = HashIndex.openReadOnly(path)) {
+            assertThat(r.get(key16(k))).as("seed %d: read through the dead writer's odd version", seed)
+                    .isEqualTo(Fixtures.value16(k, 0));
+            Child writer = start("oddwindow", path.toString(), Long.toString(k));
+            assertThat(writer.line()).isEqualTo("open");
+            assertThat(r.table().stale()).as("seed %d: the writer's open left the header as it was", seed).isFalse();
+            writer.send("write");
+            assertThat(writer.line()).isEqualTo("odd");
+            java.util.concurrent.CompletableFuture<byte[]> lookup =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> r.get(key16(k)));
+            Thread.sleep(300);
+            writer.send("finish");
+            assertThat(writer.line()).isEqualTo("even");
+            byte[] got = lookup.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(got).as("seed %d: a lookup that began inside the new write (not its bytes read while odd)", seed)
+                    .isIn(Fixtures.value16(k, 0), Fixtures.value16(k, 2));
+            assertThat(r.get(key16(k))).isEqualTo(Fixtures.value16(k, 2));
+            writer.endInput();
+            assertThat(writer.line()).isEqualTo("closed");
+            assertThat(writer.exitCode()).isZero();
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static long fill(HashIndex w, long from, long count) {
