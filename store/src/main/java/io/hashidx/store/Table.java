@@ -847,6 +847,9 @@ final class Table {
         long primary = NONE;
         long version = 0;
         long epoch = 0;
+        // read before the journal images valueRef may take (refresh publishes its images before its view)
+        ReaderView seen = writable ? null : view;
+        boolean image = false;
         try {
             epoch = Header.epoch(page);
             Geometry g = geometryFor(epoch);
@@ -871,15 +874,18 @@ final class Table {
             if ((version & 1) != 0 && !deadOdd(primary, version)) {
                 return RETRY; // a writer is inside
             }
-            Object r = reader.read(this, valueRef(findIn(primary, hash, top, key, oldBucket)), dest);
-            return unchanged(primary, version, epoch) ? r : RETRY;
+            long found = findIn(primary, hash, top, key, oldBucket);
+            long ref = valueRef(found);
+            image = ref != found;
+            Object r = reader.read(this, ref, dest);
+            return unchanged(primary, version, epoch) && (!image || imagesCurrent(seen)) ? r : RETRY;
         } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
             // garbage read from a chain that changed under us (a bad length or link, a chunk not yet
             // mapped) is a retry when the read does not validate, and an error when it does
             if (file.isClosed()) {
                 throw HashIndexException.closed(file.path());
             }
-            if (primary == NONE || !unchanged(primary, version, epoch)) {
+            if (primary == NONE || !unchanged(primary, version, epoch) || (image && !imagesCurrent(seen))) {
                 return RETRY;
             }
             if (e instanceof HashIndexException) {
@@ -887,6 +893,18 @@ final class Table {
             }
             return RETRY;
         }
+    }
+
+    /**
+     * Read-only: whether a value read from a journal image ({@link #pendingImages}, an overwrite a dead
+     * writer left half done) under view {@code v} may stand, read after the version and epoch checks: no
+     * writer process stored the header since {@code v} was read. A writer that opens the file replays
+     * that overwrite and stores the header before any overwrite of its own reuses the journal slot, so a
+     * reader that took the image as the slot's value must not take what the slot holds by then (another
+     * key's value); it reads the header again and finds the value in the slot, where the replay put it.
+     */
+    private boolean imagesCurrent(ReaderView v) {
+        return Header.generationWord(page) == v.generationWord();
     }
 
     /**
@@ -1965,6 +1983,8 @@ final class Table {
         private long bucket;
         private boolean wrapped;
         private volatile boolean finished;
+        /** Whether the last {@link #copyChainAsItIs} took a value from a journal image (read-only, after a crash). */
+        private boolean imageRead;
         /** Entries of the last bucket read, and the primary cell and version each was read under. */
         private final java.util.ArrayDeque<Buffered> buffer = new java.util.ArrayDeque<>();
         private Map.Entry<byte[], byte[]> next;
@@ -2173,13 +2193,15 @@ final class Table {
                     continue;
                 }
                 List<SlotCopy> out;
+                imageRead = false;
                 try {
                     out = copyChainAsItIs(cell, check);
                 } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
                     if (file.isClosed()) {
                         throw HashIndexException.closed(file.path());
                     }
-                    if (primary ? !unchanged(cell, version, epoch) : Header.epochAfterReads(page) != epoch) {
+                    if ((primary ? !unchanged(cell, version, epoch) : Header.epochAfterReads(page) != epoch)
+                            || (imageRead && !imagesCurrent(v))) {
                         continue;
                     }
                     if (stale()) {
@@ -2191,7 +2213,8 @@ final class Table {
                     throw HashIndexException.corrupt(file.path(), layout.cellOffset(cell), "the chain of cell " + cell
                             + " cannot be read (" + e.getMessage() + ")");
                 }
-                if (primary ? unchanged(cell, version, epoch) : Header.epochAfterReads(page) == epoch) {
+                if ((primary ? unchanged(cell, version, epoch) : Header.epochAfterReads(page) == epoch)
+                        && (!imageRead || imagesCurrent(v))) {
                     return out;
                 }
             }
@@ -2221,7 +2244,13 @@ final class Table {
                     if (check != NONE && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != check) {
                         continue;
                     }
-                    out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot)), 0));
+                    byte[] value = null;
+                    if (!moved) {
+                        long ref = valueRef(c * SLOTS + slot);
+                        imageRead |= ref != c * SLOTS + slot;
+                        value = value(ref);
+                    }
+                    out.add(new SlotCopy(key, value, 0));
                 }
             }
             return out;

@@ -40,6 +40,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                return while the version is odd), print "odd"; on the next, write
  *                                version 2, make the version even and print "even"; close at end of
  *                                stdin and print "closed"
+ *   overwrite FILE KEY           print "started"; on the next stdin line open for writing (replaying
+ *                                what a killed writer left), overwrite {@link Fixtures#key16} KEY with
+ *                                {@link Fixtures#value16} version 5 (a lone writer: through lane 0 and
+ *                                its journal slot), print "overwritten"; close at end of stdin and print
+ *                                "closed"
  *   copy FILE OUT                open read-only, print "ready", on the next stdin line copy the index to
  *                                OUT ({@link HashIndex#copyTo}) and print "copied POINT_IN_TIME ENTRIES"
  * </pre>
@@ -97,6 +102,7 @@ public final class ReaderProcess {
             case "copy" -> copy(path, Path.of(args[2]));
             case "write" -> write(path, Long.parseLong(args[2]), Long.parseLong(args[3]));
             case "oddwindow" -> oddWindow(path, Long.parseLong(args[2]));
+            case "overwrite" -> overwrite(path, Long.parseLong(args[2]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -269,6 +275,21 @@ public final class ReaderProcess {
             t.layout.writeSlot(cell, slot, key, Fixtures.value16(k, 2));
             t.layout.setVersion(bucket, t.layout.version(bucket) + 1);
             System.out.println("even");
+            System.out.flush();
+            in.readLine();
+        }
+        System.out.println("closed");
+        System.out.flush();
+    }
+
+    private static void overwrite(Path path, long k) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        System.out.println("started");
+        System.out.flush();
+        in.readLine();
+        try (HashIndex idx = HashIndex.open(path)) {
+            idx.put(Fixtures.key16(k), Fixtures.value16(k, 5));
+            System.out.println("overwritten");
             System.out.flush();
             in.readLine();
         }
