@@ -1334,7 +1334,8 @@ final class Table {
             }
         } finally {
             if (record != NONE && Header.laneOp(page, lane.index) == Header.INTENT_NONE) {
-                records.discard(record, lane.index); // DISK_FULL before the slot was taken: nothing is left behind
+                // DISK_FULL (or any other failure) before the slot was taken: nothing is left behind
+                records.discard(record, lane.index);
             }
         }
         if (!h.growing()) {
@@ -1414,6 +1415,20 @@ final class Table {
         long oldRecord = layout.outOfLine(cell, slot) ? layout.recordOf(cell, slot) : NONE;
         long oldCells = oldRecord != NONE ? layout.recordLength(oldRecord) : 0;
         long record = needsRecord(key, value) ? records.write(key, value, lane.index) : NONE;
+        try {
+            overwriteWith(lane, bucket, cell, slot, key, value, hash, oldRecord, oldCells, record);
+        } catch (RuntimeException e) {
+            if (record != NONE && Header.laneOp(page, lane.index) == Header.INTENT_NONE) {
+                // failed before the intent: the new record is still only pending, nothing else changed
+                records.discardAfter(e, record, lane.index);
+            }
+            throw e;
+        }
+    }
+
+    /** The rest of {@link #overwrite} once the new record (if any) is written and pending in the lane. */
+    private void overwriteWith(Lane lane, long bucket, long cell, int slot, byte[] key, byte[] value, long hash,
+                               long oldRecord, long oldCells, long record) {
         writeImage(h.journalCell, lane.index, key, value, hash, record);
         VarHandle.storeStoreFence();
         if (oldRecord == NONE) {
