@@ -10,7 +10,7 @@ import java.lang.invoke.VarHandle;
  * widths is stored as one record, its key bytes then its value bytes, in a chain of cells taken one
  * at a time from {@link Space} (so freed record cells and overflow pages are one pool, reused alike,
  * and freeing a record of any length is one header update). See {@link BucketLayout} for the cells'
- * layout and FORMAT.md section 6 ("Out-of-line entries") for the order of stores.
+ * layout and FORMAT.md section 12 ("Variable lengths", "Order of stores") for the order of stores.
  *
  * <p>While a record is being written, and until the slot that will name it is published, the writer's
  * lane names it as its <em>pending record</em> (each lane has its own, so writers in parallel each have

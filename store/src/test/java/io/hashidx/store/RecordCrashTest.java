@@ -11,12 +11,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A crash at each step of the record protocol of a variable-length file (FORMAT.md section 6,
- * "Out-of-line entries"), in writer lane 3 (each lane has its own pending record): each test makes the stores an operation makes up to the chosen step, with the engine's
- * own pieces, and stops there as a kill would (the file is closed without finishing anything).
- * Reopening, read-only and then read-write, must show the value before or after the operation, find
- * nothing wrong with verify(), and account for every cell: no record cell leaks and none is freed
- * twice.
+ * A crash at each step of the record protocol of a variable-length file (FORMAT.md section 12,
+ * "Order of stores"), in writer lane 3 (each lane has its own pending record): each test makes the
+ * stores an operation makes up to the chosen step, with the engine's own pieces, and stops there as a
+ * kill would (the file is closed without finishing anything). Reopening, read-only and then
+ * read-write, must show the value before or after the operation, find nothing wrong with verify(), and
+ * account for every cell: no record cell leaks and none is freed twice.
  *
  * <p>Found by the kill -9 campaign on variable-length files: an overwrite that wrote its intent before
  * announcing the old record's free leaked that record when the kill came in between, since reopening
