@@ -2189,6 +2189,11 @@ final class Table {
                         if (file.handle().holdWritersOut()) {
                             // no writer at work: nothing changes while it stays out, so one read is stable
                             try {
+                                if (pendingRefs.length != 0 && stale()) {
+                                    // a writer came and went since the journal images were read: they may
+                                    // hold other keys' values now (the replay put these in their slots)
+                                    throw Stale.INSTANCE;
+                                }
                                 return copyChainAsItIs(cell, check);
                             } finally {
                                 file.handle().letWritersIn();
