@@ -553,7 +553,9 @@ final class Table {
      * replay; a read-only open reads an interrupted overwrite's slot from the journal), and freed
      * otherwise: announced (op 4), unnamed, then freed in one header update, so a crash while opening
      * leaves the same work to the next open. A record that the chain record's op 4 already freed (a
-     * write that was discarding its own record) is not freed twice.
+     * write that was discarding its own record) is not freed twice: read-write, that recovery cleared
+     * the lane's pending record before the free (so a crash after it cannot leave the name behind);
+     * read-only, it is skipped here.
      */
     private void recoverPendingRecord(int lane) {
         long pending = Header.pendingRecord(page, lane);
