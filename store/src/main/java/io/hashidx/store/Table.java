@@ -146,6 +146,13 @@ import java.util.random.RandomGenerator;
  *       another process was killed inside. Its lane names the bucket (FORMAT.md section 4), the next
  *       read-write open makes exactly those versions even again, a read-only open tells its readers not
  *       to wait for them, and in the meantime a reader gets CORRUPT naming the bucket, not a hang.
+ *       A read-only open remembers each such bucket with the odd value it found and reads past that
+ *       value only: a writer that opens the file later repairs it without changing the header (the
+ *       reader's view stays current), and any other odd value is that writer inside the bucket.
+ *   <li><b>Journal images.</b> A read-only open after a crash in an overwrite reads that slot's value
+ *       from the lane's journal slot. A writer that opens the file later replays the overwrite and stores
+ *       the header before its own overwrites reuse the journal, so a read that took a value from an image
+ *       also validates that the header's generation word is still its view's.
  * </ul>
  */
 final class Table {
