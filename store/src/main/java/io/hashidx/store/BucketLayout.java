@@ -36,7 +36,7 @@ import java.nio.ByteOrder;
  *  offset 16  parent + 1: the cell whose overflow word changes
  * </pre>
  *
- * <p>In a variable-length file (format version 2) the widths are inline widths. An entry whose key or
+ * <p>In a variable-length file (format version 3) the widths are inline widths. An entry whose key or
  * value is longer lives out of line: its slot's key length field holds all ones ({@link #OUT_OF_LINE_MARK}),
  * and the bytes after it hold the reference below; key and value bytes follow each other in a
  * <em>record</em>, a chain of cells linked through their overflow words, each holding

@@ -206,7 +206,7 @@ final class Invariants {
                 // may hold a retired-array record once the growth ends, so it is not looked at)
                 // (odd is fine where a read-only open found a killed writer's lane naming it: the next
                 // read-write open makes it even)
-                if (!evacuated && (layout.version(c) & 1) != 0 && !t.deadOdd(c)) {
+                if (!evacuated && (layout.version(c) & 1) != 0 && !t.deadOdd(c, layout.version(c))) {
                     problem(at(c) + ": bucket version " + layout.version(c) + " is odd, as if a writer were inside");
                 }
             } else if (layout.reservedWord(c) != 0) {

@@ -10,7 +10,7 @@ import java.lang.invoke.VarHandle;
  * widths is stored as one record, its key bytes then its value bytes, in a chain of cells taken one
  * at a time from {@link Space} (so freed record cells and overflow pages are one pool, reused alike,
  * and freeing a record of any length is one header update). See {@link BucketLayout} for the cells'
- * layout and FORMAT.md section 6 ("Out-of-line entries") for the order of stores.
+ * layout and FORMAT.md section 12 ("Variable lengths", "Order of stores") for the order of stores.
  *
  * <p>While a record is being written, and until the slot that will name it is published, the writer's
  * lane names it as its <em>pending record</em> (each lane has its own, so writers in parallel each have
@@ -32,7 +32,9 @@ final class Records {
     /**
      * Writes {@code key} then {@code value} as a new record and returns its first cell, which lane
      * {@code lane} now names as its pending record; the caller publishes a slot naming it and then clears the pending
-     * record. On a full disk, frees what it took and throws DISK_FULL, leaving nothing pending.
+     * record. On a full disk (or any other failure, such as a damaged free list), frees what it took
+     * and throws, leaving nothing pending: a record left pending in a live lane would be overwritten by
+     * the lane's next out-of-line write, and its cells leaked.
      */
     long write(byte[] key, byte[] value, int lane) {
         long total = (long) key.length + value.length;
@@ -59,13 +61,22 @@ final class Records {
                 }
                 previous = cell;
             }
-        } catch (HashIndexException.Storage e) {
+        } catch (RuntimeException e) {
             if (first != NONE) {
-                discard(first, lane);
+                discardAfter(e, first, lane);
             }
             throw e;
         }
         return first;
+    }
+
+    /** Discards lane {@code lane}'s pending record after {@code failure}, to which a failure to discard is added. */
+    void discardAfter(RuntimeException failure, long first, int lane) {
+        try {
+            discard(first, lane);
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /** Frees the pending record that no slot names (a failed write): announced, unnamed, then freed. */

@@ -95,6 +95,11 @@ final class Space {
     /** The record that opening found announced (op 4) and freed, or left to free when read-only; else NONE. */
     private long recordFreedByRecovery = NONE;
     private final List<WeakReference<Table.Cursor>> cursors = new ArrayList<>();
+    /**
+     * Tests set this to see the file as a crash would leave it right after opening stored the header
+     * that finishes a chain change (before anything else of the open is written); null otherwise.
+     */
+    static volatile Runnable afterChainChangeRecovered;
     private long stamp;
     /** Cells the growth under way may still take for its evacuation; inserts leave at least this many spare. */
     private long evacuationReserve;
@@ -181,6 +186,15 @@ final class Space {
                     // the slot stopped naming the record; the crash came before the header freed it
                     long cells = layout.recordLength(pageCell);
                     if (writable) {
+                        // a discarded record (a failed write) is still its lane's pending record: unnamed
+                        // before the free, as Records.discard does, so that a crash after the header store
+                        // below leaves no lane naming a record the free list holds (it would be freed again)
+                        for (int l = 0; l < Header.LANES; l++) {
+                            if (Header.pendingRecord(page, l) == pageCell) {
+                                Header.setPendingRecord(page, l, NONE);
+                            }
+                        }
+                        VarHandle.storeStoreFence();
                         pushRun(pageCell, 1, cells - 1);
                         h.recordCells -= cells;
                         changed = true;
@@ -214,6 +228,10 @@ final class Space {
                 // while opening leaves the same work to the next open
                 h.store(page);
                 VarHandle.storeStoreFence();
+                Runnable hook = afterChainChangeRecovered;
+                if (hook != null) {
+                    hook.run();
+                }
             }
             layout.clearChainRecord(journal);
         }

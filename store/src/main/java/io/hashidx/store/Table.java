@@ -149,6 +149,13 @@ import java.util.random.RandomGenerator;
  *       another process was killed inside. Its lane names the bucket (FORMAT.md section 4), the next
  *       read-write open makes exactly those versions even again, a read-only open tells its readers not
  *       to wait for them, and in the meantime a reader gets CORRUPT naming the bucket, not a hang.
+ *       A read-only open remembers each such bucket with the odd value it found and reads past that
+ *       value only: a writer that opens the file later repairs it without changing the header (the
+ *       reader's view stays current), and any other odd value is that writer inside the bucket.
+ *   <li><b>Journal images.</b> A read-only open after a crash in an overwrite reads that slot's value
+ *       from the lane's journal slot. A writer that opens the file later replays the overwrite and stores
+ *       the header before its own overwrites reuse the journal, so a read that took a value from an image
+ *       also validates that the header's generation word is still its view's.
  * </ul>
  */
 final class Table {
@@ -195,7 +202,9 @@ final class Table {
     private long[] pendingImages = new long[0];
     /**
      * For a read-only open after a crash: primary buckets whose versions a killed writer left odd (its
-     * lane names them). Nobody will make them even while this process reads, so readers do not wait.
+     * lane names them), as pairs: the cell, then the odd version found. Readers do not wait for that
+     * version to become even; any other odd version of the cell is a live writer's (a read-write open
+     * made the dead one even, and the versions only grow), which they wait for as always.
      */
     private long[] deadOdd = new long[0];
     /**
@@ -554,7 +563,9 @@ final class Table {
      * replay; a read-only open reads an interrupted overwrite's slot from the journal), and freed
      * otherwise: announced (op 4), unnamed, then freed in one header update, so a crash while opening
      * leaves the same work to the next open. A record that the chain record's op 4 already freed (a
-     * write that was discarding its own record) is not freed twice.
+     * write that was discarding its own record) is not freed twice: read-write, that recovery cleared
+     * the lane's pending record before the free (so a crash after it cannot leave the name behind);
+     * read-only, it is skipped here.
      */
     private void recoverPendingRecord(int lane) {
         long pending = Header.pendingRecord(page, lane);
@@ -638,8 +649,8 @@ final class Table {
         if ((layout.version(cell) & 1) != 0) {
             if (writable) {
                 layout.setVersion(cell, layout.version(cell) + 1);
-            } else if (!deadOdd(cell)) {
-                deadOdd = append(deadOdd, cell);
+            } else if (!deadOdd(cell, layout.version(cell))) {
+                deadOdd = append(append(deadOdd, cell), layout.version(cell));
             }
         }
     }
@@ -848,6 +859,9 @@ final class Table {
         long primary = NONE;
         long version = 0;
         long epoch = 0;
+        // read before the journal images valueRef may take (refresh publishes its images before its view)
+        ReaderView seen = writable ? null : view;
+        boolean image = false;
         try {
             epoch = Header.epoch(page);
             Geometry g = geometryFor(epoch);
@@ -869,18 +883,21 @@ final class Table {
                 primary = g.bucketsCell() + Hashing.bucketIndex(hash, g.bucketCount());
                 version = layout.version(primary);
             }
-            if ((version & 1) != 0 && !deadOdd(primary)) {
+            if ((version & 1) != 0 && !deadOdd(primary, version)) {
                 return RETRY; // a writer is inside
             }
-            Object r = reader.read(this, valueRef(findIn(primary, hash, top, key, oldBucket)), dest);
-            return unchanged(primary, version, epoch) ? r : RETRY;
+            long found = findIn(primary, hash, top, key, oldBucket);
+            long ref = valueRef(found);
+            image = ref != found;
+            Object r = reader.read(this, ref, dest);
+            return unchanged(primary, version, epoch) && (!image || imagesCurrent(seen)) ? r : RETRY;
         } catch (HashIndexException.FileFormat | IllegalStateException | IndexOutOfBoundsException e) {
             // garbage read from a chain that changed under us (a bad length or link, a chunk not yet
             // mapped) is a retry when the read does not validate, and an error when it does
             if (file.isClosed()) {
                 throw HashIndexException.closed(file.path());
             }
-            if (primary == NONE || !unchanged(primary, version, epoch)) {
+            if (primary == NONE || !unchanged(primary, version, epoch) || (image && !imagesCurrent(seen))) {
                 return RETRY;
             }
             if (e instanceof HashIndexException) {
@@ -888,6 +905,18 @@ final class Table {
             }
             return RETRY;
         }
+    }
+
+    /**
+     * Read-only: whether a value read from a journal image ({@link #pendingImages}, an overwrite a dead
+     * writer left half done) under view {@code v} may stand, read after the version and epoch checks: no
+     * writer process stored the header since {@code v} was read. A writer that opens the file replays
+     * that overwrite and stores the header before any overwrite of its own reuses the journal slot, so a
+     * reader that took the image as the slot's value must not take what the slot holds by then (another
+     * key's value); it reads the header again and finds the value in the slot, where the replay put it.
+     */
+    private boolean imagesCurrent(ReaderView v) {
+        return Header.generationWord(page) == v.generationWord();
     }
 
     /**
@@ -909,10 +938,15 @@ final class Table {
         return layout.versionAfterReads(primary) == version && Header.epochAfterReads(page) == epoch;
     }
 
-    /** Whether a read-only open found that a killed writer's lane names {@code cell} with an odd version. */
-    boolean deadOdd(long cell) {
-        for (long c : deadOdd) {
-            if (c == cell) {
+    /**
+     * Whether a read-only open found that a killed writer's lane names {@code cell} with the odd version
+     * {@code version}: the version a dead writer left, not one that a writer since (which made the dead
+     * one even when it opened the file) set while it is inside the bucket.
+     */
+    boolean deadOdd(long cell, long version) {
+        long[] dead = deadOdd;
+        for (int i = 0; i + 1 < dead.length; i += 2) {
+            if (dead[i] == cell && dead[i + 1] == version) {
                 return true;
             }
         }
@@ -951,7 +985,8 @@ final class Table {
 
     private long find(long hash, int top, byte[] key) {
         long primary = primaryOf(hash);
-        if ((layout.version(primary) & 1) != 0 && !deadOdd(primary)) {
+        long primaryVersion = layout.version(primary);
+        if ((primaryVersion & 1) != 0 && !deadOdd(primary, primaryVersion)) {
             throw HashIndexException.corrupt(file.path(), layout.cellOffset(primary) + BucketLayout.VERSION_OFFSET,
                     "bucket at cell " + primary + " is marked as being written (odd version) but no writer is inside: "
                             + "a writer was killed in the middle of an update; open the file read-write to repair it");
@@ -1311,7 +1346,8 @@ final class Table {
             }
         } finally {
             if (record != NONE && Header.laneOp(page, lane.index) == Header.INTENT_NONE) {
-                records.discard(record, lane.index); // DISK_FULL before the slot was taken: nothing is left behind
+                // DISK_FULL (or any other failure) before the slot was taken: nothing is left behind
+                records.discard(record, lane.index);
             }
         }
         if (!h.growing()) {
@@ -1391,6 +1427,20 @@ final class Table {
         long oldRecord = layout.outOfLine(cell, slot) ? layout.recordOf(cell, slot) : NONE;
         long oldCells = oldRecord != NONE ? layout.recordLength(oldRecord) : 0;
         long record = needsRecord(key, value) ? records.write(key, value, lane.index) : NONE;
+        try {
+            overwriteWith(lane, bucket, cell, slot, key, value, hash, oldRecord, oldCells, record);
+        } catch (RuntimeException e) {
+            if (record != NONE && Header.laneOp(page, lane.index) == Header.INTENT_NONE) {
+                // failed before the intent: the new record is still only pending, nothing else changed
+                records.discardAfter(e, record, lane.index);
+            }
+            throw e;
+        }
+    }
+
+    /** The rest of {@link #overwrite} once the new record (if any) is written and pending in the lane. */
+    private void overwriteWith(Lane lane, long bucket, long cell, int slot, byte[] key, byte[] value, long hash,
+                               long oldRecord, long oldCells, long record) {
         writeImage(h.journalCell, lane.index, key, value, hash, record);
         VarHandle.storeStoreFence();
         if (oldRecord == NONE) {
@@ -1969,6 +2019,8 @@ final class Table {
         private long bucket;
         private boolean wrapped;
         private volatile boolean finished;
+        /** Whether the last {@link #copyChainAsItIs} took a value from a journal image (read-only, after a crash). */
+        private boolean imageRead;
         /** Entries of the last bucket read, and the primary cell and version each was read under. */
         private final java.util.ArrayDeque<Buffered> buffer = new java.util.ArrayDeque<>();
         private Map.Entry<byte[], byte[]> next;
@@ -2158,6 +2210,11 @@ final class Table {
                         if (file.handle().holdWritersOut()) {
                             // no writer at work: nothing changes while it stays out, so one read is stable
                             try {
+                                if (pendingRefs.length != 0 && stale()) {
+                                    // a writer came and went since the journal images were read: they may
+                                    // hold other keys' values now (the replay put these in their slots)
+                                    throw Stale.INSTANCE;
+                                }
                                 return copyChainAsItIs(cell, check, () -> true);
                             } finally {
                                 file.handle().letWritersIn();
@@ -2173,10 +2230,11 @@ final class Table {
                 }
                 boolean primary = isPrimaryIn(v.geometry(), cell);
                 long version = primary ? layout.version(cell) : 0;
-                if (primary && (version & 1) != 0 && !deadOdd(cell)) {
+                if (primary && (version & 1) != 0 && !deadOdd(cell, version)) {
                     continue;
                 }
                 List<SlotCopy> out;
+                imageRead = false;
                 try {
                     long expected = version;
                     out = copyChainAsItIs(cell, check, primary ? () -> unchanged(cell, expected, epoch)
@@ -2185,7 +2243,8 @@ final class Table {
                     if (file.isClosed()) {
                         throw HashIndexException.closed(file.path());
                     }
-                    if (primary ? !unchanged(cell, version, epoch) : Header.epochAfterReads(page) != epoch) {
+                    if ((primary ? !unchanged(cell, version, epoch) : Header.epochAfterReads(page) != epoch)
+                            || (imageRead && !imagesCurrent(v))) {
                         continue;
                     }
                     if (stale()) {
@@ -2197,7 +2256,8 @@ final class Table {
                     throw HashIndexException.corrupt(file.path(), layout.cellOffset(cell), "the chain of cell " + cell
                             + " cannot be read (" + e.getMessage() + ")");
                 }
-                if (primary ? unchanged(cell, version, epoch) : Header.epochAfterReads(page) == epoch) {
+                if ((primary ? unchanged(cell, version, epoch) : Header.epochAfterReads(page) == epoch)
+                        && (!imageRead || imagesCurrent(v))) {
                     return out;
                 }
             }
@@ -2232,8 +2292,14 @@ final class Table {
                     if (check != NONE && Hashing.bucketIndex(Hashing.hash(key, h.seed), startBuckets) != check) {
                         continue;
                     }
-                    out.add(new SlotCopy(key, moved ? null : value(valueRef(c * SLOTS + slot)), 0));
-                    if (layout.outOfLine(c, slot) && !stillValid.getAsBoolean()) {
+                    byte[] value = null;
+                    if (!moved) {
+                        long ref = valueRef(c * SLOTS + slot);
+                        imageRead |= ref != c * SLOTS + slot;
+                        value = value(ref);
+                    }
+                    out.add(new SlotCopy(key, value, 0));
+                    if (!moved && layout.outOfLine(c, slot) && !stillValid.getAsBoolean()) {
                         throw new IllegalStateException("the chain changed while it was copied");
                     }
                 }

@@ -34,6 +34,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                iterated); close at end of stdin and print "closed".
  *   write FILE FROM TO           open for writing, put keys FROM..TO-1 ({@link Fixtures#value16} version
  *                                0), close and print "written" (the writer process beside a reader here)
+ *   oddwindow FILE KEY           open for writing, print "open"; on the next stdin line make the primary
+ *                                bucket of {@link Fixtures#key16} KEY odd (a write begins) and write
+ *                                {@link Fixtures#value16} version 1 into its slot (bytes a reader must not
+ *                                return while the version is odd), print "odd"; on the next, write
+ *                                version 2, make the version even and print "even"; close at end of
+ *                                stdin and print "closed"
+ *   overwrite FILE KEY           print "started"; on the next stdin line open for writing (replaying
+ *                                what a killed writer left), overwrite {@link Fixtures#key16} KEY with
+ *                                {@link Fixtures#value16} version 5 (a lone writer: through lane 0 and
+ *                                its journal slot), print "overwritten"; close at end of stdin and print
+ *                                "closed"
  *   copy FILE OUT                open read-only, print "ready", on the next stdin line copy the index to
  *                                OUT ({@link HashIndex#copyTo}) and print "copied POINT_IN_TIME ENTRIES"
  * </pre>
@@ -90,6 +101,8 @@ public final class ReaderProcess {
             case "iterate" -> iterate(path);
             case "copy" -> copy(path, Path.of(args[2]));
             case "write" -> write(path, Long.parseLong(args[2]), Long.parseLong(args[3]));
+            case "oddwindow" -> oddWindow(path, Long.parseLong(args[2]));
+            case "overwrite" -> overwrite(path, Long.parseLong(args[2]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -239,6 +252,49 @@ public final class ReaderProcess {
             System.out.println("copied " + r.pointInTime() + " " + r.entries());
             System.out.flush();
         }
+    }
+
+    private static void oddWindow(Path path, long k) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        byte[] key = Fixtures.key16(k);
+        try (HashIndex idx = HashIndex.open(path)) {
+            Table t = idx.table();
+            System.out.println("open");
+            System.out.flush();
+            in.readLine();
+            long hash = Hashing.hash(key, t.h.seed);
+            long bucket = t.h.bucketsCell + Hashing.bucketIndex(hash, t.h.bucketCount);
+            long ref = t.find(key);
+            long cell = ref / BucketLayout.SLOTS;
+            int slot = (int) (ref % BucketLayout.SLOTS);
+            t.layout.setVersion(bucket, t.layout.version(bucket) + 1);
+            t.layout.writeSlot(cell, slot, key, Fixtures.value16(k, 1));
+            System.out.println("odd");
+            System.out.flush();
+            in.readLine();
+            t.layout.writeSlot(cell, slot, key, Fixtures.value16(k, 2));
+            t.layout.setVersion(bucket, t.layout.version(bucket) + 1);
+            System.out.println("even");
+            System.out.flush();
+            in.readLine();
+        }
+        System.out.println("closed");
+        System.out.flush();
+    }
+
+    private static void overwrite(Path path, long k) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        System.out.println("started");
+        System.out.flush();
+        in.readLine();
+        try (HashIndex idx = HashIndex.open(path)) {
+            idx.put(Fixtures.key16(k), Fixtures.value16(k, 5));
+            System.out.println("overwritten");
+            System.out.flush();
+            in.readLine();
+        }
+        System.out.println("closed");
+        System.out.flush();
     }
 
     private static void write(Path path, long from, long to) {

@@ -253,6 +253,111 @@ class ReaderProcessTest {
         }
     }
 
+    /**
+     * A writer was killed inside a bucket (its lane names it, its version odd); this process opens the
+     * file read-only while no writer is there, so it reads that bucket without waiting for the version to
+     * become even. Then a writer process opens the file (which repairs the version without changing
+     * the header: this reader's view stays current) and begins a new write in that bucket, writing bytes
+     * into the key's slot while the version is odd. A lookup here must not return them: before the fix it
+     * took any odd version of that bucket for the dead writer's and returned the bytes read inside the
+     * write (validation passes: the version does not change while it is odd).
+     */
+    @Test
+    void aReaderDoesNotTakeANewWritersOddVersionForTheDeadWritersOne() throws Exception {
+        long seed = 16;
+        Path path = dir.resolve("deadodd.hidx");
+        long k = 7;
+        HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(seed));
+        fill(w, 0, 1_000);
+        Table t = w.table();
+        assertThat(t.h.growing()).isFalse();
+        long bucket = t.h.bucketsCell + Hashing.bucketIndex(Hashing.hash(key16(k), t.h.seed), t.h.bucketCount);
+        Header.nameLaneBuckets(t.file.header(), 2, bucket, BucketLayout.NONE, BucketLayout.NONE);
+        t.layout.setVersion(bucket, t.layout.version(bucket) + 1);
+        w.closeLeavingGrowth(); // as a kill inside the bucket leaves it
+        try (HashIndex r = HashIndex.openReadOnly(path)) {
+            assertThat(r.get(key16(k))).as("seed %d: read through the dead writer's odd version", seed)
+                    .isEqualTo(Fixtures.value16(k, 0));
+            Child writer = start("oddwindow", path.toString(), Long.toString(k));
+            assertThat(writer.line()).isEqualTo("open");
+            assertThat(r.table().stale()).as("seed %d: the writer's open left the header as it was", seed).isFalse();
+            writer.send("write");
+            assertThat(writer.line()).isEqualTo("odd");
+            java.util.concurrent.CompletableFuture<byte[]> lookup =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> r.get(key16(k)));
+            Thread.sleep(300);
+            writer.send("finish");
+            assertThat(writer.line()).isEqualTo("even");
+            byte[] got = lookup.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(got).as("seed %d: a lookup that began inside the new write (not its bytes read while odd)", seed)
+                    .isIn(Fixtures.value16(k, 0), Fixtures.value16(k, 2));
+            assertThat(r.get(key16(k))).isEqualTo(Fixtures.value16(k, 2));
+            writer.endInput();
+            assertThat(writer.line()).isEqualTo("closed");
+            assertThat(writer.exitCode()).isZero();
+        }
+    }
+
+    /**
+     * A writer was killed in the middle of an overwrite of key K in lane 0 (the new image in the lane's
+     * journal slot, the intent written, the slot not copied yet; the bucket's version even): this process
+     * opens the file read-only while no writer is there and reads K from the journal image. While a
+     * lookup of K is inside its read (it has taken the image as K's slot), a writer process opens the file
+     * (replaying K's overwrite, storing the header) and overwrites another key K2, in another bucket,
+     * through lane 0 (a lone writer's): the journal slot now holds K2. Before the fix the lookup
+     * validated (K's bucket version and the epoch did not change) and returned K2's value for K.
+     */
+    @Test
+    void aReaderDoesNotReturnAJournalImageThatANewWriterReused() throws Exception {
+        long seed = 17;
+        int lane = 0;
+        Path path = dir.resolve("image.hidx");
+        long k = 7;
+        HashIndex w = HashIndex.create(path, Options.widths(16, 16).seed(seed));
+        fill(w, 0, 1_000);
+        Table t = w.table();
+        assertThat(t.h.growing()).isFalse();
+        long k2 = k + 1;
+        while (bucketOf(t, k2) == bucketOf(t, k)) {
+            k2++;
+        }
+        java.lang.foreign.MemorySegment page = t.file.header();
+        long ref = t.find(key16(k));
+        t.layout.writeSlot(t.h.journalCell, lane, key16(k), Fixtures.value16(k, 1));
+        Header.beginLaneIntent(page, lane, Header.INTENT_OVERWRITE, ref, Header.laneCount(page, lane));
+        w.closeLeavingGrowth(); // as a kill after the intent, before the copy, leaves it
+        try (HashIndex r = HashIndex.openReadOnly(path)) {
+            assertThat(r.get(key16(k))).as("seed %d: K read from the journal image", seed)
+                    .isEqualTo(Fixtures.value16(k, 1));
+            Child writer = start("overwrite", path.toString(), Long.toString(k2));
+            assertThat(writer.line()).isEqualTo("started");
+            boolean[] paused = {false};
+            byte[] got = r.table().lookup(key16(k), null, (tt, found, dest) -> {
+                if (!paused[0]) {
+                    paused[0] = true;
+                    try {
+                        writer.send("open and overwrite");
+                        assertThat(writer.line()).isEqualTo("overwritten");
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+                return found < 0 ? null : tt.value(found);
+            });
+            assertThat(paused[0]).isTrue();
+            assertThat(got).as("seed %d: K's value (not K2's, which the journal slot holds now)", seed)
+                    .isEqualTo(Fixtures.value16(k, 1));
+            assertThat(r.get(key16(k2))).isEqualTo(Fixtures.value16(k2, 5));
+            writer.endInput();
+            assertThat(writer.line()).isEqualTo("closed");
+            assertThat(writer.exitCode()).isZero();
+        }
+    }
+
+    private static long bucketOf(Table t, long k) {
+        return Hashing.bucketIndex(Hashing.hash(key16(k), t.h.seed), t.h.bucketCount);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static long fill(HashIndex w, long from, long count) {

@@ -11,12 +11,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A crash at each step of the record protocol of a variable-length file (FORMAT.md section 6,
- * "Out-of-line entries"), in writer lane 3 (each lane has its own pending record): each test makes the stores an operation makes up to the chosen step, with the engine's
- * own pieces, and stops there as a kill would (the file is closed without finishing anything).
- * Reopening, read-only and then read-write, must show the value before or after the operation, find
- * nothing wrong with verify(), and account for every cell: no record cell leaks and none is freed
- * twice.
+ * A crash at each step of the record protocol of a variable-length file (FORMAT.md section 12,
+ * "Order of stores"), in writer lane 3 (each lane has its own pending record): each test makes the
+ * stores an operation makes up to the chosen step, with the engine's own pieces, and stops there as a
+ * kill would (the file is closed without finishing anything). Reopening, read-only and then
+ * read-write, must show the value before or after the operation, find nothing wrong with verify(), and
+ * account for every cell: no record cell leaks and none is freed twice.
  *
  * <p>Found by the kill -9 campaign on variable-length files: an overwrite that wrote its intent before
  * announcing the old record's free leaked that record when the kill came in between, since reopening
@@ -187,6 +187,69 @@ class RecordCrashTest {
             for (int lane = 0; lane < Header.LANES; lane++) {
                 assertThat(Header.pendingRecord(p, lane)).as("lane %d's pending record", lane).isEqualTo(BucketLayout.NONE);
             }
+        }
+    }
+
+    /**
+     * A record being discarded (a full disk) was announced (op 4, no slot) and the kill came before its
+     * lane's pending record was cleared; opening the file frees it (op 4) and a second crash comes right
+     * after that open stored the header, before the open cleared the pending record. Opening again must
+     * not free the record a second time: before the fix the pending record still named it, so the second
+     * open freed it again (twice on the free list, {@code record_cells} too low) and later takes handed
+     * its cells out twice.
+     */
+    @org.junit.jupiter.api.Test
+    void aCrashWhileOpeningAfterTheDiscardedRecordWasFreedDoesNotFreeItTwice() throws Exception {
+        long seed = 20261126L;
+        Path file = dir.resolve("discard.hidx");
+        Path crashed = dir.resolve("discard-crashed.hidx");
+        HashIndex idx = HashIndex.create(file, Options.variableLengths().seed(5));
+        for (int i = 0; i < 200; i++) {
+            idx.put(("other " + i).getBytes(StandardCharsets.UTF_8), filled(i * 7 % 600, 'x'));
+        }
+        idx.put(KEY, OLD);
+        Table t = idx.table();
+        Records records = new Records(t.layout, t.space, t.file.header());
+        long fresh = records.write(KEY, NEW, LANE);
+        t.space.announceRecordFree(fresh, BucketLayout.NONE);
+        long recordCells = t.h.recordCells - t.layout.recordLength(fresh);
+        idx.closeLeavingGrowth();
+
+        Space.afterChainChangeRecovered = () -> {
+            try {
+                java.nio.file.Files.copy(file, crashed);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        try (HashIndex first = HashIndex.open(file)) {
+            assertThat(first.verify()).isEmpty();
+        } finally {
+            Space.afterChainChangeRecovered = null;
+        }
+        assertThat(crashed).as("the open finished the discarded record's free").exists();
+
+        java.util.Random random = new java.util.Random(seed);
+        java.util.Map<Bytes, byte[]> model = new java.util.HashMap<>();
+        try (HashIndex again = HashIndex.open(crashed)) {
+            Table a = again.table();
+            assertThat(again.verify()).as("seed %d: verify after the second open", seed).isEmpty();
+            assertThat(a.h.recordCells).as("seed %d: record cells after the second open", seed).isEqualTo(recordCells);
+            Fixtures.assertNoLeakedCells(again, "seed " + seed + ": after the second open");
+            assertThat(again.get(KEY)).isEqualTo(OLD);
+            // take every free cell (and more) for records: a cell on the free list twice is handed out twice
+            for (int i = 0; i < 300; i++) {
+                byte[] key = ("taken " + i).getBytes(StandardCharsets.UTF_8);
+                byte[] value = new byte[300 + random.nextInt(1500)];
+                random.nextBytes(value);
+                again.put(key, value);
+                model.put(Bytes.of(key), value);
+            }
+            for (java.util.Map.Entry<Bytes, byte[]> e : model.entrySet()) {
+                assertThat(again.get(e.getKey().array())).as("seed %d: value of %s", seed, e.getKey()).isEqualTo(e.getValue());
+            }
+            assertThat(again.verify()).as("seed %d: verify after taking cells", seed).isEmpty();
+            Fixtures.assertNoLeakedCells(again, "seed " + seed + ": after taking cells");
         }
     }
 
