@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * 16-byte values, entry i computed from i on the fly in the same way for every method; hash seed 1.
  * Each operation builds one complete store in a fresh directory (under {@code -Dhashidx.bench.dir},
  * default the system temp directory) and forces it to the disk, so every result is durable.
- * {@code bulkBuild} uses the builder's threads (partitioning beside adding, writing beside sorting) and a memory budget of {@code memoryMiB};
+ * {@code bulkBuild} uses the builder's threads (spilling beside adding, writing beside sorting) and a memory budget of {@code memoryMiB};
  * {@code putsIntoPresizedFile} is one thread of puts, then {@code sync()};
  * {@code lmdbSortedAppend} is lmdbjava as the suite's bulk-load workload runs it (sort the keys, the
  * sort counted, then append them with {@code MDB_APPEND} through a cursor, 500,000 per transaction,

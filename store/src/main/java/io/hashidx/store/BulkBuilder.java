@@ -32,14 +32,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>How</h2>
  * <ol>
- *   <li><b>Partitioning</b> ({@link #add}): the caller only copies each record, in the order added,
- *       into an input block (1/64 of the budget, at most 4 MiB); a full block goes to a partitioner
- *       thread, which hashes every key and appends the record to an in-memory run under the
- *       partition given by the top {@value #PARTITION_BITS} bits of its hash, while the caller fills
- *       the next block. A full run is written to a temporary run file, partition after partition, by
- *       a third thread while the partitioner goes on with another run. Two runs in memory take about
- *       3/4 of the memory budget, three input blocks 3/64. The first full run stays in memory until
- *       the second is full, so records that fit in two runs are never written to a run file.
+ *   <li><b>Partitioning</b> ({@link #add}): each record is hashed and appended to an in-memory run
+ *       under the partition given by the top {@value #PARTITION_BITS} bits of its hash. Two runs in
+ *       memory take about 3/4 of the memory budget. The first full run stays in memory until the
+ *       second is full, so records that fit in two runs are never written to a run file; past that,
+ *       a full run is written to a temporary run file, partition after partition, by a second thread
+ *       while the caller keeps adding to the other run. (Hashing on a second thread while the caller
+ *       only copies was tried: on this 2-core machine it made adding 10M records slower, 0.71-1.16 s
+ *       against 0.52-0.62 s, so the caller hashes.)
  *   <li><b>Writing</b> ({@link #build}): the bucket count is now known (presized for the records
  *       added, or {@link Options#expectedEntries} if larger, as {@link HashIndex#create} presizes).
  *       Since the bucket index grows with the hash, partitions in order are buckets in order. The
@@ -68,7 +68,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * memory cgroup of 4 GiB (page cache included) in 24.5 s.
  *
  * <p>The memory budget covers the runs and buffers, outside the Java heap. Not thread-safe: one
- * thread adds and builds (the builder's own threads are internal). The builder holds the lock of its temporary file until {@link #build} or
+ * thread adds and builds. The builder holds the lock of its temporary file until {@link #build} or
  * {@link #close}.
  */
 public final class BulkBuilder implements AutoCloseable {
@@ -79,8 +79,6 @@ public final class BulkBuilder implements AutoCloseable {
 
     static final int PARTITION_BITS = 12;
     static final int PARTITIONS = 1 << PARTITION_BITS;
-    /** Input blocks between {@link #add} and the partitioner: one being filled, one being partitioned, one waiting. */
-    private static final int INPUT_BLOCKS = 3;
     private static final long MAX_BUFFER = 8L << 20;
 
     /**
@@ -143,16 +141,6 @@ public final class BulkBuilder implements AutoCloseable {
     private Future<FileRun> spill;
     private final List<FileRun> runs = new ArrayList<>();
     private long added;
-    /** The input block {@link #add} writes run records into, in the order added, and how much of it is used. */
-    private MemorySegment input;
-    private long inputUsed;
-    /** Input blocks free for {@link #add}; the partitioner returns each when done with it. */
-    private LinkedBlockingQueue<MemorySegment> freeInputBlocks;
-    /** Partitions the input blocks (hashing each key) into the current run: the second core's share of adding. */
-    private ExecutorService partitioner;
-    private Future<?> partitioned;
-    private volatile Throwable partitionerFailure;
-    private final RunFormat.Cursor partitionCursor = new RunFormat.Cursor();
     private int longestKey;
     private int longestValue;
 
@@ -177,7 +165,7 @@ public final class BulkBuilder implements AutoCloseable {
             throw HashIndexException.invalidArgument(path, "memory budget of " + bytes
                     + " bytes is below the minimum of " + MIN_MEMORY + " bytes (4 MiB)");
         }
-        if (input != null || added > 0) {
+        if (added > 0) {
             throw HashIndexException.invalidArgument(path, "set the memory budget before the first add()");
         }
         memory = bytes;
@@ -232,147 +220,18 @@ public final class BulkBuilder implements AutoCloseable {
         } else if (valueLength > options.valueWidth()) {
             throw HashIndexException.valueTooLong(path, valueLength, options.valueWidth());
         }
-        long size = RunFormat.size(keyLength, valueLength);
-        if (input == null) {
-            input = takeInputBlock();
+        long hash = Hashing.xxh64(key, keyOffset, keyLength, seed);
+        int p = (int) (hash >>> (64 - PARTITION_BITS));
+        if (current == null) {
+            current = newRun();
         }
-        if (inputUsed + size > input.byteSize()) {
-            handOverInput();
-            if (size > input.byteSize()) {
-                addLarge(key, keyOffset, keyLength, value, valueOffset, valueLength, size);
-                return;
-            }
-        }
-        inputUsed += RunFormat.write(input, inputUsed, key, keyOffset, keyLength, value, valueOffset, valueLength);
-        added++;
-        longestKey = Math.max(longestKey, keyLength);
-        longestValue = Math.max(longestValue, valueLength);
-    }
-
-    /**
-     * A record larger than an input block: once the partitioner has done everything before it, the
-     * caller partitions it itself (the partitioner is idle then, and its next block is handed over after).
-     */
-    private void addLarge(byte[] key, int keyOffset, int keyLength, byte[] value, int valueOffset, int valueLength,
-                          long size) {
-        drainPartitioner();
-        try (Arena own = Arena.ofConfined()) {
-            MemorySegment record = own.allocate(size, 8);
-            RunFormat.write(record, 0, key, keyOffset, keyLength, value, valueOffset, valueLength);
-            partition(record, size);
+        if (!current.append(p, key, keyOffset, keyLength, value, valueOffset, valueLength)) {
+            startSpill();
+            current.append(p, key, keyOffset, keyLength, value, valueOffset, valueLength);
         }
         added++;
         longestKey = Math.max(longestKey, keyLength);
         longestValue = Math.max(longestValue, valueLength);
-    }
-
-    /** An input block the partitioner is done with; rethrows the partitioner's failure. */
-    private MemorySegment takeInputBlock() {
-        if (freeInputBlocks == null) {
-            long blockBytes = inputBlockBytes();
-            freeInputBlocks = new LinkedBlockingQueue<>();
-            for (int i = 0; i < INPUT_BLOCKS; i++) {
-                freeInputBlocks.add(arena.allocate(blockBytes, 8));
-            }
-        }
-        try {
-            MemorySegment block = freeInputBlocks.take();
-            throwPartitionerFailure();
-            return block;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while adding to " + path, e);
-        }
-    }
-
-    /** Hands the input block to the partitioner (which partitions blocks in the order they were handed over) and takes another. */
-    private void handOverInput() {
-        MemorySegment block = input;
-        long used = inputUsed;
-        input = null;
-        inputUsed = 0;
-        if (used > 0) {
-            partitioned = partitioner().submit(() -> {
-                try {
-                    if (partitionerFailure == null) {
-                        partition(block, used);
-                    }
-                } catch (Throwable t) {
-                    partitionerFailure = t;
-                } finally {
-                    freeInputBlocks.add(block);
-                }
-            });
-        } else {
-            freeInputBlocks.add(block);
-        }
-        input = takeInputBlock();
-    }
-
-    /** Waits until the partitioner has partitioned every block handed over; rethrows its failure. */
-    private void drainPartitioner() {
-        if (input != null && inputUsed > 0) {
-            handOverInput();
-        }
-        if (partitioned != null) {
-            finishQuietly(partitioned);
-            partitioned = null;
-        }
-        throwPartitionerFailure();
-    }
-
-    private void throwPartitionerFailure() {
-        Throwable t = partitionerFailure;
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        if (t != null) {
-            throw new IllegalStateException(t);
-        }
-    }
-
-    /**
-     * Hashes each run record of the block and appends it to its partition of the current run,
-     * spilling a full run. Runs on the partitioner thread (or on the caller's while the partitioner is
-     * idle, for a record larger than a block), one block at a time, in the order the records were added.
-     */
-    private void partition(MemorySegment block, long used) {
-        RunFormat.Cursor r = partitionCursor;
-        for (long at = 0; at < used; at = r.end) {
-            r.read(block, at);
-            long hash = Hashing.xxh64(block, r.keyAt, r.keyLength, seed);
-            int p = (int) (hash >>> (64 - PARTITION_BITS));
-            if (current == null) {
-                current = newRun();
-            }
-            if (!current.append(p, block, at, r.end - at)) {
-                startSpill();
-                current.append(p, block, at, r.end - at);
-            }
-        }
-    }
-
-    private long inputBlockBytes() {
-        return Math.clamp(memory / 64, 16L << 10, 4L << 20);
-    }
-
-    private ExecutorService partitioner() {
-        if (partitioner == null) {
-            partitioner = daemonThread("hashidx-bulk-partition " + path.getFileName());
-        }
-        return partitioner;
-    }
-
-    /** A single daemon thread of this build. */
-    private static ExecutorService daemonThread(String name) {
-        return Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** The temporary file the index is written to before it gets its name (tests). */
@@ -386,7 +245,7 @@ public final class BulkBuilder implements AutoCloseable {
     }
 
     private MemoryRun newRun() {
-        return new MemoryRun(PARTITIONS, (memory - INPUT_BLOCKS * inputBlockBytes()) * 3 / 8);
+        return new MemoryRun(PARTITIONS, memory * 3 / 8);
     }
 
     private long bufferBytes() {
@@ -446,7 +305,11 @@ public final class BulkBuilder implements AutoCloseable {
 
     private ExecutorService worker() {
         if (worker == null) {
-            worker = daemonThread("hashidx-bulk " + path.getFileName());
+            worker = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "hashidx-bulk " + path.getFileName());
+                t.setDaemon(true);
+                return t;
+            });
         }
         return worker;
     }
@@ -478,7 +341,6 @@ public final class BulkBuilder implements AutoCloseable {
         }
         state = State.BUILDING;
         try {
-            drainPartitioner();
             listener.progress("partitioning", added - (spilling == null ? 0 : spilling.records()), added);
             finishSpill();
             listener.progress("partitioning", added, added);
@@ -642,7 +504,6 @@ public final class BulkBuilder implements AutoCloseable {
 
     /** Stops the worker, frees the memory and unlocks the temporary file. */
     private void release() {
-        stopPartitioner();
         if (worker != null) {
             worker.shutdown();
             try {
@@ -669,24 +530,9 @@ public final class BulkBuilder implements AutoCloseable {
     public void close() {
         if (state == State.ADDING) {
             state = State.DONE;
-            stopPartitioner();
             abandon();
             release();
         }
     }
 
-    /** Lets the partitioner finish the block in hand and skip the rest; returns when it has stopped. */
-    private void stopPartitioner() {
-        if (partitioner != null) {
-            if (partitionerFailure == null) {
-                partitionerFailure = HashIndexException.invalidArgument(path, "the build was abandoned");
-            }
-            partitioner.shutdown();
-            try {
-                partitioner.awaitTermination(1, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
 }

@@ -46,6 +46,7 @@ final class MemoryRun implements BulkRun {
     private final int[] lastFill;
     private final long[] bytes;
     private long records;
+    private MemorySegment scratch;
     /** The write-combining buffers, {@link #COMBINE} bytes per partition; null when the run is too small for them. */
     private MemorySegment combine;
     /** Bytes waiting in each partition's write-combining buffer. */
@@ -69,15 +70,16 @@ final class MemoryRun implements BulkRun {
     }
 
     /**
-     * Appends the run record of {@code size} bytes at {@code at} in {@code src} ({@link RunFormat}) to
-     * partition {@code p}; false when the run has no room left for it (then the caller spills this run
-     * and appends to another).
+     * Appends a record to partition {@code p}; false when the run has no room left for it (then the
+     * caller spills this run and appends to another).
      */
-    boolean append(int p, MemorySegment src, long at, long size) {
+    boolean append(int p, byte[] key, int keyOffset, int keyLength, byte[] value, int valueOffset, int valueLength) {
+        long size = RunFormat.size(keyLength, valueLength);
         if (combine != null) {
             int waiting = pending[p];
             if (waiting + size <= COMBINE) {
-                BucketLayout.copySmall(src, at, combine, (long) p * COMBINE + waiting, (int) size);
+                RunFormat.write(combine, (long) p * COMBINE + waiting, key, keyOffset, keyLength, value, valueOffset,
+                        valueLength);
                 pending[p] = waiting + (int) size;
                 bytes[p] += size;
                 records++;
@@ -90,7 +92,8 @@ final class MemoryRun implements BulkRun {
                 appendBytes(p, combine, (long) p * COMBINE, waiting);
                 pending[p] = 0;
                 if (size <= COMBINE) {
-                    BucketLayout.copySmall(src, at, combine, (long) p * COMBINE, (int) size);
+                    RunFormat.write(combine, (long) p * COMBINE, key, keyOffset, keyLength, value, valueOffset,
+                            valueLength);
                     pending[p] = (int) size;
                     bytes[p] += size;
                     records++;
@@ -98,10 +101,21 @@ final class MemoryRun implements BulkRun {
                 }
             }
         }
-        if (!hasRoom(p, size)) {
-            return false;
+        int last = lastBlock[p];
+        if (last != NONE && lastFill[p] + size <= blockSize) {
+            RunFormat.write(slab(last), blockOffset(last) + lastFill[p], key, keyOffset, keyLength, value, valueOffset,
+                    valueLength);
+            lastFill[p] += (int) size;
+        } else {
+            if (!hasRoom(p, size)) {
+                return false;
+            }
+            if (scratch == null || scratch.byteSize() < size) {
+                scratch = arena.allocate(Math.max(size, 4096), 8);
+            }
+            RunFormat.write(scratch, 0, key, keyOffset, keyLength, value, valueOffset, valueLength);
+            appendBytes(p, scratch, 0, size);
         }
-        appendBytes(p, src, at, size);
         bytes[p] += size;
         records++;
         return true;
@@ -132,7 +146,7 @@ final class MemoryRun implements BulkRun {
                 last = b;
             }
             long piece = Math.min(size - done, blockSize - lastFill[p]);
-            BucketLayout.copySmall(from, offset + done, slab(last), blockOffset(last) + lastFill[p], (int) piece);
+            MemorySegment.copy(from, offset + done, slab(last), blockOffset(last) + lastFill[p], piece);
             lastFill[p] += (int) piece;
             done += piece;
         }
@@ -206,8 +220,9 @@ final class MemoryRun implements BulkRun {
 
     @Override
     public void close() {
-        if (!slabs.isEmpty() || combine != null) {
+        if (!slabs.isEmpty() || scratch != null || combine != null) {
             slabs.clear();
+            scratch = null;
             combine = null;
             arena.close();
         }

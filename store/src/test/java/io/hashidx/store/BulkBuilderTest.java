@@ -168,10 +168,9 @@ class BulkBuilderTest {
     }
 
     @Test
-    void recordsLargerThanAnInputBlockKeepTheirPlaceAmongTheOthers() throws IOException {
-        // the smallest budget has 64 KiB input blocks: every 7th record is larger, so the caller
-        // partitions it itself between the partitioner's blocks; keys repeat, so the last one added
-        // must win whichever path each of its records took
+    void largeRecordsAmongSmallOnesKeepTheirOrder() throws IOException {
+        // every 7th record is larger than a block of the smallest budget's runs (64 KiB and more),
+        // so it spans blocks; keys repeat, so the last one added must win whatever its size
         java.util.SplittableRandom random = new java.util.SplittableRandom(SEED);
         List<byte[][]> entries = new java.util.ArrayList<>();
         for (int i = 0; i < 600; i++) {

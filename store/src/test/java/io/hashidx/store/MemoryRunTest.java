@@ -40,7 +40,7 @@ class MemoryRunTest {
                 valueLength = Math.max(0, valueLength);
                 byte[] key = bytes(random, keyLength);
                 byte[] value = bytes(random, valueLength);
-                if (!append(run, p, key, value)) {
+                if (!run.append(p, key, 0, key.length, value, 0, value.length)) {
                     break;
                 }
                 expected.get(p).add(new byte[][] {key, value});
@@ -67,20 +67,12 @@ class MemoryRunTest {
             run.clear();
             assertThat(run.records()).isZero();
             byte[] one = {1, 2, 3};
-            assertThat(append(run, 0, one, one)).isTrue();
+            assertThat(run.append(0, one, 0, 3, one, 0, 3)).isTrue();
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment dst = arena.allocate(run.bytes(0));
                 run.copyPartitions(0, partitions, dst, 0);
                 assertThat(dst.toArray(ValueLayout.JAVA_BYTE)).containsExactly(3, 3, 1, 2, 3, 1, 2, 3);
             }
-        }
-    }
-
-    private static boolean append(MemoryRun run, int p, byte[] key, byte[] value) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment record = arena.allocate(RunFormat.size(key.length, value.length) + 5);
-            long size = RunFormat.write(record, 5, key, value);
-            return run.append(p, record, 5, size);
         }
     }
 

@@ -45,8 +45,7 @@ import picocli.CommandLine.Parameters;
                     + "(default 1 and 2) or by header name (then the first record is the header).",
             "",
             "A new FILE is bulk built in one pass over the inputs: every record is hashed and partitioned "
-                    + "by bucket (on a second thread, while the next records are read) into temporary runs beside "
-                    + "FILE (FILE.bulk-*) within the --memory budget, then "
+                    + "by bucket into temporary runs beside FILE (FILE.bulk-*) within the --memory budget, then "
                     + "the file is written front to back, sequentially, on two threads. Without --key-size, "
                     + "--value-size and --fit-widths it has variable lengths (keys and values of up to 16 MiB "
                     + "each; up to 16 bytes of key and of value live in the bucket slots, longer ones in record "
