@@ -39,13 +39,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * On a machine with 2 cores, {@code get2} and {@code mix} use both: anything else running there
  * (JMH's own harness threads, the OS) comes out of their share.
  *
- * <p>Each fork forces the file to the disk after opening it and before closing it. Without that, the
- * kernel writes back the pages {@code mixWrite} dirtied about 30 seconds later ({@code
- * vm.dirty_expire_centisecs}), that is during a later fork's measurement: on 2 cores that writeback
- * (tens of thousands of interrupts a second, a third of a core in the kernel) took the third fork's reads
- * from 2.4 M/s down to 0.55-2.2 M/s, a cost of the previous fork, not of the one measured. A writer that
- * runs for longer than that pays for its own writeback in the same way; {@code -r 60s} shows it (figures
- * in bench/README.md, "Concurrency").
+ * <p>Each fork forces the file after opening it and before closing it ({@link HashIndex#sync}, which
+ * since 2026-11-26 writes the file's metadata too). Before that, sync() wrote the data only (msync):
+ * the inode stayed dirty through the time stamps that writes through the mapping update, and about
+ * 30 s after its first change the kernel wrote back every page {@code mixWrite} dirtied as soon as it
+ * was dirtied (300 MB/s of writeback, half of both cores in the kernel), so forks 3 to 5 of {@code mix}
+ * collapsed to 0.4-1.4 M reads/s. With the full fsync, 5 forks ran without one collapse.
  */
 @State(Scope.Benchmark)
 @Fork(3)

@@ -351,8 +351,9 @@ public final class HashIndex implements AutoCloseable, Iterable<Map.Entry<byte[]
     }
 
     /**
-     * Forces every change to the storage device. A process crash never needs this; it narrows, but
-     * does not yet close, what a power loss can lose (FORMAT.md, "Crash safety").
+     * Forces every change to the storage device, the file's metadata included (msync, then fsync). A
+     * process crash never needs this; it narrows, but does not yet close, what a power loss can lose
+     * (FORMAT.md, "Crash safety").
      */
     public void sync() {
         table.exclusive(() -> {

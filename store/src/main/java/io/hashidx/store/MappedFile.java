@@ -245,12 +245,25 @@ final class MappedFile implements AutoCloseable {
         }
     }
 
-    /** Flushes every mapped page to the storage device. */
+    /**
+     * Flushes every mapped page to the storage device, then the file's metadata too (fsync): msync
+     * writes the data only, and an inode left dirty by the time stamps that writes through the mapping
+     * update stays on the kernel's dirty list with the age of its first change, so 30 seconds later
+     * the kernel writes back every page a writer dirties as soon as it is dirtied (measured: 300 MB/s
+     * of writeback and half of both cores in the kernel beside a writer of random keys).
+     */
     void force() {
         header.force();
         for (MemorySegment c : chunks) {
             if (c != null) {
                 c.force();
+            }
+        }
+        if (writable) {
+            try {
+                channel.force(true);
+            } catch (IOException e) {
+                throw HashIndexException.io(path, "forcing the file and its metadata to the disk", e);
             }
         }
     }
