@@ -161,6 +161,8 @@ import java.util.random.RandomGenerator;
 final class Table {
     /** Evacuations that close() performs at most before leaving the rest for later. */
     static final long CLOSE_EVACUATION_BOUND = 1 << 16;
+    /** Lookups that found their bucket's version odd (a live writer inside) and tried again; tests wait on it. */
+    final java.util.concurrent.atomic.LongAdder oddVersionRetries = new java.util.concurrent.atomic.LongAdder();
     /** Optimistic read attempts before a reader waits for the writers instead (see {@link #lookup}). */
     static final int OPTIMISTIC_ATTEMPTS = 64;
     /** Attempts that only spin before a reader starts yielding its core to the writer it waits for. */
@@ -884,6 +886,7 @@ final class Table {
                 version = layout.version(primary);
             }
             if ((version & 1) != 0 && !deadOdd(primary, version)) {
+                oddVersionRetries.increment();
                 return RETRY; // a writer is inside
             }
             long found = findIn(primary, hash, top, key, oldBucket);
@@ -1501,6 +1504,25 @@ final class Table {
         return previous;
     }
 
+    /** Empties a slot inside its bucket's odd window; an out-of-line slot's record is announced before and freed after. */
+    private void clearSlot(Lane lane, long bucket, long cell, int slot, long record, long recordCells) {
+        enter(lane, bucket, NONE, NONE);
+        try {
+            if (record != NONE) {
+                space.announceRecordFree(record, cell * SLOTS + slot);
+                VarHandle.storeStoreFence();
+            }
+            layout.setTophash(cell, slot, EMPTY_ONE);
+            markEmptyRest(bucket, cell, slot);
+            if (record != NONE) {
+                VarHandle.storeStoreFence();
+                space.freeRecord(record, recordCells);
+            }
+        } finally {
+            exit(lane, bucket, NONE, NONE);
+        }
+    }
+
     private byte[] removeLocked(Lane lane, long hash, int top, byte[] key, byte[] expected, boolean copyPrevious) {
         long bucket = h.bucketsCell + Hashing.bucketIndex(hash, h.bucketCount);
         long ref = layout.find(bucket, key, hash, top, false);
@@ -1518,30 +1540,14 @@ final class Table {
         long laneCount = Header.laneCount(page, lane.index);
         Header.beginLaneIntent(page, lane.index, Header.INTENT_REMOVE, ref, laneCount);
         if (record == NONE) {
-            enter(lane, bucket, NONE, NONE);
-            try {
-                layout.setTophash(cell, slot, EMPTY_ONE);
-                markEmptyRest(bucket, cell, slot);
-            } finally {
-                exit(lane, bucket, NONE, NONE);
-            }
+            clearSlot(lane, bucket, cell, slot, NONE, 0);
         } else {
             // the record is announced before the slot stops naming it and freed while the bucket's
             // version is odd, under the space monitor throughout (see overwrite); the monitor is taken
             // before the version becomes odd, so readers never see an odd version while this writer
             // waits for it (another writer may hold it while the file is extended)
             synchronized (space) {
-                enter(lane, bucket, NONE, NONE);
-                try {
-                    space.announceRecordFree(record, ref);
-                    VarHandle.storeStoreFence();
-                    layout.setTophash(cell, slot, EMPTY_ONE);
-                    markEmptyRest(bucket, cell, slot);
-                    VarHandle.storeStoreFence();
-                    space.freeRecord(record, recordCells);
-                } finally {
-                    exit(lane, bucket, NONE, NONE);
-                }
+                clearSlot(lane, bucket, cell, slot, record, recordCells);
             }
         }
         Header.setLaneCount(page, lane.index, laneCount - 1);
