@@ -283,9 +283,17 @@ class ReaderProcessTest {
             assertThat(r.table().stale()).as("seed %d: the writer's open left the header as it was", seed).isFalse();
             writer.send("write");
             assertThat(writer.line()).isEqualTo("odd");
+            long retriesBefore = r.table().oddVersionRetries.sum();
             java.util.concurrent.CompletableFuture<byte[]> lookup =
                     java.util.concurrent.CompletableFuture.supplyAsync(() -> r.get(key16(k)));
-            Thread.sleep(300);
+            // the lookup is inside the write once it has met the odd version (the fixed reader) or has
+            // returned (a reader that read through the odd version): wait for either, not for a time
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!lookup.isDone() && r.table().oddVersionRetries.sum() == retriesBefore) {
+                assertThat(System.nanoTime()).as("seed %d: the lookup neither waited nor returned", seed)
+                        .isLessThan(deadline);
+                Thread.onSpinWait();
+            }
             writer.send("finish");
             assertThat(writer.line()).isEqualTo("even");
             byte[] got = lookup.get(60, java.util.concurrent.TimeUnit.SECONDS);
