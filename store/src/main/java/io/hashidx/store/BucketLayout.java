@@ -117,6 +117,8 @@ final class BucketLayout {
     final int slotSize;
     final int stride;
     final long cellsPerChunk;
+    /** {@link #divisorMagic} of {@link #cellsPerChunk}, or 0 when it is not below 2^32. */
+    private final long chunkDivisor;
     private final long chunkSize;
     private final int keyOffsetInSlot;
     private final int valueLengthOffsetInSlot;
@@ -175,6 +177,7 @@ final class BucketLayout {
         this.h = h;
         this.chunkSize = chunkSize;
         this.cellsPerChunk = chunkSize / stride;
+        this.chunkDivisor = cellsPerChunk < (1L << 32) ? divisorMagic(cellsPerChunk) : 0;
     }
 
     /** Bytes used to store a length up to {@code width}: 1, 2 or 4. */
@@ -232,11 +235,34 @@ final class BucketLayout {
     }
 
     private MemorySegment seg(long cell) {
-        return file.chunk((int) (cell / cellsPerChunk));
+        return file.chunk((int) chunkOf(cell));
     }
 
     private long base(long cell) {
-        return (cell % cellsPerChunk) * stride;
+        return (cell - chunkOf(cell) * cellsPerChunk) * stride;
+    }
+
+    /** {@code cell / cellsPerChunk}: every access to a cell computes it, so without a division instruction. */
+    private long chunkOf(long cell) {
+        return divide(cell, cellsPerChunk, chunkDivisor);
+    }
+
+    /**
+     * The multiplier that divides by {@code d} (at least 2) with {@link #divide}: {@code ceil(2^64 / d)};
+     * 0 for {@code d < 2}, which {@link #divide} then divides by directly.
+     */
+    static long divisorMagic(long d) {
+        return d < 2 ? 0 : Long.divideUnsigned(-1L, d) + 1;
+    }
+
+    /**
+     * {@code n / d} for {@code n >= 0} and {@code 0 < d < 2^32}, with {@code magic = divisorMagic(d)}: a
+     * multiplication by the rounded-up reciprocal, exact for every {@code n < 2^32} (Lemire, Kaser and
+     * Kurz, "Faster remainder by direct computation", 2019: with 64 fractional bits, 32-bit numerators and
+     * divisors lose nothing); larger {@code n} divide directly.
+     */
+    static long divide(long n, long d, long magic) {
+        return (n >>> 32) == 0 && magic != 0 ? Math.unsignedMultiplyHigh(n, magic) : n / d;
     }
 
     private long slotBase(long cell, int slot) {
@@ -627,7 +653,25 @@ final class BucketLayout {
             return;
         }
         checkStoredLength(len, valueWidth, cell, slot, "value");
-        MemorySegment.copy(seg(cell), ValueLayout.JAVA_BYTE, slotBase(cell, slot) + valueOffsetInSlot, dst, 0, len);
+        copyOut(seg(cell), slotBase(cell, slot) + valueOffsetInSlot, dst, len);
+    }
+
+    /**
+     * Copies {@code len} bytes from {@code s} at {@code at} into {@code dst[0..len)}: eight at a time when
+     * short (most values), which costs a fraction of a bulk copy's checks, else in bulk.
+     */
+    private static void copyOut(MemorySegment s, long at, byte[] dst, int len) {
+        if (len > 64) {
+            MemorySegment.copy(s, ValueLayout.JAVA_BYTE, at, dst, 0, len);
+            return;
+        }
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            ARRAY_LONG_LE.set(dst, i, s.get(LONG_U, at + i));
+        }
+        for (; i < len; i++) {
+            dst[i] = s.get(ValueLayout.JAVA_BYTE, at + i);
+        }
     }
 
     private int checkedOutOfLineLength(long cell, int slot, int len, String what) {
@@ -734,6 +778,7 @@ final class BucketLayout {
             MemorySegment s = seg(c);
             long b = base(c);
             long tops = s.get(LONG, b + TOPHASH_OFFSET);
+            touchLines(s, b);
             for (int i = 0; i < SLOTS; i++) {
                 int th = (int) (tops >>> (i * 8)) & 0xFF;
                 if (th == top || (oldBucket && (th == EVACUATED_X || th == EVACUATED_Y))) {
@@ -746,6 +791,30 @@ final class BucketLayout {
             }
         }
         return NONE;
+    }
+
+    /** Lines of a cell past its first that {@link #touchLines} reads (slots beyond them are rarely the one a lookup wants first). */
+    private static final int TOUCHED_BYTES = 512;
+    /** Written only when the touched bytes have one improbable value: a use the compiler cannot remove. */
+    @SuppressWarnings("unused")
+    private static long touchSink;
+
+    /**
+     * Reads one word from each 64-byte line of the cell at {@code b} after its first (up to
+     * {@value #TOUCHED_BYTES} bytes), before the lookup has looked at the tophash word. Java has no
+     * prefetch instruction; these loads do not depend on the tophash, so the processor sends their
+     * cache (and TLB) misses out together with the tophash's, instead of fetching the key's line only
+     * once the tophash has arrived and named a slot: one memory latency per lookup instead of two.
+     */
+    private void touchLines(MemorySegment s, long b) {
+        long acc = 0;
+        int end = Math.min(stride, TOUCHED_BYTES);
+        for (int off = ALIGNMENT; off < end; off += ALIGNMENT) {
+            acc += s.get(LONG, b + off);
+        }
+        if (acc == 0x5EED_C0DE_5EED_C0DEL) {
+            touchSink = acc;
+        }
     }
 
     // ---- whole cells encoded into a buffer (the bulk builder writes them through the channel) ----

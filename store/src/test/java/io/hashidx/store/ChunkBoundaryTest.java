@@ -61,4 +61,31 @@ class ChunkBoundaryTest {
             Fixtures.assertHoldsExactly(idx, model, 99, "after reopening");
         }
     }
+
+    /**
+     * The chunk of a cell is computed by multiplying with a reciprocal (BucketLayout.divide): exact for
+     * every divisor a chunk can have and every cell number below 2^32, and a plain division above.
+     */
+    @org.junit.jupiter.api.Test
+    void dividingByMultiplyingIsExact() {
+        long seed = new java.security.SecureRandom().nextLong();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        long[] divisors = {1, 2, 3, 7, 12, 13, 204, 3_355_443, 1L << 20, (1L << 31) - 1, 1L << 31, (1L << 32) - 1};
+        for (int round = 0; round < 2_000; round++) {
+            long d = round < divisors.length ? divisors[round] : 1 + rnd.nextLong((1L << 32) - 1);
+            long magic = BucketLayout.divisorMagic(d);
+            long[] ns = {0, 1, d - 1, d, d + 1, 2 * d - 1, (1L << 32) - 1, 1L << 32, (1L << 32) + 1, Long.MAX_VALUE,
+                    rnd.nextLong(1L << 32), rnd.nextLong(1L << 32), rnd.nextLong(Long.MAX_VALUE)};
+            for (long n : ns) {
+                assertThat(BucketLayout.divide(n, d, magic)).as("%d / %d (seed %d)", n, d, seed).isEqualTo(n / d);
+            }
+            for (int k = 0; k < 200; k++) {
+                long q = rnd.nextLong(((1L << 32) - 1) / d + 1);
+                long n = q * d + rnd.nextLong(d); // near multiples too: where a rounded reciprocal would fail first
+                if (n >= 0) {
+                    assertThat(BucketLayout.divide(n, d, magic)).as("%d / %d (seed %d)", n, d, seed).isEqualTo(n / d);
+                }
+            }
+        }
+    }
 }
