@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  */
 public final class Fixtures {
     /** Bumped whenever {@link Keys} or a peer's load changes, so older prepared files are not reused. */
-    private static final String DATA_VERSION = "keys-v1";
+    private static final String DATA_VERSION = "keys-v2"; // v2: hashidx loads with its bulk builder
     private static final String COMPLETE = ".complete";
 
     private Fixtures() {

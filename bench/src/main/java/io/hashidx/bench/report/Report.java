@@ -6,6 +6,7 @@ import io.hashidx.bench.Goals;
 import io.hashidx.bench.Keys;
 import io.hashidx.bench.Peer;
 import io.hashidx.bench.Workload;
+import io.hashidx.bench.peers.HashidxStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -318,7 +319,8 @@ public final class Report {
 
     private static String usage(Peer p) {
         return switch (p) {
-            case HASHIDX -> "`HashIndex.create(path, Options.widths(16, 16)[.expectedEntries(n)])`; `get(key, buffer)`; `sync()`";
+            case HASHIDX -> "`HashIndex.create(path, Options.widths(16, 16))` (grows); `get(key, buffer)`; `sync()`; "
+                    + "presized: `HashIndex.bulkBuilder(path, Options.widths(16, 16).expectedEntries(n))`, then `HashIndex.open`";
             case HASHMAP -> "`HashMap<Key(2 longs), byte[]>`, `HashMap.newHashMap(n)` when presized; in heap";
             case FASTUTIL -> "`Object2ObjectOpenCustomHashMap<byte[], byte[]>(ByteArrays.HASH_STRATEGY)`; in heap";
             case CHRONICLE_MAP -> "`ChronicleMap.of(byte[], byte[]).constantKeySizeBySample/constantValueSizeBySample.entries(n)"
@@ -477,8 +479,11 @@ public final class Report {
         line("## " + Workload.BULK_LOAD.title);
         line("");
         line("A store created for the final count, then filled by the peer's fastest documented load and synced; "
-                + "1 thread. lmdbjava sorts the keys first (counted) and appends with `MDB_APPEND`; RocksDB writes "
-                + "batches without its WAL, flushes and compacts; the others put one entry at a time.");
+                + "1 thread adds. hashidx writes a new file with its bulk builder (`HashIndex.bulkBuilder`, "
+                + HashidxStore.BULK_MEMORY_MIB + " MiB budget; the builder's second thread writes beside the adding one; "
+                + "the file forced to the disk before it gets its name); lmdbjava sorts the keys first (counted) and "
+                + "appends with `MDB_APPEND`; RocksDB writes batches without its WAL, flushes and compacts; the others "
+                + "put one entry at a time.");
         line("");
         chart("bulkLoadPresized", "5. presized bulk load", "entries per second", comparisonTable(Workload.BULK_LOAD, ""));
 
