@@ -129,9 +129,10 @@ public record Profile(String name, int entries, int forks,
         return switch (workload) {
             case GET_HIT, GET_MISS, GET_OR_OVERWRITE, GET_HIT_TWO_THREADS -> new Shape(forks, warmupIterations, iterations, false);
             case INSERT, BULK_LOAD -> new Shape(forks, loadWarmups, loadIterations, false);
-            // two warm-up loads: the first measured load after only one began, in every fork of the full run of
-            // 2026-11-26, with a put of 2-8 ms in its first 5,000-15,000 puts (the JIT recompiling code whose
-            // profile the first load's teardown and the second store had changed); none after two
+            // two warm-up loads (since 2026-11-26): after only one, the first measured load of every fork of the
+            // full run began with a put of 2-8 ms. A second warm-up keeps the JIT's settling out of the
+            // measurement, but such stalls still come at the start of later loads and in mid-load, from
+            // outside the JVM (no GC or safepoint then): issue 7's notes
             case INSERT_LATENCY -> new Shape(forks, Math.max(2, loadWarmups), latencyIterations, false);
             case OPEN -> new Shape(forks, openWarmups, openIterations, false);
             case COLD_GET -> new Shape(forks, coldWarmups, coldIterations, false);

@@ -22,6 +22,12 @@ public final class HashidxStore implements KeyValueStore {
     public static final String FILE = "index.hidx";
     /** The bulk builder's memory budget in the bulk load. */
     public static final int BULK_MEMORY_MIB = 512;
+    /**
+     * {@code -Dhashidx.bench.load=puts}: load a presized store with puts instead (into a file created
+     * presized), to measure gets on a file written through the mapping; use its own files directory
+     * ({@code HASHIDX_BENCH_FILES}), since prepared files are reused (bench/README.md, "Gets and the page cache").
+     */
+    static final boolean LOAD_BY_PUTS = "puts".equals(System.getProperty("hashidx.bench.load"));
 
     private final Path path;
     private final Options options;
@@ -59,7 +65,8 @@ public final class HashidxStore implements KeyValueStore {
     /** Keys {@code 0 .. n-1} through the bulk builder into a new file; into an existing one, one put each. */
     @Override
     public void bulkLoad(int n) {
-        if (index != null) {
+        if (index != null || LOAD_BY_PUTS) {
+            index();
             KeyValueStore.super.bulkLoad(n);
             return;
         }
