@@ -77,6 +77,14 @@ final class MemoryRun implements BulkRun {
         long size = RunFormat.size(keyLength, valueLength);
         if (combine != null) {
             int waiting = pending[p];
+            if (waiting > 0 && waiting + size > COMBINE) {
+                // the record does not fit beside what waits: move that to the partition first
+                if (!hasRoom(p, waiting + size)) {
+                    return false;
+                }
+                appendBytes(p, combine, (long) p * COMBINE, waiting);
+                pending[p] = waiting = 0;
+            }
             if (waiting + size <= COMBINE) {
                 RunFormat.write(combine, (long) p * COMBINE + waiting, key, keyOffset, keyLength, value, valueOffset,
                         valueLength);
@@ -84,21 +92,6 @@ final class MemoryRun implements BulkRun {
                 bytes[p] += size;
                 records++;
                 return true;
-            }
-            if (waiting > 0) {
-                if (!hasRoom(p, waiting + size)) {
-                    return false;
-                }
-                appendBytes(p, combine, (long) p * COMBINE, waiting);
-                pending[p] = 0;
-                if (size <= COMBINE) {
-                    RunFormat.write(combine, (long) p * COMBINE, key, keyOffset, keyLength, value, valueOffset,
-                            valueLength);
-                    pending[p] = (int) size;
-                    bytes[p] += size;
-                    records++;
-                    return true;
-                }
             }
         }
         int last = lastBlock[p];
