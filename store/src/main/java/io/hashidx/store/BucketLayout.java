@@ -117,7 +117,7 @@ final class BucketLayout {
     final int slotSize;
     final int stride;
     final long cellsPerChunk;
-    /** {@link #divisorMagic} of {@link #cellsPerChunk}, or 0 when it is not below 2^32. */
+    /** {@link #divisorMagic} of {@link #cellsPerChunk}. */
     private final long chunkDivisor;
     private final long chunkSize;
     private final int keyOffsetInSlot;
@@ -177,7 +177,7 @@ final class BucketLayout {
         this.h = h;
         this.chunkSize = chunkSize;
         this.cellsPerChunk = chunkSize / stride;
-        this.chunkDivisor = cellsPerChunk < (1L << 32) ? divisorMagic(cellsPerChunk) : 0;
+        this.chunkDivisor = divisorMagic(cellsPerChunk);
     }
 
     /** Bytes used to store a length up to {@code width}: 1, 2 or 4. */
@@ -248,11 +248,11 @@ final class BucketLayout {
     }
 
     /**
-     * The multiplier that divides by {@code d} (at least 2) with {@link #divide}: {@code ceil(2^64 / d)};
-     * 0 for {@code d < 2}, which {@link #divide} then divides by directly.
+     * The multiplier that divides by {@code d} with {@link #divide}: {@code ceil(2^64 / d)} for
+     * {@code 2 <= d < 2^32}; 0 otherwise, and {@link #divide} then divides by {@code d} directly.
      */
     static long divisorMagic(long d) {
-        return d < 2 ? 0 : Long.divideUnsigned(-1L, d) + 1;
+        return d < 2 || d >= (1L << 32) ? 0 : Long.divideUnsigned(-1L, d) + 1;
     }
 
     /**
@@ -834,10 +834,6 @@ final class BucketLayout {
         copySmall(src, valueAt, buf, s + valueOffsetInSlot, valueLength);
     }
 
-    /**
-     * Copies {@code n} bytes between two different segments: eight at a time up to 64 bytes, which
-     * for the short keys and values of most files costs a fraction of a bulk copy's checks.
-     */
     /** Copies {@code n} bytes: eight at a time when short (most keys, values and run records), else in bulk. */
     static void copySmall(MemorySegment src, long from, MemorySegment dst, long to, int n) {
         if (n > 64) {
@@ -853,7 +849,6 @@ final class BucketLayout {
         }
     }
 
-    /** Encodes the overflow link of the cell at {@code at} in {@code buf}: the next page is {@code next}. */
     /**
      * Encodes slot {@code slot} of the cell at {@code at} in {@code buf} as an out-of-line slot naming the
      * record that starts at cell {@code record} (see {@link #writeOutOfLineSlot}), with its tophash.
@@ -875,6 +870,7 @@ final class BucketLayout {
         MemorySegment.copy(src, from, buf, at + RECORD_DATA_OFFSET, n);
     }
 
+    /** Encodes the overflow link of the cell at {@code at} in {@code buf}: the next page is {@code next}. */
     static void encodeOverflow(MemorySegment buf, long at, long next) {
         buf.set(LONG_U, at + OVERFLOW_OFFSET, next + 1);
     }
