@@ -66,8 +66,7 @@ public final class HashidxStore implements KeyValueStore {
     @Override
     public void bulkLoad(int n) {
         if (index != null || LOAD_BY_PUTS) {
-            index();
-            KeyValueStore.super.bulkLoad(n);
+            KeyValueStore.super.bulkLoad(n); // the first put creates a presized file
             return;
         }
         byte[] key = new byte[Keys.KEY_BYTES];
