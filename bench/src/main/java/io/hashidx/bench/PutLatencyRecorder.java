@@ -1,13 +1,21 @@
 package io.hashidx.bench;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Base64;
 import org.HdrHistogram.Histogram;
 
 /**
  * Put latencies of one insert run: every put's time into an HdrHistogram (1 ns to 10 min, 3
  * significant digits), and a time series of windows of {@code entries / windows} puts, each with
- * its maximum, 99th percentile and median, so that growth pauses show where they happen.
+ * its maximum, 99th percentile and median, so that growth pauses show where they happen. It also
+ * keeps what {@link io.hashidx.bench.report.Stalls} needs to line the windows up with a kernel trace
+ * and a JFR recording of the same fork: the putting thread's Linux thread id, and the start of the
+ * run on {@code System.nanoTime()}'s clock (CLOCK_MONOTONIC, the kernel trace's {@code mono} clock)
+ * and on the wall clock (JFR's).
  */
 public final class PutLatencyRecorder {
     private static final long HIGHEST = 600_000_000_000L;
@@ -24,6 +32,8 @@ public final class PutLatencyRecorder {
     private int inWindow;
     private long count;
     private long startNanos;
+    private long startEpochNanos;
+    private long threadId = -1;
 
     public PutLatencyRecorder(int entries, int maxWindows) {
         windowSize = Math.max(1, (entries + maxWindows - 1) / maxWindows);
@@ -37,7 +47,35 @@ public final class PutLatencyRecorder {
 
     /** Marks the start of the run (time zero of the series). */
     public void start() {
+        threadId = linuxThreadId();
+        Instant now = Instant.now();
         startNanos = System.nanoTime();
+        startEpochNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /** The calling thread's Linux thread id (from {@code /proc/thread-self}), or -1 elsewhere. */
+    static long linuxThreadId() {
+        try {
+            String link = Files.readSymbolicLink(Path.of("/proc/thread-self")).toString();
+            return Long.parseLong(link.substring(link.lastIndexOf('/') + 1));
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** The putting thread's Linux thread id, -1 when unknown. */
+    public long threadId() {
+        return threadId;
+    }
+
+    /** {@code System.nanoTime()} at the start: CLOCK_MONOTONIC on Linux. */
+    public long startMonoNanos() {
+        return startNanos;
+    }
+
+    /** Wall-clock time at the start, nanoseconds since the epoch. */
+    public long startEpochNanos() {
+        return startEpochNanos;
     }
 
     /** Records one put that took {@code nanos}; {@code now} is the time it ended. */

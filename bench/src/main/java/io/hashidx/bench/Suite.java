@@ -37,8 +37,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  * Suite PROFILE --out DIR [--peers hashidx,lmdb] [--workloads getHit,open] [--entries N] [--forks N]
- *       [--label TEXT] [--jfr] [--dry-run] [--resume]
+ *       [--label TEXT] [--jfr] [--stalls] [--dry-run] [--resume]
  * </pre>
+ * {@code --stalls}: the put-latency runs record what can hold up a put, for
+ * {@code io.hashidx.bench.report.Stalls} to attribute each slow window: a kernel trace
+ * ({@link KernelTrace}, where the machine allows it) under {@code <out>/stalls/<run>.trace} and a JFR
+ * recording of compilations, deoptimizations, safepoints and collections per fork under
+ * {@code <out>/stalls/<run>-<pid>.jfr}.
  * {@code --resume}: DIR holds an earlier, unfinished run of the same profile; the runs recorded ok in
  * its {@code runs.jsonl} are skipped, the others run and append to it (their metrics lines from the
  * earlier attempt are dropped first).
@@ -75,6 +80,7 @@ public final class Suite {
         Set<Workload> workloads = EnumSet.allOf(Workload.class);
         String label = "";
         boolean jfr = false;
+        boolean stalls = false;
         boolean dryRun = false;
         boolean resume = false;
         for (int i = 0; i < args.length; i++) {
@@ -96,6 +102,7 @@ public final class Suite {
                 case "--forks" -> profile = require(profile, args[i]).withForks(Integer.parseInt(args[++i]));
                 case "--label" -> label = args[++i];
                 case "--jfr" -> jfr = true;
+                case "--stalls" -> stalls = true;
                 case "--dry-run" -> dryRun = true;
                 case "--resume" -> resume = true;
                 default -> {
@@ -108,7 +115,7 @@ public final class Suite {
         }
         if (profile == null || out == null) {
             System.err.println("usage: Suite smoke|quick|full --out DIR [--peers a,b] [--workloads m,n] [--entries N]"
-                    + " [--forks N] [--label TEXT] [--jfr] [--dry-run] [--resume]");
+                    + " [--forks N] [--label TEXT] [--jfr] [--stalls] [--dry-run] [--resume]");
             System.exit(2);
         }
         final Profile prof = profile;
@@ -139,7 +146,7 @@ public final class Suite {
         writeJson(out.resolve("run.json"), run);
         long start = System.nanoTime();
         for (Run r : todo) {
-            runOne(profile, r, out, jfr);
+            runOne(profile, r, out, jfr, stalls);
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
         session.put("finished", Instant.now().toString());
@@ -240,7 +247,7 @@ public final class Suite {
         return n;
     }
 
-    private static void runOne(Profile profile, Run r, Path out, boolean jfr) {
+    private static void runOne(Profile profile, Run r, Path out, boolean jfr, boolean stalls) {
         String benchmark = r.peer().benchClass.getName() + "." + r.workload().method;
         Profile.Shape shape = r.shape();
         ChainedOptionsBuilder o = new OptionsBuilder()
@@ -266,6 +273,11 @@ public final class Suite {
             // the harness's FFM downcalls (posix_fadvise, mincore, madvise), not the peer
             case COLD_GET -> prepend.add("--enable-native-access=ALL-UNNAMED");
         }
+        boolean traceStalls = stalls && r.workload() == Workload.INSERT_LATENCY;
+        if (traceStalls) {
+            prepend.add("-XX:StartFlightRecording:filename=" + stallsFile(out, r.id() + "-%p.jfr") + ",settings="
+                    + stallsJfc(out));
+        }
         o.jvmArgsPrepend(prepend.toArray(String[]::new));
         if (jfr) {
             o.addProfiler(JavaFlightRecorderProfiler.class, "dir=" + out.resolve("jfr").resolve(r.id()).toAbsolutePath());
@@ -282,12 +294,20 @@ public final class Suite {
         line.put("goal", Goals.carries(r.peer(), r.workload()));
         try {
             System.out.println("# ---- " + r.id());
-            Collection<RunResult> results = new Runner(o.build()).run();
+            Collection<RunResult> results;
+            var trace = traceStalls ? KernelTrace.start(stallsFile(out, r.id() + ".trace")) : java.util.Optional.<KernelTrace>empty();
+            try {
+                results = new Runner(o.build()).run();
+            } finally {
+                if (trace.isPresent()) {
+                    trace.get().close();
+                }
+            }
             line.put("ok", !results.isEmpty());
             if (results.isEmpty()) {
                 line.put("error", "JMH returned no result");
             }
-        } catch (RunnerException | RuntimeException e) {
+        } catch (RunnerException | IOException | RuntimeException e) {
             line.put("ok", false);
             line.put("error", String.valueOf(e.getCause() != null ? e.getCause() : e));
             System.out.println("# " + r.id() + " FAILED: " + e);
@@ -300,6 +320,31 @@ public final class Suite {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** {@code <out>/stalls/<name>}, the directory made. */
+    private static Path stallsFile(Path out, String name) {
+        Path dir = out.resolve("stalls").toAbsolutePath();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir.resolve(name);
+    }
+
+    /** The JFR settings of {@code --stalls} (a resource), copied into {@code <out>/stalls/}. */
+    private static Path stallsJfc(Path out) {
+        Path jfc = stallsFile(out, "stalls.jfc");
+        try (var in = Suite.class.getResourceAsStream("stalls.jfc")) {
+            if (in == null) {
+                throw new IllegalStateException("the resource io/hashidx/bench/stalls.jfc is missing from the build");
+            }
+            Files.write(jfc, in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return jfc;
     }
 
     private static TimeValue seconds(double s) {

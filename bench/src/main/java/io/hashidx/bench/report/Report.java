@@ -156,7 +156,9 @@ public final class Report {
             row("growth: put latency p99.99 < 100 µs while inserting from empty",
                     "p99.99 = " + fixed(p9999) + " µs (" + human(hl.get().getTotalCount()) + " puts)", cell,
                     goalVerdict(p9999 < 100 ? "**met**" : "missed", forks));
-            row("growth: max put latency < 2 ms (attributed with JFR)", "max = " + fixed(max) + " ms" + hashMapMax, cell,
+            boolean attributed = Files.isDirectory(r.dir.resolve("stalls"));
+            row("growth: max put latency < 2 ms (attributed with JFR)", "max = " + fixed(max) + " ms" + hashMapMax
+                    + (attributed ? " (attributed under \"Put latency while growing\")" : ""), cell,
                     goalVerdict(max < 2 ? "**met**" : "missed", forks));
         } else {
             row("growth: put latency p99.99 < 100 µs, max < 2 ms", "not measured", "", "—");
@@ -473,6 +475,45 @@ public final class Report {
             line("![hashidx put latency, max, p99 and median](" + chartsLink + "/put-latency-hashidx.png)");
             line("");
         }
+        stalls();
+    }
+
+    /**
+     * With {@code bench/run --stalls}: the largest put of each measured insert, attributed
+     * ({@link Stalls}); every slow window goes to {@code stalls.md} in the results directory.
+     */
+    private void stalls() {
+        long threshold = 1_000_000;
+        List<Stalls.Insert> inserts = Stalls.attributeAll(r.dir, r.metrics("put-latency"), threshold);
+        if (inserts.isEmpty()) {
+            return;
+        }
+        try {
+            Files.writeString(r.dir.resolve("stalls.md"), Stalls.markdown(inserts, threshold), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        line("#### The largest put of each measured insert, attributed (`bench/run --stalls`)");
+        line("");
+        line("From a kernel trace of the putting thread (when it left its CPU, how, and who ran instead) and a JFR "
+                + "recording of the JVM's compilations, deoptimizations, safepoints and collections, without method "
+                + "sampling (JFR suspends a sampled thread, which itself stalls it); the window is the "
+                + String.format(Locale.ROOT, "%,d", r.metrics("put-latency").get(0).get("window_puts").getAsLong())
+                + " puts that hold the largest. Every window over " + Stalls.ms(threshold) + ": `stalls.md` in the "
+                + "results directory.");
+        line("");
+        line("| peer | fork | insert | puts | max | what held it up |");
+        line("|---|---|---|---|---|---|");
+        for (Stalls.Insert in : inserts) {
+            JsonObject m = in.metrics();
+            Stalls.Attribution a = Stalls.largest(in);
+            row(Peer.byId(m.get("peer").getAsString()).label, Long.toString(m.get("pid").getAsLong()),
+                    Integer.toString(m.get("iteration").getAsInt()),
+                    a == null ? "" : String.format(Locale.ROOT, "%,d-%,d", a.window().fromPuts(), a.window().toPuts()),
+                    Stalls.ms(m.get("max_ns").getAsLong()),
+                    a == null ? "no window over " + Stalls.ms(threshold) : a.verdict());
+        }
+        line("");
     }
 
     private void bulkLoad() {

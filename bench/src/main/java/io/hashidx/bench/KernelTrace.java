@@ -1,0 +1,160 @@
+package io.hashidx.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A kernel trace of one benchmark run, for {@code bench/run --stalls}: an instance of the kernel's
+ * tracing file system ({@code /sys/kernel/tracing/instances/}, needs root) that records, on the
+ * {@code mono} clock (CLOCK_MONOTONIC, {@code System.nanoTime()}'s):
+ * <ul>
+ *   <li>every {@code sched_switch} of the machine, so that each time the putting thread leaves its CPU
+ *       shows how (preempted while runnable, sleeping, waiting for I/O) and which thread ran instead,
+ *       with the kernel stack of the putting thread at that moment (for JMH's worker threads, whose
+ *       name the kernel truncates to {@value #WORKER_COMM});
+ *   <li>the file system calls of those worker threads that can take long ({@code fallocate},
+ *       {@code mmap}, {@code munmap}, {@code madvise}, {@code msync}, {@code fsync}, {@code fdatasync},
+ *       {@code ftruncate}, {@code pwrite64}), entry and exit, and the memory management they may do on
+ *       their own time (direct reclaim, compaction);
+ *   <li>their {@code sched_stat_runtime}: the CPU time the kernel charges them at each tick and switch.
+ *       With paravirtual steal accounting (a KVM guest) that time leaves out what the hypervisor took:
+ *       a thread that stayed on its CPU for 10 ms but was charged 1 ms lost 9 ms to steal.
+ * </ul>
+ * {@link io.hashidx.bench.report.Stalls} reads the text this writes.
+ */
+final class KernelTrace implements AutoCloseable {
+    /** The kernel keeps 15 bytes of a thread's name: what JMH's worker threads of this suite are called. */
+    static final String WORKER_COMM = "io.hashidx.bench.Workloads".substring(0, 15);
+    private static final Path TRACEFS = Path.of("/sys/kernel/tracing");
+    private static final List<String> SYSCALLS = List.of("fallocate", "mmap", "munmap", "madvise", "msync", "fsync",
+            "fdatasync", "ftruncate", "pwrite64");
+    private static final String STACK_TRIGGER = "stacktrace if prev_comm == \"" + WORKER_COMM + "\"";
+
+    private final Path instance;
+    private final Path out;
+
+    private KernelTrace(Path instance, Path out) {
+        this.instance = instance;
+        this.out = out;
+    }
+
+    /**
+     * Starts a trace whose text {@link #close()} writes to {@code out}; empty, with the reason printed,
+     * where the kernel's tracing file system is not there or not writable (not root, not Linux).
+     */
+    static Optional<KernelTrace> start(Path out) {
+        Path instances = TRACEFS.resolve("instances");
+        if (!Files.isDirectory(instances) || !Files.isWritable(instances)) {
+            System.out.println("# --stalls: no kernel trace (" + instances + " is missing or not writable: it needs root);"
+                    + " JFR only");
+            return Optional.empty();
+        }
+        Path dir = instances.resolve("hashidx-bench-" + ProcessHandle.current().pid());
+        try {
+            if (Files.isDirectory(dir)) {
+                Files.delete(dir);
+            }
+            Files.createDirectory(dir);
+            KernelTrace t = new KernelTrace(dir, out);
+            try {
+                t.write("trace_clock", "mono");
+                t.write("buffer_size_kb", "131072");
+                t.write("events/sched/sched_switch/trigger", STACK_TRIGGER);
+                t.write("events/sched/sched_switch/enable", "1");
+                for (String call : SYSCALLS) {
+                    for (String side : List.of("enter", "exit")) {
+                        String event = "events/syscalls/sys_" + side + "_" + call;
+                        if (Files.isDirectory(dir.resolve(event))) {
+                            t.write(event + "/filter", "comm == \"" + WORKER_COMM + "\"");
+                            t.write(event + "/enable", "1");
+                        }
+                    }
+                }
+                for (String event : List.of("sched/sched_stat_runtime", "vmscan/mm_vmscan_direct_reclaim_begin",
+                        "vmscan/mm_vmscan_direct_reclaim_end", "compaction/mm_compaction_begin", "compaction/mm_compaction_end")) {
+                    if (Files.isDirectory(dir.resolve("events").resolve(event))) {
+                        t.write("events/" + event + "/filter", "comm == \"" + WORKER_COMM + "\"");
+                        t.write("events/" + event + "/enable", "1");
+                    }
+                }
+                t.write("tracing_on", "1");
+            } catch (IOException | RuntimeException e) {
+                t.remove();
+                throw e;
+            }
+            return Optional.of(t);
+        } catch (IOException e) {
+            System.out.println("# --stalls: no kernel trace (" + e + "); JFR only");
+            return Optional.empty();
+        }
+    }
+
+    /** Stops the trace, writes its text and the events the buffer lost to {@code out}, and removes the instance. */
+    @Override
+    public void close() throws IOException {
+        try {
+            write("tracing_on", "0");
+            Files.createDirectories(out.getParent());
+            // a plain read loop: transferTo between two files would use copy_file_range, which copies
+            // nothing from a tracefs file (its size reads as 0)
+            try (InputStream in = Files.newInputStream(instance.resolve("trace"));
+                 OutputStream o = Files.newOutputStream(out)) {
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    o.write(buf, 0, n);
+                }
+            }
+            String lost = lostEvents();
+            if (!lost.isEmpty()) {
+                System.out.println("# --stalls: the trace buffer overran (" + lost + "): " + out + " misses events");
+            }
+        } finally {
+            remove();
+        }
+    }
+
+    /** "cpu0 12, cpu1 3" for each CPU whose buffer overwrote events; empty when none did. */
+    private String lostEvents() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        Path perCpu = instance.resolve("per_cpu");
+        if (!Files.isDirectory(perCpu)) {
+            return "";
+        }
+        try (var cpus = Files.list(perCpu)) {
+            for (Path cpu : cpus.sorted().toList()) {
+                for (String line : Files.readAllLines(cpu.resolve("stats"), StandardCharsets.US_ASCII)) {
+                    if (line.startsWith("overrun:") && !line.substring(8).trim().equals("0")) {
+                        sb.append(sb.isEmpty() ? "" : ", ").append(cpu.getFileName()).append(' ').append(line.substring(8).trim());
+                    }
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Turns every event off and removes the instance (the kernel frees its buffers). */
+    private void remove() {
+        try {
+            write("tracing_on", "0");
+            write("events/sched/sched_switch/trigger", "!" + STACK_TRIGGER);
+            write("events/enable", "0");
+        } catch (IOException | RuntimeException ignored) {
+            // removing the instance below is what matters; it fails only if an event is still on
+        }
+        try {
+            Files.deleteIfExists(instance);
+        } catch (IOException e) {
+            System.out.println("# --stalls: could not remove " + instance + " (" + e + "): rmdir it by hand");
+        }
+    }
+
+    private void write(String file, String value) throws IOException {
+        Files.writeString(instance.resolve(file), value + "\n", StandardCharsets.US_ASCII);
+    }
+}
