@@ -26,6 +26,10 @@ import java.util.Optional;
  *       With paravirtual steal accounting (a KVM guest) that time leaves out what the hypervisor took:
  *       a thread that stayed on its CPU for 10 ms but was charged 1 ms lost 9 ms to steal.
  * </ul>
+ * Where {@code perf} is installed it also samples every CPU's stack 997 times a second on the
+ * {@code cpu-clock} software event (no hardware counters needed, so it works in a virtual machine), on
+ * the same clock, and keeps the worker threads' samples as text beside the trace: what a thread that
+ * stayed on its CPU was running (the store's code, or the kernel serving its page faults).
  * {@link io.hashidx.bench.report.Stalls} reads the text this writes.
  */
 final class KernelTrace implements AutoCloseable {
@@ -38,10 +42,69 @@ final class KernelTrace implements AutoCloseable {
 
     private final Path instance;
     private final Path out;
+    private Process perf;
 
     private KernelTrace(Path instance, Path out) {
         this.instance = instance;
         this.out = out;
+    }
+
+    /** {@code <run>.perf.txt} beside {@code <run>.trace}. */
+    static Path samplesOf(Path trace) {
+        String name = trace.getFileName().toString();
+        return trace.resolveSibling(name.substring(0, name.length() - ".trace".length()) + ".perf.txt");
+    }
+
+    private Path perfData() {
+        return samplesOf(out).resolveSibling(samplesOf(out).getFileName() + ".data");
+    }
+
+    /** Starts {@code perf record} on every CPU, or leaves it out (printing why) where perf does not run. */
+    private void startSampling() {
+        try {
+            Process p = new ProcessBuilder("perf", "record", "-q", "-e", "cpu-clock", "-F", "997", "-a", "-g",
+                    "-k", "CLOCK_MONOTONIC", "-o", perfData().toString())
+                    .redirectErrorStream(true).redirectOutput(samplesOf(out).resolveSibling(samplesOf(out).getFileName() + ".log").toFile())
+                    .start();
+            Thread.sleep(500);
+            if (!p.isAlive()) {
+                System.out.println("# --stalls: perf record exited (" + p.exitValue() + ", see *.perf.log): no CPU samples");
+                return;
+            }
+            perf = p;
+        } catch (IOException e) {
+            System.out.println("# --stalls: no perf on the PATH: no CPU samples");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops perf and keeps the worker threads' samples as text ({@code perf script}); drops the binary data. */
+    private void stopSampling() throws IOException {
+        if (perf == null) {
+            return;
+        }
+        try {
+            perf.destroy(); // SIGTERM: perf record finishes its file and exits
+            if (!perf.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                perf.destroyForcibly();
+                System.out.println("# --stalls: perf record did not stop; no CPU samples");
+                return;
+            }
+            Process script = new ProcessBuilder("perf", "script", "-i", perfData().toString(), "--ns", "--comms",
+                    WORKER_COMM, "-F", "tid,time,ip,sym")
+                    .redirectOutput(samplesOf(out).toFile())
+                    .redirectError(ProcessBuilder.Redirect.appendTo(samplesOf(out).resolveSibling(samplesOf(out).getFileName() + ".log").toFile())).start();
+            if (!script.waitFor(10, java.util.concurrent.TimeUnit.MINUTES) || script.exitValue() != 0) {
+                script.destroyForcibly();
+                System.out.println("# --stalls: perf script failed (see *.perf.log): no CPU samples");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            Files.deleteIfExists(perfData());
+            Files.deleteIfExists(perfData().resolveSibling(perfData().getFileName() + ".old"));
+        }
     }
 
     /**
@@ -84,6 +147,7 @@ final class KernelTrace implements AutoCloseable {
                     }
                 }
                 t.write("tracing_on", "1");
+                t.startSampling();
             } catch (IOException | RuntimeException e) {
                 t.remove();
                 throw e;
@@ -99,6 +163,7 @@ final class KernelTrace implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
+            stopSampling();
             write("tracing_on", "0");
             Files.createDirectories(out.getParent());
             // a plain read loop: transferTo between two files would use copy_file_range, which copies
@@ -140,6 +205,9 @@ final class KernelTrace implements AutoCloseable {
 
     /** Turns every event off and removes the instance (the kernel frees its buffers). */
     private void remove() {
+        if (perf != null && perf.isAlive()) {
+            perf.destroyForcibly();
+        }
         try {
             write("tracing_on", "0");
             write("events/sched/sched_switch/trigger", "!" + STACK_TRIGGER);

@@ -55,7 +55,7 @@ public final class Stalls {
 
     /** A window and what overlapped it. */
     record Attribution(Window window, List<OffCpu> offCpu, List<Syscall> syscalls, List<Stolen> stolen, List<JvmEvent> jvm,
-                       String verdict) {
+                       List<Sample> samples, String verdict) {
     }
 
     /** The thread stayed on its CPU from {@code startNs} for {@code durationNs}, but was charged only {@code runNs} of it. */
@@ -65,10 +65,15 @@ public final class Stalls {
         }
     }
 
+    /** A CPU sample of the thread ({@code perf record -e cpu-clock}): its stack, innermost frame first. */
+    record Sample(long timeNs, boolean kernel, List<String> frames) {
+    }
+
     /** The off-CPU intervals, system calls and stolen time of some threads, read from a kernel trace's text. */
-    record Trace(Map<Long, List<OffCpu>> offCpu, Map<Long, List<Syscall>> syscalls, Map<Long, List<Stolen>> stolen) {
+    record Trace(Map<Long, List<OffCpu>> offCpu, Map<Long, List<Syscall>> syscalls, Map<Long, List<Stolen>> stolen,
+                 long lostEvents) {
         Trace(Map<Long, List<OffCpu>> offCpu, Map<Long, List<Syscall>> syscalls) {
-            this(offCpu, syscalls, Map.of());
+            this(offCpu, syscalls, Map.of(), 0);
         }
 
         List<Stolen> stolen(long tid) {
@@ -87,6 +92,8 @@ public final class Stalls {
     private static final Pattern EVENT = Pattern.compile("^\\s*(.+?)-(\\d+)\\s+\\[(\\d+)]\\s+(?:\\S+\\s+)?(\\d+)\\.(\\d+): (.*)$");
     private static final Pattern SWITCH = Pattern.compile(
             "^sched_switch: prev_comm=(.*) prev_pid=(\\d+) prev_prio=\\d+ prev_state=(\\S+) ==> next_comm=(.*) next_pid=(\\d+) next_prio=\\d+$");
+    /** The trace's header: events kept / events written; fewer kept means the ring buffer overwrote some. */
+    private static final Pattern BUFFER = Pattern.compile("^# entries-in-buffer/entries-written: (\\d+)/(\\d+).*$");
     private static final Pattern SYS_ENTER = Pattern.compile("^sys_(\\w+)\\(.*$");
     private static final Pattern SYS_EXIT = Pattern.compile("^sys_(\\w+) -> .*$");
     private static final Pattern RUNTIME = Pattern.compile("^sched_stat_runtime: comm=.* pid=(\\d+) runtime=(\\d+) \\[ns].*$");
@@ -112,8 +119,14 @@ public final class Stalls {
         Map<Long, List<Stolen>> stolen = new HashMap<>();
         Map<Long, Long> lastCharge = new HashMap<>(); // tid -> time of its last runtime update while on its CPU
         long lastCpu = -1;
+        long lost = 0;
         String line;
         while ((line = in.readLine()) != null) {
+            Matcher header = BUFFER.matcher(line);
+            if (header.matches()) {
+                lost = Long.parseLong(header.group(2)) - Long.parseLong(header.group(1));
+                continue;
+            }
             if (line.startsWith(" => ")) {
                 Long tid = stackOwner.get(lastCpu);
                 Object[] open = tid == null ? null : leftAt.get(tid);
@@ -205,7 +218,65 @@ public final class Stalls {
                 entered.put(pid + " " + enter.group(1), t);
             }
         }
-        return new Trace(off, calls, stolen);
+        return new Trace(off, calls, stolen, lost);
+    }
+
+    private static final Pattern SAMPLE = Pattern.compile("^\\s*(\\d+)\\s+(\\d+)\\.(\\d+):.*$");
+    private static final Pattern FRAME = Pattern.compile("^\\s+([0-9a-f]+) (.+?)(?: \\(.*\\))?$");
+
+    /** Reads {@code perf script -F tid,time,ip,sym --ns} text: each thread's samples, in time order. */
+    static Map<Long, List<Sample>> readSamples(BufferedReader in, Set<Long> tids) throws IOException {
+        Map<Long, List<Sample>> out = new HashMap<>();
+        long tid = -1;
+        long time = 0;
+        List<String> frames = null;
+        boolean kernel = false;
+        String line;
+        while ((line = in.readLine()) != null) {
+            Matcher h = SAMPLE.matcher(line);
+            if (h.matches()) {
+                if (frames != null) {
+                    out.computeIfAbsent(tid, k -> new ArrayList<>()).add(new Sample(time, kernel, List.copyOf(frames)));
+                }
+                tid = Long.parseLong(h.group(1));
+                time = nanos(h.group(2), h.group(3));
+                frames = tids.contains(tid) ? new ArrayList<>() : null;
+                kernel = false;
+                continue;
+            }
+            Matcher f = frames == null ? null : FRAME.matcher(line);
+            if (f != null && f.matches()) {
+                if (frames.isEmpty()) {
+                    kernel = f.group(1).startsWith("ffff");
+                }
+                if (frames.size() < 12) {
+                    frames.add(f.group(2));
+                }
+            }
+        }
+        if (frames != null) {
+            out.computeIfAbsent(tid, k -> new ArrayList<>()).add(new Sample(time, kernel, List.copyOf(frames)));
+        }
+        return out;
+    }
+
+    /** "11 samples: 9 in the kernel (page faults 9; innermost: clear_page_erms 6), 2 in user code"; empty without samples. */
+    static String samplesSummary(List<Sample> samples) {
+        if (samples.isEmpty()) {
+            return "";
+        }
+        long kernel = samples.stream().filter(Sample::kernel).count();
+        long faults = samples.stream().filter(x -> x.kernel() && x.frames().stream().anyMatch(f -> f.contains("exc_page_fault")))
+                .count();
+        long calls = samples.stream().filter(x -> x.kernel() && x.frames().stream().anyMatch(f -> f.startsWith("entry_SYSCALL")))
+                .count();
+        Map<String, Long> innermost = new HashMap<>();
+        samples.stream().filter(Sample::kernel).forEach(x -> innermost.merge(x.frames().isEmpty() ? "?" : x.frames().get(0), 1L, Long::sum));
+        String top = innermost.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(2)
+                .map(e -> e.getKey() + " " + e.getValue()).reduce((a, b) -> a + ", " + b).orElse("");
+        return samples.size() + " CPU samples: " + kernel + " in the kernel"
+                + (kernel > 0 ? " (page faults " + faults + ", system calls " + calls + "; innermost: " + top + ")" : "")
+                + ", " + (samples.size() - kernel) + " in user code";
     }
 
     /** "1795696045.605871" (seconds, any number of fraction digits up to 9) in nanoseconds. */
@@ -278,6 +349,13 @@ public final class Stalls {
     /** As above, with the thread's stolen time ({@link Stolen}) in the picture. */
     static Attribution attribute(Window w, List<OffCpu> offCpu, List<Syscall> syscalls, List<Stolen> stolenTime,
                                  List<JvmEvent> jvmOnMono) {
+        return attribute(w, offCpu, syscalls, stolenTime, jvmOnMono, List.of());
+    }
+
+    /** As above, with the thread's CPU samples: what it ran while it stayed on its CPU. */
+    static Attribution attribute(Window w, List<OffCpu> offCpu, List<Syscall> syscalls, List<Stolen> stolenTime,
+                                 List<JvmEvent> jvmOnMono, List<Sample> allSamples) {
+        List<Sample> samples = allSamples.stream().filter(x -> x.timeNs() >= w.fromNs() && x.timeNs() <= w.toNs()).toList();
         List<OffCpu> off = offCpu.stream()
                 .filter(o -> o.startNs() < w.toNs() && o.startNs() + o.durationNs() > w.fromNs()).toList();
         List<Syscall> calls = syscalls.stream()
@@ -286,12 +364,13 @@ public final class Stalls {
                 .filter(j -> j.startNs() < w.toNs() && j.startNs() + Math.max(j.durationNs(), 1) > w.fromNs()).toList();
         long half = w.maxNs() / 2;
         String verdict = null;
-        OffCpu longest = off.stream().max(Comparator.comparingLong(OffCpu::durationNs)).orElse(null);
-        if (longest != null && longest.durationNs() >= half) {
+        OffCpu longest = off.stream().max(Comparator.comparingLong(o -> overlap(w, o.startNs(), o.durationNs()))).orElse(null);
+        long away = longest == null ? 0 : overlap(w, longest.startNs(), longest.durationNs());
+        if (longest != null && away >= half) {
             verdict = switch (longest.state()) {
-                case 'R' -> "preempted: " + who(longest.ranInstead()) + " ran on its CPU for " + ms(longest.durationNs());
-                case 'D' -> "waited for I/O for " + ms(longest.durationNs()) + " (" + frames(longest.stack()) + ")";
-                default -> "slept for " + ms(longest.durationNs()) + " (" + sleepReason(longest.stack()) + ")";
+                case 'R' -> "preempted: " + who(longest.ranInstead()) + " ran on its CPU for " + ms(away);
+                case 'D' -> "waited for I/O for " + ms(away) + " (" + frames(longest.stack()) + ")";
+                default -> "slept for " + ms(away) + " (" + sleepReason(longest.stack()) + ")";
             };
         }
         if (verdict == null) {
@@ -317,9 +396,16 @@ public final class Stalls {
             }
         }
         if (verdict == null) {
-            verdict = "on its CPU: the put's own time (the store's code, or page faults the kernel serves on the thread's time)";
+            String perf = samplesSummary(samples);
+            verdict = "on its CPU: the put's own time (the store's code, or page faults the kernel serves on the thread's time)"
+                    + (perf.isEmpty() ? "" : "; " + perf);
         }
-        return new Attribution(w, off, calls, stolen, jvm, verdict);
+        return new Attribution(w, off, calls, stolen, jvm, samples, verdict);
+    }
+
+    /** How much of {@code [start, start + duration)} lies in the window. */
+    static long overlap(Window w, long start, long duration) {
+        return Math.max(0, Math.min(w.toNs(), start + duration) - Math.max(w.fromNs(), start));
     }
 
     /** "fallocate(2)" for a system call, "direct reclaim" for the kernel's own work. */
@@ -371,6 +457,7 @@ public final class Stalls {
             return List.of();
         }
         Map<String, Trace> traces = new HashMap<>();
+        Map<String, Map<Long, List<Sample>>> samples = new HashMap<>();
         Map<Path, List<JvmEvent>> jfrs = new HashMap<>();
         List<Insert> out = new ArrayList<>();
         for (JsonObject m : metrics) {
@@ -384,6 +471,8 @@ public final class Stalls {
             if (!Files.exists(traceFile) && !Files.exists(jfr)) {
                 continue;
             }
+            Map<Long, List<Sample>> cpuSamples = samples.computeIfAbsent(run, r -> readSamplesOrEmpty(
+                    stalls.resolve(run + ".perf.txt"), tidsOf(metrics, run)));
             Trace trace = traces.computeIfAbsent(run, r -> Files.exists(traceFile) ? read(traceFile, tidsOf(metrics, run))
                     : new Trace(Map.of(), Map.of()));
             long epochMinusMono = m.get("start_epoch_ns").getAsLong() - m.get("start_mono_ns").getAsLong();
@@ -397,7 +486,14 @@ public final class Stalls {
             }
             List<Attribution> windows = new ArrayList<>();
             for (Window w : slowWindows(csv, m.get("start_mono_ns").getAsLong(), thresholdNs)) {
-                windows.add(attribute(w, trace.offCpu(tid), trace.syscalls(tid), trace.stolen(tid), jvm));
+                Attribution a = attribute(w, trace.offCpu(tid), trace.syscalls(tid), trace.stolen(tid), jvm,
+                        cpuSamples.getOrDefault(tid, List.of()));
+                if (trace.lostEvents() > 0) {
+                    a = new Attribution(a.window(), a.offCpu(), a.syscalls(), a.stolen(), a.jvm(), a.samples(),
+                            a.verdict() + String.format(Locale.ROOT, " (unsure: the kernel trace lost %,d events)",
+                                    trace.lostEvents()));
+                }
+                windows.add(a);
             }
             out.add(new Insert(m, windows));
         }
@@ -419,6 +515,18 @@ public final class Stalls {
             return readTrace(in, tids);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Map<Long, List<Sample>> readSamplesOrEmpty(Path file, Set<Long> tids) {
+        if (!Files.exists(file)) {
+            return Map.of();
+        }
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+            return readSamples(in, tids);
+        } catch (IOException e) {
+            System.err.println("Stalls: cannot read " + file + ": " + e);
+            return Map.of();
         }
     }
 
@@ -470,6 +578,9 @@ public final class Stalls {
                 for (Stolen x : a.stolen()) {
                     sb.append("  - steal: on its CPU ").append(ms(x.durationNs())).append(", charged ").append(ms(x.runNs()))
                             .append('\n');
+                }
+                if (!a.samples().isEmpty() && !a.verdict().contains("CPU samples")) {
+                    sb.append("  - perf: ").append(samplesSummary(a.samples())).append('\n');
                 }
                 for (JvmEvent j : a.jvm()) {
                     sb.append("  - JVM: ").append(j.what()).append(j.durationNs() > 0 ? ", " + ms(j.durationNs()) : "")

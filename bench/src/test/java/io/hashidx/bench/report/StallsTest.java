@@ -56,6 +56,9 @@ class StallsTest {
                         "do_futex")));
         assertThat(t.syscalls(100)).containsExactly(new Stalls.Syscall("fallocate", 50_010_000_000L, 2_500_000L));
         assertThat(t.offCpu(200)).as("threads not asked for are not kept").isEmpty();
+        assertThat(t.lostEvents()).isZero();
+        String lossy = "# entries-in-buffer/entries-written: 66350/70000   #P:2\n" + TRACE;
+        assertThat(Stalls.readTrace(new BufferedReader(new StringReader(lossy)), Set.of(100L)).lostEvents()).isEqualTo(3650);
     }
 
     @Test
@@ -81,6 +84,39 @@ class StallsTest {
         Stalls.Window compacting = new Stalls.Window(0, 5000, 10_016_500_000L, 10_020_000_000L, 2_600_000);
         assertThat(Stalls.attribute(compacting, t.offCpu(100), t.syscalls(100), t.stolen(100), List.of()).verdict())
                 .isEqualTo("in compaction for 2.50 ms");
+    }
+
+    @Test
+    void cpuSamplesSayWhatAThreadThatStayedOnItsCpuRan() throws Exception {
+        String perf = """
+                  100 10.001000000:\s
+                \tffffffff81a0b2c0 clear_page_erms
+                \tffffffff8123f0d1 handle_mm_fault
+                \tffffffff81c01234 asm_exc_page_fault
+                \t    7f1234567890 [unknown] (/tmp/perf-42.map)
+
+                  100 10.002000000:\s
+                \t    7f1234567890 [unknown] (/tmp/perf-42.map)
+
+                  300 10.002500000:\s
+                \tffffffff81a0b2c0 clear_page_erms
+
+                  100 10.003000000:\s
+                \tffffffff81a0b2c0 clear_page_erms
+                \tffffffff81c01234 asm_exc_page_fault
+                """;
+        var samples = Stalls.readSamples(new BufferedReader(new StringReader(perf)), Set.of(100L));
+        assertThat(samples).containsOnlyKeys(100L);
+        assertThat(samples.get(100L)).extracting(Stalls.Sample::timeNs).containsExactly(10_001_000_000L, 10_002_000_000L,
+                10_003_000_000L);
+        assertThat(samples.get(100L).get(0).frames()).containsExactly("clear_page_erms", "handle_mm_fault",
+                "asm_exc_page_fault", "[unknown]");
+        assertThat(Stalls.samplesSummary(samples.get(100L))).isEqualTo("3 CPU samples: 2 in the kernel (page faults 2,"
+                + " system calls 0; innermost: clear_page_erms 2), 1 in user code");
+        Stalls.Window w = new Stalls.Window(0, 5000, 10_000_000_000L, 10_002_500_000L, 2_000_000);
+        assertThat(Stalls.attribute(w, List.of(), List.of(), List.of(), List.of(), samples.get(100L)).verdict())
+                .endsWith("; 2 CPU samples: 1 in the kernel (page faults 1, system calls 0; innermost: clear_page_erms 1),"
+                        + " 1 in user code");
     }
 
     @Test
@@ -115,6 +151,9 @@ class StallsTest {
         Stalls.Attribution a = Stalls.attribute(paused, t.offCpu(100), t.syscalls(100), jvm);
         assertThat(a.verdict()).isEqualTo("safepoint for 4.00 ms");
         assertThat(a.jvm()).as("events outside the window are left out").hasSize(1);
+        Stalls.Window lateInTheSleep = new Stalls.Window(0, 5000, 50_022_500_000L, 50_030_000_000L, 1_200_000);
+        assertThat(Stalls.attribute(lateInTheSleep, t.offCpu(100), t.syscalls(100), List.of()).verdict())
+                .as("only the part of an interval inside the window counts").startsWith("on its CPU");
         Stalls.Window onCpu = new Stalls.Window(0, 5000, 50_000_000_000L, 50_005_000_000L, 9_000_000);
         assertThat(Stalls.attribute(onCpu, t.offCpu(100), t.syscalls(100), List.of()).verdict())
                 .as("4 ms off the CPU does not explain a 9 ms put").startsWith("on its CPU");
