@@ -20,7 +20,7 @@ import java.util.Optional;
  *       name the kernel truncates to {@value #WORKER_COMM});
  *   <li>the file system calls of those worker threads that can take long ({@code fallocate},
  *       {@code mmap}, {@code munmap}, {@code madvise}, {@code msync}, {@code fsync}, {@code fdatasync},
- *       {@code ftruncate}, {@code pwrite64}), entry and exit, and the memory management they may do on
+ *       {@code ftruncate}), entry and exit, and the memory management they may do on
  *       their own time (direct reclaim, compaction);
  *   <li>their {@code sched_stat_runtime}: the CPU time the kernel charges them at each tick and switch.
  *       With paravirtual steal accounting (a KVM guest) that time leaves out what the hypervisor took:
@@ -34,15 +34,21 @@ import java.util.Optional;
  */
 final class KernelTrace implements AutoCloseable {
     /** The kernel keeps 15 bytes of a thread's name: what JMH's worker threads of this suite are called. */
-    static final String WORKER_COMM = "io.hashidx.bench.Workloads".substring(0, 15);
+    static final String WORKER_COMM = (KernelTrace.class.getPackageName() + ".").substring(0, 15);
     private static final Path TRACEFS = Path.of("/sys/kernel/tracing");
+    // not pwrite64: LMDB writes once per put, and so many events overran the buffer
     private static final List<String> SYSCALLS = List.of("fallocate", "mmap", "munmap", "madvise", "msync", "fsync",
-            "fdatasync", "ftruncate", "pwrite64");
+            "fdatasync", "ftruncate");
+    /** Trace buffer of the whole machine, split over its CPUs (at least 16 MiB each). */
+    private static final long BUFFER_KB = 262_144;
+    private static final String INSTANCE_PREFIX = "hashidx-bench-";
     private static final String STACK_TRIGGER = "stacktrace if prev_comm == \"" + WORKER_COMM + "\"";
 
     private final Path instance;
     private final Path out;
     private Process perf;
+    /** Removes the instance and stops perf if the suite is killed before {@link #close()}. */
+    private final Thread cleanup = new Thread(this::remove, "hashidx-bench-trace-cleanup");
 
     private KernelTrace(Path instance, Path out) {
         this.instance = instance;
@@ -51,24 +57,32 @@ final class KernelTrace implements AutoCloseable {
 
     /** {@code <run>.perf.txt} beside {@code <run>.trace}. */
     static Path samplesOf(Path trace) {
+        return besideTrace(trace, ".perf.txt");
+    }
+
+    private static Path besideTrace(Path trace, String suffix) {
         String name = trace.getFileName().toString();
-        return trace.resolveSibling(name.substring(0, name.length() - ".trace".length()) + ".perf.txt");
+        return trace.resolveSibling(name.substring(0, name.length() - ".trace".length()) + suffix);
     }
 
     private Path perfData() {
-        return samplesOf(out).resolveSibling(samplesOf(out).getFileName() + ".data");
+        return besideTrace(out, ".perf.data");
+    }
+
+    private Path perfLog() {
+        return besideTrace(out, ".perf.log");
     }
 
     /** Starts {@code perf record} on every CPU, or leaves it out (printing why) where perf does not run. */
     private void startSampling() {
         try {
-            Process p = new ProcessBuilder("perf", "record", "-q", "-e", "cpu-clock", "-F", "997", "-a", "-g",
-                    "-k", "CLOCK_MONOTONIC", "-o", perfData().toString())
-                    .redirectErrorStream(true).redirectOutput(samplesOf(out).resolveSibling(samplesOf(out).getFileName() + ".log").toFile())
+            Process p = new ProcessBuilder("perf", "record", "-q", "--no-buildid", "-e", "cpu-clock", "-F", "997", "-a",
+                    "-g", "-k", "CLOCK_MONOTONIC", "-o", perfData().toString())
+                    .redirectErrorStream(true).redirectOutput(perfLog().toFile())
                     .start();
             Thread.sleep(500);
             if (!p.isAlive()) {
-                System.out.println("# --stalls: perf record exited (" + p.exitValue() + ", see *.perf.log): no CPU samples");
+                System.out.println("# --stalls: perf record exited (" + p.exitValue() + ", see " + perfLog() + "): no CPU samples");
                 return;
             }
             perf = p;
@@ -94,10 +108,11 @@ final class KernelTrace implements AutoCloseable {
             Process script = new ProcessBuilder("perf", "script", "-i", perfData().toString(), "--ns", "--comms",
                     WORKER_COMM, "-F", "tid,time,ip,sym")
                     .redirectOutput(samplesOf(out).toFile())
-                    .redirectError(ProcessBuilder.Redirect.appendTo(samplesOf(out).resolveSibling(samplesOf(out).getFileName() + ".log").toFile())).start();
+                    .redirectError(ProcessBuilder.Redirect.appendTo(perfLog().toFile())).start();
             if (!script.waitFor(10, java.util.concurrent.TimeUnit.MINUTES) || script.exitValue() != 0) {
                 script.destroyForcibly();
-                System.out.println("# --stalls: perf script failed (see *.perf.log): no CPU samples");
+                Files.deleteIfExists(samplesOf(out)); // a partial file would pass for all the samples
+                System.out.println("# --stalls: perf script failed (see " + perfLog() + "): no CPU samples");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -114,11 +129,12 @@ final class KernelTrace implements AutoCloseable {
     static Optional<KernelTrace> start(Path out) {
         Path instances = TRACEFS.resolve("instances");
         if (!Files.isDirectory(instances) || !Files.isWritable(instances)) {
-            System.out.println("# --stalls: no kernel trace (" + instances + " is missing or not writable: it needs root);"
-                    + " JFR only");
+            System.out.println("# --stalls: no kernel trace (" + instances + " is missing or not writable: tracefs must be"
+                    + " mounted there and the suite run as root); JFR only");
             return Optional.empty();
         }
-        Path dir = instances.resolve("hashidx-bench-" + ProcessHandle.current().pid());
+        removeStale(instances);
+        Path dir = instances.resolve(INSTANCE_PREFIX + ProcessHandle.current().pid());
         try {
             if (Files.isDirectory(dir)) {
                 Files.delete(dir);
@@ -127,7 +143,7 @@ final class KernelTrace implements AutoCloseable {
             KernelTrace t = new KernelTrace(dir, out);
             try {
                 t.write("trace_clock", "mono");
-                t.write("buffer_size_kb", "131072");
+                t.write("buffer_size_kb", Long.toString(Math.max(16_384, BUFFER_KB / Runtime.getRuntime().availableProcessors())));
                 t.write("events/sched/sched_switch/trigger", STACK_TRIGGER);
                 t.write("events/sched/sched_switch/enable", "1");
                 for (String call : SYSCALLS) {
@@ -147,9 +163,11 @@ final class KernelTrace implements AutoCloseable {
                     }
                 }
                 t.write("tracing_on", "1");
+                Runtime.getRuntime().addShutdownHook(t.cleanup);
                 t.startSampling();
             } catch (IOException | RuntimeException e) {
                 t.remove();
+                t.dropHook();
                 throw e;
             }
             return Optional.of(t);
@@ -163,8 +181,8 @@ final class KernelTrace implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
+            write("tracing_on", "0"); // first: converting the samples takes a while, and the machine goes on
             stopSampling();
-            write("tracing_on", "0");
             Files.createDirectories(out.getParent());
             // a plain read loop: transferTo between two files would use copy_file_range, which copies
             // nothing from a tracefs file (its size reads as 0)
@@ -181,6 +199,32 @@ final class KernelTrace implements AutoCloseable {
             }
         } finally {
             remove();
+            dropHook();
+        }
+    }
+
+    private void dropHook() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException | IllegalArgumentException shuttingDownOrNotAdded) {
+            // the hook runs (or never was added): nothing to undo
+        }
+    }
+
+    /** Instances an earlier suite left behind when it was killed (its process is gone): turned off and removed. */
+    private static void removeStale(Path instances) {
+        try (var dirs = Files.list(instances)) {
+            for (Path d : dirs.toList()) {
+                String name = d.getFileName().toString();
+                if (name.startsWith(INSTANCE_PREFIX)) {
+                    long pid = Long.parseLong(name.substring(INSTANCE_PREFIX.length()));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        new KernelTrace(d, d).remove();
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            System.out.println("# --stalls: could not check " + instances + " for stale instances: " + e);
         }
     }
 

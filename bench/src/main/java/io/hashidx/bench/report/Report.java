@@ -158,7 +158,7 @@ public final class Report {
                     goalVerdict(p9999 < 100 ? "**met**" : "missed", forks));
             boolean attributed = Files.isDirectory(r.dir.resolve("stalls"));
             row("growth: max put latency < 2 ms (attributed with JFR)", "max = " + fixed(max) + " ms" + hashMapMax
-                    + (attributed ? " (attributed under \"Put latency while growing\")" : ""), cell,
+                    + (attributed ? " (its window attributed under \"Put latency while growing\")" : ""), cell,
                     goalVerdict(max < 2 ? "**met**" : "missed", forks));
         } else {
             row("growth: put latency p99.99 < 100 µs, max < 2 ms", "not measured", "", "—");
@@ -303,7 +303,9 @@ public final class Report {
             Set<String> flags = new LinkedHashSet<>();
             for (Results.Score s : r.scores) {
                 if (s.peer() == p && s.workload() != Workload.COLD_GET) {
-                    flags.addAll(s.jvmArgs());
+                    // the suite's own: each fork's run id (Metrics) and --stalls' recording, not the peer's needs
+                    s.jvmArgs().stream().filter(a -> !a.startsWith("-D" + io.hashidx.bench.Metrics.RUN_PROPERTY + "=")
+                            && !a.startsWith("-XX:StartFlightRecording")).forEach(flags::add);
                 }
             }
             String version = versions.has(p.id()) ? versions.get(p.id()).getAsString() : "";
@@ -493,16 +495,19 @@ public final class Report {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        line("#### The largest put of each measured insert, attributed (`bench/run --stalls`)");
+        line("#### The window of each measured insert's largest put, attributed (`bench/run --stalls`)");
         line("");
-        line("From a kernel trace of the putting thread (when it left its CPU, how, and who ran instead) and a JFR "
-                + "recording of the JVM's compilations, deoptimizations, safepoints and collections, without method "
-                + "sampling (JFR suspends a sampled thread, which itself stalls it); the window is the "
+        line("From a kernel trace of the putting thread (when it left its CPU, how, and who ran instead; its CPU "
+                + "time, which leaves out steal), CPU samples where perf ran, and a JFR recording of the JVM's "
+                + "compilations, deoptimizations, safepoints and collections, without method sampling (JFR suspends "
+                + "a sampled thread, which itself stalls it). The verdict is about the window of "
                 + String.format(Locale.ROOT, "%,d", r.metrics("put-latency").get(0).get("window_puts").getAsLong())
-                + " puts that hold the largest. Every window over " + Stalls.ms(threshold) + ": `stalls.md` in the "
-                + "results directory.");
+                + " puts that holds the largest put: what in it took at least half as long as that put. The put-latency "
+                + "figures above were measured with these recordings on (the trace adds about a microsecond to each "
+                + "context switch and traced system call). Every window over " + Stalls.ms(threshold)
+                + ": `stalls.md` in the results directory.");
         line("");
-        line("| peer | fork | insert | puts | max | what held it up |");
+        line("| peer | fork | insert | puts | max | what in the window took that long |");
         line("|---|---|---|---|---|---|");
         for (Stalls.Insert in : inserts) {
             JsonObject m = in.metrics();

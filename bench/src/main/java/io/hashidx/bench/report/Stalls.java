@@ -71,9 +71,10 @@ public final class Stalls {
 
     /** The off-CPU intervals, system calls and stolen time of some threads, read from a kernel trace's text. */
     record Trace(Map<Long, List<OffCpu>> offCpu, Map<Long, List<Syscall>> syscalls, Map<Long, List<Stolen>> stolen,
-                 long lostEvents) {
-        Trace(Map<Long, List<OffCpu>> offCpu, Map<Long, List<Syscall>> syscalls) {
-            this(offCpu, syscalls, Map.of(), 0);
+                 long lostEvents, boolean present, long completeFromNs) {
+        /** No kernel trace was recorded. */
+        static Trace none() {
+            return new Trace(Map.of(), Map.of(), Map.of(), 0, false, Long.MIN_VALUE);
         }
 
         List<Stolen> stolen(long tid) {
@@ -91,7 +92,7 @@ public final class Stalls {
 
     private static final Pattern EVENT = Pattern.compile("^\\s*(.+?)-(\\d+)\\s+\\[(\\d+)]\\s+(?:\\S+\\s+)?(\\d+)\\.(\\d+): (.*)$");
     private static final Pattern SWITCH = Pattern.compile(
-            "^sched_switch: prev_comm=(.*) prev_pid=(\\d+) prev_prio=\\d+ prev_state=(\\S+) ==> next_comm=(.*) next_pid=(\\d+) next_prio=\\d+$");
+            "^sched_switch: prev_comm=(.*) prev_pid=(\\d+) prev_prio=-?\\d+ prev_state=(\\S+) ==> next_comm=(.*) next_pid=(\\d+) next_prio=-?\\d+$");
     /** The trace's header: events kept / events written; fewer kept means the ring buffer overwrote some. */
     private static final Pattern BUFFER = Pattern.compile("^# entries-in-buffer/entries-written: (\\d+)/(\\d+).*$");
     private static final Pattern SYS_ENTER = Pattern.compile("^sys_(\\w+)\\(.*$");
@@ -120,6 +121,7 @@ public final class Stalls {
         Map<Long, Long> lastCharge = new HashMap<>(); // tid -> time of its last runtime update while on its CPU
         long lastCpu = -1;
         long lost = 0;
+        Map<Long, Long> firstOnCpu = new HashMap<>();
         String line;
         while ((line = in.readLine()) != null) {
             Matcher header = BUFFER.matcher(line);
@@ -147,6 +149,7 @@ public final class Stalls {
             long pid = Long.parseLong(e.group(2));
             long cpu = Long.parseLong(e.group(3));
             long t = nanos(e.group(4), e.group(5));
+            firstOnCpu.putIfAbsent(cpu, t);
             String body = e.group(6);
             lastCpu = cpu;
             if (body.startsWith("<stack trace>")) {
@@ -218,7 +221,11 @@ public final class Stalls {
                 entered.put(pid + " " + enter.group(1), t);
             }
         }
-        return new Trace(off, calls, stolen, lost);
+        // Each CPU's ring buffer drops its own oldest events: before the latest CPU's first kept event,
+        // switches on that CPU are missing and intervals would pair wrongly.
+        long completeFrom = lost > 0 ? firstOnCpu.values().stream().mapToLong(Long::longValue).max().orElse(Long.MIN_VALUE)
+                : Long.MIN_VALUE;
+        return new Trace(off, calls, stolen, lost, true, completeFrom);
     }
 
     private static final Pattern SAMPLE = Pattern.compile("^\\s*(\\d+)\\s+(\\d+)\\.(\\d+):.*$");
@@ -288,6 +295,8 @@ public final class Stalls {
     /** The compilations, deoptimizations, safepoints and collections of a JFR recording, on the wall clock. */
     static List<JvmEvent> readJfr(Path jfr) throws IOException {
         List<JvmEvent> events = new ArrayList<>();
+        Map<Long, Long> safepointStart = new HashMap<>();
+        Map<Long, Long> safepointEnd = new HashMap<>();
         for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
             Instant at = e.getStartTime();
             long start = at.getEpochSecond() * 1_000_000_000L + at.getNano();
@@ -300,7 +309,9 @@ public final class Stalls {
                 case "jdk.Deoptimization" -> events.add(new JvmEvent("deopt", start, duration,
                         "deoptimizes " + method(e.getValue("method")) + " (" + e.getString("reason") + ", "
                                 + e.getString("action") + ")"));
-                case "jdk.SafepointBegin" -> events.add(new JvmEvent("safepoint", start, duration, "safepoint"));
+                // a safepoint's pause runs from its begin (reaching it) to its end (after the VM operation)
+                case "jdk.SafepointBegin" -> safepointStart.put(e.getLong("safepointId"), start);
+                case "jdk.SafepointEnd" -> safepointEnd.put(e.getLong("safepointId"), start + duration);
                 case "jdk.GarbageCollection" -> events.add(new JvmEvent("gc", start,
                         e.hasField("sumOfPauses") ? e.getDuration("sumOfPauses").toNanos() : duration,
                         "GC " + e.getString("name") + " (" + e.getString("cause") + ")"));
@@ -308,6 +319,12 @@ public final class Stalls {
                 }
             }
         }
+        safepointStart.forEach((id, begin) -> {
+            Long end = safepointEnd.get(id);
+            if (end != null) {
+                events.add(new JvmEvent("safepoint", begin, end - begin, "safepoint " + id));
+            }
+        });
         return events;
     }
 
@@ -355,45 +372,65 @@ public final class Stalls {
     /** As above, with the thread's CPU samples: what it ran while it stayed on its CPU. */
     static Attribution attribute(Window w, List<OffCpu> offCpu, List<Syscall> syscalls, List<Stolen> stolenTime,
                                  List<JvmEvent> jvmOnMono, List<Sample> allSamples) {
+        return attribute(w, new Trace(Map.of(0L, offCpu), Map.of(0L, syscalls), Map.of(0L, stolenTime), 0, true,
+                Long.MIN_VALUE), 0L, jvmOnMono, allSamples);
+    }
+
+    /**
+     * What overlapped {@code w} in the recordings of thread {@code tid}, and the verdict: the one thing whose
+     * part inside the window took at least half the window's largest put. A JVM pause comes first (a thread
+     * stopped for a safepoint sleeps on a futex), then the thread's time off its CPU, its slow system calls,
+     * stolen time; else its own time on its CPU, which only a kernel trace can say.
+     */
+    static Attribution attribute(Window w, Trace trace, long tid, List<JvmEvent> jvmOnMono, List<Sample> allSamples) {
         List<Sample> samples = allSamples.stream().filter(x -> x.timeNs() >= w.fromNs() && x.timeNs() <= w.toNs()).toList();
-        List<OffCpu> off = offCpu.stream()
-                .filter(o -> o.startNs() < w.toNs() && o.startNs() + o.durationNs() > w.fromNs()).toList();
-        List<Syscall> calls = syscalls.stream()
-                .filter(c -> c.startNs() < w.toNs() && c.startNs() + c.durationNs() > w.fromNs()).toList();
+        List<OffCpu> off = trace.offCpu(tid).stream().filter(o -> overlap(w, o.startNs(), o.durationNs()) > 0).toList();
+        List<Syscall> calls = trace.syscalls(tid).stream().filter(c -> overlap(w, c.startNs(), c.durationNs()) > 0).toList();
+        List<Stolen> stolen = trace.stolen(tid).stream().filter(x -> overlap(w, x.startNs(), x.durationNs()) > 0).toList();
         List<JvmEvent> jvm = jvmOnMono.stream()
                 .filter(j -> j.startNs() < w.toNs() && j.startNs() + Math.max(j.durationNs(), 1) > w.fromNs()).toList();
         long half = w.maxNs() / 2;
         String verdict = null;
+        if (trace.present() && w.fromNs() < trace.completeFromNs()) {
+            verdict = "not attributed: the kernel trace's buffer overran and lost the events of this time";
+        }
+        if (verdict == null) {
+            JvmEvent pause = jvm.stream().filter(j -> j.kind().equals("safepoint") || j.kind().equals("gc"))
+                    .max(Comparator.comparingLong(j -> overlap(w, j.startNs(), j.durationNs()))).orElse(null);
+            long paused = pause == null ? 0 : overlap(w, pause.startNs(), pause.durationNs());
+            if (pause != null && paused >= half) {
+                verdict = pause.what() + " for " + ms(paused);
+            }
+        }
         OffCpu longest = off.stream().max(Comparator.comparingLong(o -> overlap(w, o.startNs(), o.durationNs()))).orElse(null);
         long away = longest == null ? 0 : overlap(w, longest.startNs(), longest.durationNs());
-        if (longest != null && away >= half) {
+        if (verdict == null && longest != null && away >= half) {
+            String stack = String.join(" ", longest.stack());
             verdict = switch (longest.state()) {
-                case 'R' -> "preempted: " + who(longest.ranInstead()) + " ran on its CPU for " + ms(away);
-                case 'D' -> "waited for I/O for " + ms(away) + " (" + frames(longest.stack()) + ")";
+                case 'R' -> (stack.contains("sched_yield") ? "yielded its CPU: " : "preempted: ") + who(longest.ranInstead())
+                        + " ran on its CPU for " + ms(away);
+                case 'D' -> (stack.contains("io_schedule") ? "waited for I/O for " : "waited, uninterruptibly, for ")
+                        + ms(away) + " (" + frames(longest.stack()) + ")";
                 default -> "slept for " + ms(away) + " (" + sleepReason(longest.stack()) + ")";
             };
         }
         if (verdict == null) {
-            JvmEvent pause = jvm.stream().filter(j -> j.kind().equals("safepoint") || j.kind().equals("gc"))
-                    .max(Comparator.comparingLong(JvmEvent::durationNs)).orElse(null);
-            if (pause != null && pause.durationNs() >= half) {
-                verdict = pause.what() + " for " + ms(pause.durationNs());
+            Syscall slow = calls.stream().max(Comparator.comparingLong(c -> overlap(w, c.startNs(), c.durationNs()))).orElse(null);
+            long in = slow == null ? 0 : overlap(w, slow.startNs(), slow.durationNs());
+            if (slow != null && in >= half) {
+                verdict = "in " + name(slow) + " for " + ms(in);
             }
         }
         if (verdict == null) {
-            Syscall slow = calls.stream().max(Comparator.comparingLong(Syscall::durationNs)).orElse(null);
-            if (slow != null && slow.durationNs() >= half) {
-                verdict = "in " + name(slow) + " for " + ms(slow.durationNs());
-            }
-        }
-        List<Stolen> stolen = stolenTime.stream()
-                .filter(x -> x.startNs() < w.toNs() && x.startNs() + x.durationNs() > w.fromNs()).toList();
-        if (verdict == null) {
-            Stolen most = stolen.stream().max(Comparator.comparingLong(Stolen::stolenNs)).orElse(null);
-            if (most != null && most.stolenNs() >= half) {
+            // stolen time is spread over the interval between two charges; count the window's share of it
+            Stolen most = stolen.stream().max(Comparator.comparingLong(x -> stolenIn(w, x))).orElse(null);
+            if (most != null && stolenIn(w, most) >= half) {
                 verdict = "its virtual CPU did not run: of " + ms(most.durationNs()) + " on its CPU the kernel charged it "
                         + ms(most.runNs()) + " (steal: the hypervisor ran something else)";
             }
+        }
+        if (verdict == null && !trace.present()) {
+            verdict = "not attributed: no kernel trace (JFR saw no pause that long)";
         }
         if (verdict == null) {
             String perf = samplesSummary(samples);
@@ -401,6 +438,10 @@ public final class Stalls {
                     + (perf.isEmpty() ? "" : "; " + perf);
         }
         return new Attribution(w, off, calls, stolen, jvm, samples, verdict);
+    }
+
+    private static long stolenIn(Window w, Stolen x) {
+        return x.durationNs() == 0 ? 0 : x.stolenNs() * overlap(w, x.startNs(), x.durationNs()) / x.durationNs();
     }
 
     /** How much of {@code [start, start + duration)} lies in the window. */
@@ -474,7 +515,7 @@ public final class Stalls {
             Map<Long, List<Sample>> cpuSamples = samples.computeIfAbsent(run, r -> readSamplesOrEmpty(
                     stalls.resolve(run + ".perf.txt"), tidsOf(metrics, run)));
             Trace trace = traces.computeIfAbsent(run, r -> Files.exists(traceFile) ? read(traceFile, tidsOf(metrics, run))
-                    : new Trace(Map.of(), Map.of()));
+                    : Trace.none());
             long epochMinusMono = m.get("start_epoch_ns").getAsLong() - m.get("start_mono_ns").getAsLong();
             List<JvmEvent> jvm = jfrs.computeIfAbsent(jfr, Stalls::readJfrOrEmpty).stream()
                     .map(j -> j.onMono(epochMinusMono)).toList();
@@ -486,11 +527,10 @@ public final class Stalls {
             }
             List<Attribution> windows = new ArrayList<>();
             for (Window w : slowWindows(csv, m.get("start_mono_ns").getAsLong(), thresholdNs)) {
-                Attribution a = attribute(w, trace.offCpu(tid), trace.syscalls(tid), trace.stolen(tid), jvm,
-                        cpuSamples.getOrDefault(tid, List.of()));
-                if (trace.lostEvents() > 0) {
+                Attribution a = attribute(w, trace, tid, jvm, cpuSamples.getOrDefault(tid, List.of()));
+                if (trace.lostEvents() > 0 && !a.verdict().startsWith("not attributed")) {
                     a = new Attribution(a.window(), a.offCpu(), a.syscalls(), a.stolen(), a.jvm(), a.samples(),
-                            a.verdict() + String.format(Locale.ROOT, " (unsure: the kernel trace lost %,d events)",
+                            a.verdict() + String.format(Locale.ROOT, " (the kernel trace lost %,d events, before this window)",
                                     trace.lostEvents()));
                 }
                 windows.add(a);

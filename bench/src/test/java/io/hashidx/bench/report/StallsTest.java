@@ -120,6 +120,59 @@ class StallsTest {
     }
 
     @Test
+    void aPauseOfTheJvmComesBeforeTheSleepItCauses() throws Exception {
+        Stalls.Trace t = trace();
+        Stalls.Window w = new Stalls.Window(0, 5000, 50_019_000_000L, 50_024_000_000L, 3_100_000);
+        List<Stalls.JvmEvent> gc = List.of(new Stalls.JvmEvent("gc", 50_020_100_000L, 2_800_000, "GC G1New (G1 Evacuation Pause)"));
+        assertThat(Stalls.attribute(w, t.offCpu(100), t.syscalls(100), gc).verdict())
+                .isEqualTo("GC G1New (G1 Evacuation Pause) for 2.80 ms");
+    }
+
+    @Test
+    void anUninterruptibleWaitIsIoOnlyWhenTheStackSaysSo() {
+        Stalls.Window w = new Stalls.Window(0, 1, 0, 10_000_000, 4_000_000);
+        assertThat(Stalls.attribute(w, List.of(new Stalls.OffCpu(1_000_000, 3_000_000, 'D', "swapper/0",
+                List.of("rwsem_down_write_slowpath", "down_write"))), List.of(), List.of()).verdict())
+                .isEqualTo("waited, uninterruptibly, for 3.00 ms (rwsem_down_write_slowpath < down_write)");
+        assertThat(Stalls.attribute(w, List.of(new Stalls.OffCpu(1_000_000, 3_000_000, 'R', "other",
+                List.of("do_sched_yield", "__do_sys_sched_yield"))), List.of(), List.of()).verdict())
+                .isEqualTo("yielded its CPU: `other` ran on its CPU for 3.00 ms");
+    }
+
+    @Test
+    void withoutAKernelTraceNothingIsClaimedAboutTheCpu(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("stalls"));
+        Files.createDirectories(dir.resolve("latency"));
+        Files.writeString(dir.resolve("latency/s.csv"), "entries,elapsed_ms,max_ns,p99_ns,p50_ns\n5000,5.000,4100000,1,1\n",
+                StandardCharsets.UTF_8);
+        Path jfr = dir.resolve("stalls/hashidx-insertFromEmptyLatency-42.jfr");
+        try (Recording r = new Recording()) {
+            r.enable("jdk.GarbageCollection");
+            r.start();
+            r.stop();
+            r.dump(jfr);
+        }
+        List<Stalls.Insert> inserts = Stalls.attributeAll(dir, List.of(metrics()), 1_000_000);
+        assertThat(Stalls.largest(inserts.get(0)).verdict()).startsWith("not attributed: no kernel trace");
+    }
+
+    @Test
+    void windowsBeforeEveryCpuKeptItsEventsAreNotAttributed() throws Exception {
+        String lossy = """
+                # entries-in-buffer/entries-written: 9/90   #P:2
+                 io.hashidx.benc-100     [001] d..2. 50.000100: sched_switch: prev_comm=io.hashidx.benc prev_pid=100 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+                <idle>-0       [000] d..2. 58.000000: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=io.hashidx.benc next_pid=100 next_prio=120
+                """;
+        Stalls.Trace t = Stalls.readTrace(new BufferedReader(new StringReader(lossy)), Set.of(100L));
+        assertThat(t.completeFromNs()).isEqualTo(58_000_000_000L);
+        Stalls.Window early = new Stalls.Window(0, 5000, 55_000_000_000L, 55_005_000_000L, 3_000_000);
+        assertThat(Stalls.attribute(early, t, 100, List.of(), List.of()).verdict()).startsWith("not attributed: the kernel"
+                + " trace's buffer overran");
+        Stalls.Window late = new Stalls.Window(0, 5000, 59_000_000_000L, 59_005_000_000L, 3_000_000);
+        assertThat(Stalls.attribute(late, t, 100, List.of(), List.of()).verdict()).startsWith("on its CPU");
+    }
+
+    @Test
     void secondsWithAnyFractionAreNanoseconds() {
         assertThat(Stalls.nanos("1795696045", "605871")).isEqualTo(1_795_696_045_605_871_000L);
         assertThat(Stalls.nanos("3", "000000001")).isEqualTo(3_000_000_001L);
@@ -169,15 +222,25 @@ class StallsTest {
         Path jfr = dir.resolve("gc.jfr");
         try (Recording r = new Recording()) {
             r.enable("jdk.GarbageCollection");
+            r.enable("jdk.SafepointBegin");
+            r.enable("jdk.SafepointEnd");
             r.start();
             System.gc();
             r.stop();
             r.dump(jfr);
         }
-        assertThat(Stalls.readJfr(jfr)).anySatisfy(e -> {
+        List<Stalls.JvmEvent> events = Stalls.readJfr(jfr);
+        assertThat(events).anySatisfy(e -> {
             assertThat(e.kind()).isEqualTo("gc");
             assertThat(e.what()).startsWith("GC ").contains("System.gc()");
         });
+        Stalls.JvmEvent gc = events.stream().filter(e -> e.kind().equals("gc")).findFirst().orElseThrow();
+        assertThat(events).as("the collection's safepoint, from its begin to its end, holds the collection")
+                .anySatisfy(e -> {
+                    assertThat(e.kind()).isEqualTo("safepoint");
+                    assertThat(e.startNs()).isLessThanOrEqualTo(gc.startNs());
+                    assertThat(e.startNs() + e.durationNs()).isGreaterThanOrEqualTo(gc.startNs() + gc.durationNs());
+                });
     }
 
     @Test
@@ -187,6 +250,16 @@ class StallsTest {
         Files.writeString(dir.resolve("stalls/hashidx-insertFromEmptyLatency.trace"), TRACE, StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("latency/s.csv"), "entries,elapsed_ms,max_ns,p99_ns,p50_ns\n5000,5.000,4100000,1,1\n",
                 StandardCharsets.UTF_8);
+        JsonObject m = metrics();
+        List<Stalls.Insert> inserts = Stalls.attributeAll(dir, List.of(m), 1_000_000);
+        assertThat(inserts).hasSize(1);
+        assertThat(Stalls.largest(inserts.get(0)).verdict()).startsWith("preempted: the JIT compiler");
+        assertThat(Stalls.markdown(inserts, 1_000_000)).contains("## hashidx, fork 42, insert 3: max 4.10 ms")
+                .contains("off CPU 4.00 ms, R, ran instead: C2 CompilerThre");
+        assertThat(Stalls.attributeAll(dir.resolve("elsewhere"), List.of(m), 1_000_000)).as("no --stalls: nothing").isEmpty();
+    }
+
+    private static JsonObject metrics() {
         JsonObject m = new JsonObject();
         m.addProperty("kind", "put-latency");
         m.addProperty("peer", "hashidx");
@@ -198,11 +271,6 @@ class StallsTest {
         m.addProperty("tid", 100);
         m.addProperty("start_mono_ns", 50_000_000_000L);
         m.addProperty("start_epoch_ns", 1_700_000_050_000_000_000L);
-        List<Stalls.Insert> inserts = Stalls.attributeAll(dir, List.of(m), 1_000_000);
-        assertThat(inserts).hasSize(1);
-        assertThat(Stalls.largest(inserts.get(0)).verdict()).startsWith("preempted: the JIT compiler");
-        assertThat(Stalls.markdown(inserts, 1_000_000)).contains("## hashidx, fork 42, insert 3: max 4.10 ms")
-                .contains("off CPU 4.00 ms, R, ran instead: C2 CompilerThre");
-        assertThat(Stalls.attributeAll(dir.resolve("elsewhere"), List.of(m), 1_000_000)).as("no --stalls: nothing").isEmpty();
+        return m;
     }
 }
