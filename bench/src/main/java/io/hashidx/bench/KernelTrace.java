@@ -146,17 +146,14 @@ final class KernelTrace implements AutoCloseable {
                 t.write("buffer_size_kb", Long.toString(Math.max(16_384, BUFFER_KB / Runtime.getRuntime().availableProcessors())));
                 t.write("events/sched/sched_switch/trigger", STACK_TRIGGER);
                 t.write("events/sched/sched_switch/enable", "1");
+                List<String> workerEvents = new java.util.ArrayList<>(List.of("sched/sched_stat_runtime",
+                        "vmscan/mm_vmscan_direct_reclaim_begin", "vmscan/mm_vmscan_direct_reclaim_end",
+                        "compaction/mm_compaction_begin", "compaction/mm_compaction_end"));
                 for (String call : SYSCALLS) {
-                    for (String side : List.of("enter", "exit")) {
-                        String event = "events/syscalls/sys_" + side + "_" + call;
-                        if (Files.isDirectory(dir.resolve(event))) {
-                            t.write(event + "/filter", "comm == \"" + WORKER_COMM + "\"");
-                            t.write(event + "/enable", "1");
-                        }
-                    }
+                    workerEvents.add("syscalls/sys_enter_" + call);
+                    workerEvents.add("syscalls/sys_exit_" + call);
                 }
-                for (String event : List.of("sched/sched_stat_runtime", "vmscan/mm_vmscan_direct_reclaim_begin",
-                        "vmscan/mm_vmscan_direct_reclaim_end", "compaction/mm_compaction_begin", "compaction/mm_compaction_end")) {
+                for (String event : workerEvents) { // those the kernel has, for the JMH workers only
                     if (Files.isDirectory(dir.resolve("events").resolve(event))) {
                         t.write("events/" + event + "/filter", "comm == \"" + WORKER_COMM + "\"");
                         t.write("events/" + event + "/enable", "1");

@@ -65,6 +65,10 @@ public final class Stalls {
         }
     }
 
+    /** Where a thread left its CPU, until the switch that brings it back closes it into an {@link OffCpu}. */
+    private record Left(long startNs, char state, String ranInstead, List<String> stack) {
+    }
+
     /** A CPU sample of the thread ({@code perf record -e cpu-clock}): its stack, innermost frame first. */
     record Sample(long timeNs, boolean kernel, List<String> frames) {
     }
@@ -114,7 +118,7 @@ public final class Stalls {
     static Trace readTrace(BufferedReader in, Set<Long> tids) throws IOException {
         Map<Long, List<OffCpu>> off = new HashMap<>();
         Map<Long, List<Syscall>> calls = new HashMap<>();
-        Map<Long, Object[]> leftAt = new HashMap<>(); // tid -> {start, state, ran instead, stack}
+        Map<Long, Left> leftAt = new HashMap<>();
         Map<Long, Long> stackOwner = new HashMap<>(); // cpu -> tid whose stack lines follow
         Map<String, Long> entered = new HashMap<>();
         Map<Long, List<Stolen>> stolen = new HashMap<>();
@@ -131,14 +135,10 @@ public final class Stalls {
             }
             if (line.startsWith(" => ")) {
                 Long tid = stackOwner.get(lastCpu);
-                Object[] open = tid == null ? null : leftAt.get(tid);
+                Left open = tid == null ? null : leftAt.get(tid);
                 String frame = line.substring(4).trim();
-                if (open != null && !SCHEDULER_FRAMES.contains(frame)) {
-                    @SuppressWarnings("unchecked")
-                    List<String> stack = (List<String>) open[3];
-                    if (stack.size() < STACK_FRAMES) {
-                        stack.add(frame);
-                    }
+                if (open != null && !SCHEDULER_FRAMES.contains(frame) && open.stack().size() < STACK_FRAMES) {
+                    open.stack().add(frame);
                 }
                 continue;
             }
@@ -166,19 +166,16 @@ public final class Stalls {
                 long prev = Long.parseLong(s.group(2));
                 long next = Long.parseLong(s.group(5));
                 if (tids.contains(prev)) {
-                    leftAt.put(prev, new Object[] {t, s.group(3).charAt(0), s.group(4), new ArrayList<String>()});
+                    leftAt.put(prev, new Left(t, s.group(3).charAt(0), s.group(4), new ArrayList<>()));
                     lastCharge.remove(prev);
                 }
                 if (tids.contains(next)) {
                     lastCharge.put(next, t);
                 }
-                Object[] open = tids.contains(next) ? leftAt.remove(next) : null;
+                Left open = tids.contains(next) ? leftAt.remove(next) : null;
                 if (open != null) {
-                    long start = (Long) open[0];
-                    @SuppressWarnings("unchecked")
-                    List<String> stack = (List<String>) open[3];
-                    off.computeIfAbsent(next, k -> new ArrayList<>())
-                            .add(new OffCpu(start, t - start, (Character) open[1], (String) open[2], List.copyOf(stack)));
+                    off.computeIfAbsent(next, k -> new ArrayList<>()).add(new OffCpu(open.startNs(), t - open.startNs(),
+                            open.state(), open.ranInstead(), List.copyOf(open.stack())));
                 }
                 continue;
             }
@@ -196,24 +193,19 @@ public final class Stalls {
                 continue;
             }
             int colon = body.indexOf(':');
-            String work = colon > 0 ? KERNEL_WORK.get(body.substring(0, colon)) : null;
+            String event = colon > 0 ? body.substring(0, colon) : "";
+            String work = KERNEL_WORK.get(event);
             if (work != null) {
-                if (body.startsWith("mm_vmscan_direct_reclaim_begin") || body.startsWith("mm_compaction_begin")) {
+                if (event.endsWith("_begin")) {
                     entered.put(pid + " " + work, t);
                 } else {
-                    Long start = entered.remove(pid + " " + work);
-                    if (start != null) {
-                        calls.computeIfAbsent(pid, k -> new ArrayList<>()).add(new Syscall(work, start, t - start));
-                    }
+                    ended(entered, calls, pid, work, t);
                 }
                 continue;
             }
             Matcher exit = SYS_EXIT.matcher(body);
             if (exit.matches()) {
-                Long start = entered.remove(pid + " " + exit.group(1));
-                if (start != null) {
-                    calls.computeIfAbsent(pid, k -> new ArrayList<>()).add(new Syscall(exit.group(1), start, t - start));
-                }
+                ended(entered, calls, pid, exit.group(1), t);
                 continue;
             }
             Matcher enter = SYS_ENTER.matcher(body);
@@ -226,6 +218,14 @@ public final class Stalls {
         long completeFrom = lost > 0 ? firstOnCpu.values().stream().mapToLong(Long::longValue).max().orElse(Long.MIN_VALUE)
                 : Long.MIN_VALUE;
         return new Trace(off, calls, stolen, lost, true, completeFrom);
+    }
+
+    /** A system call or the kernel's work named {@code name} ended at {@code t}: one {@link Syscall} if its start was seen. */
+    private static void ended(Map<String, Long> entered, Map<Long, List<Syscall>> calls, long pid, String name, long t) {
+        Long start = entered.remove(pid + " " + name);
+        if (start != null) {
+            calls.computeIfAbsent(pid, k -> new ArrayList<>()).add(new Syscall(name, start, t - start));
+        }
     }
 
     private static final Pattern SAMPLE = Pattern.compile("^\\s*(\\d+)\\s+(\\d+)\\.(\\d+):.*$");
@@ -358,22 +358,10 @@ public final class Stalls {
         return out;
     }
 
-    /** What overlapped {@code w}, and the verdict: the one thing that took at least half its largest put, if any. */
+    /** {@link #attribute(Window, Trace, long, List, List)} for one thread's intervals given as lists, without samples. */
     static Attribution attribute(Window w, List<OffCpu> offCpu, List<Syscall> syscalls, List<JvmEvent> jvmOnMono) {
-        return attribute(w, offCpu, syscalls, List.of(), jvmOnMono);
-    }
-
-    /** As above, with the thread's stolen time ({@link Stolen}) in the picture. */
-    static Attribution attribute(Window w, List<OffCpu> offCpu, List<Syscall> syscalls, List<Stolen> stolenTime,
-                                 List<JvmEvent> jvmOnMono) {
-        return attribute(w, offCpu, syscalls, stolenTime, jvmOnMono, List.of());
-    }
-
-    /** As above, with the thread's CPU samples: what it ran while it stayed on its CPU. */
-    static Attribution attribute(Window w, List<OffCpu> offCpu, List<Syscall> syscalls, List<Stolen> stolenTime,
-                                 List<JvmEvent> jvmOnMono, List<Sample> allSamples) {
-        return attribute(w, new Trace(Map.of(0L, offCpu), Map.of(0L, syscalls), Map.of(0L, stolenTime), 0, true,
-                Long.MIN_VALUE), 0L, jvmOnMono, allSamples);
+        return attribute(w, new Trace(Map.of(0L, offCpu), Map.of(0L, syscalls), Map.of(), 0, true, Long.MIN_VALUE), 0L,
+                jvmOnMono, List.of());
     }
 
     /**
@@ -395,14 +383,14 @@ public final class Stalls {
             verdict = "not attributed: the kernel trace's buffer overran and lost the events of this time";
         }
         if (verdict == null) {
-            JvmEvent pause = jvm.stream().filter(j -> j.kind().equals("safepoint") || j.kind().equals("gc"))
-                    .max(Comparator.comparingLong(j -> overlap(w, j.startNs(), j.durationNs()))).orElse(null);
+            JvmEvent pause = mostInside(jvm.stream().filter(j -> j.kind().equals("safepoint") || j.kind().equals("gc"))
+                    .toList(), j -> overlap(w, j.startNs(), j.durationNs()));
             long paused = pause == null ? 0 : overlap(w, pause.startNs(), pause.durationNs());
-            if (pause != null && paused >= half) {
+            if (paused >= half && pause != null) {
                 verdict = pause.what() + " for " + ms(paused);
             }
         }
-        OffCpu longest = off.stream().max(Comparator.comparingLong(o -> overlap(w, o.startNs(), o.durationNs()))).orElse(null);
+        OffCpu longest = mostInside(off, o -> overlap(w, o.startNs(), o.durationNs()));
         long away = longest == null ? 0 : overlap(w, longest.startNs(), longest.durationNs());
         if (verdict == null && longest != null && away >= half) {
             String stack = String.join(" ", longest.stack());
@@ -415,7 +403,7 @@ public final class Stalls {
             };
         }
         if (verdict == null) {
-            Syscall slow = calls.stream().max(Comparator.comparingLong(c -> overlap(w, c.startNs(), c.durationNs()))).orElse(null);
+            Syscall slow = mostInside(calls, c -> overlap(w, c.startNs(), c.durationNs()));
             long in = slow == null ? 0 : overlap(w, slow.startNs(), slow.durationNs());
             if (slow != null && in >= half) {
                 verdict = "in " + name(slow) + " for " + ms(in);
@@ -423,7 +411,7 @@ public final class Stalls {
         }
         if (verdict == null) {
             // stolen time is spread over the interval between two charges; count the window's share of it
-            Stolen most = stolen.stream().max(Comparator.comparingLong(x -> stolenIn(w, x))).orElse(null);
+            Stolen most = mostInside(stolen, x -> stolenIn(w, x));
             if (most != null && stolenIn(w, most) >= half) {
                 verdict = "its virtual CPU did not run: of " + ms(most.durationNs()) + " on its CPU the kernel charged it "
                         + ms(most.runNs()) + " (steal: the hypervisor ran something else)";
@@ -438,6 +426,11 @@ public final class Stalls {
                     + (perf.isEmpty() ? "" : "; " + perf);
         }
         return new Attribution(w, off, calls, stolen, jvm, samples, verdict);
+    }
+
+    /** The item with the most time inside the window by {@code inside}, or null for none. */
+    private static <T> T mostInside(List<T> items, java.util.function.ToLongFunction<T> inside) {
+        return items.stream().max(Comparator.comparingLong(inside)).orElse(null);
     }
 
     private static long stolenIn(Window w, Stolen x) {
@@ -588,7 +581,7 @@ public final class Stalls {
         sb.append("# Put-latency stalls, attributed\n\n");
         sb.append("Every window of the put-latency series whose largest put took at least ").append(ms(thresholdNs))
                 .append(", with what overlapped it: the putting thread's time off its CPU (kernel trace: R = preempted while "
-                        + "runnable, S = sleeping, D = waiting for I/O; who ran instead; its kernel stack), its slow system "
+                        + "runnable, S = sleeping, D = an uninterruptible wait, for I/O when the stack says so; who ran instead; its kernel stack), its slow system "
                         + "calls and the kernel's memory work on its time, time a hypervisor took from its virtual CPU (steal), and the JVM's compilations, deoptimizations, safepoints and collections (JFR). The verdict "
                         + "names the one thing that took at least half the largest put, if any.\n\n");
         for (Insert in : inserts) {

@@ -78,11 +78,11 @@ class StallsTest {
                 new Stalls.Stolen(10_004_000_000L, 12_000_000L, 1_000_000L));
         assertThat(t.syscalls(100)).containsExactly(new Stalls.Syscall("compaction", 10_017_000_000L, 2_500_000L));
         Stalls.Window w = new Stalls.Window(0, 5000, 10_003_000_000L, 10_017_000_000L, 11_500_000);
-        assertThat(Stalls.attribute(w, t.offCpu(100), t.syscalls(100), t.stolen(100), List.of()).verdict())
+        assertThat(Stalls.attribute(w, t, 100, List.of(), List.of()).verdict())
                 .isEqualTo("its virtual CPU did not run: of 12.00 ms on its CPU the kernel charged it 1.00 ms"
                         + " (steal: the hypervisor ran something else)");
         Stalls.Window compacting = new Stalls.Window(0, 5000, 10_016_500_000L, 10_020_000_000L, 2_600_000);
-        assertThat(Stalls.attribute(compacting, t.offCpu(100), t.syscalls(100), t.stolen(100), List.of()).verdict())
+        assertThat(Stalls.attribute(compacting, t, 100, List.of(), List.of()).verdict())
                 .isEqualTo("in compaction for 2.50 ms");
     }
 
@@ -114,7 +114,8 @@ class StallsTest {
         assertThat(Stalls.samplesSummary(samples.get(100L))).isEqualTo("3 CPU samples: 2 in the kernel (page faults 2,"
                 + " system calls 0; innermost: clear_page_erms 2), 1 in user code");
         Stalls.Window w = new Stalls.Window(0, 5000, 10_000_000_000L, 10_002_500_000L, 2_000_000);
-        assertThat(Stalls.attribute(w, List.of(), List.of(), List.of(), List.of(), samples.get(100L)).verdict())
+        Stalls.Trace noEvents = Stalls.readTrace(new BufferedReader(new StringReader("")), Set.of(100L));
+        assertThat(Stalls.attribute(w, noEvents, 100, List.of(), samples.get(100L)).verdict())
                 .endsWith("; 2 CPU samples: 1 in the kernel (page faults 1, system calls 0; innermost: clear_page_erms 1),"
                         + " 1 in user code");
     }
