@@ -46,8 +46,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       caller reads a few partitions from every run, sorts them by bucket and keeps the last
  *       record of each key; the second thread meanwhile writes the previous batch: the bucket array
  *       as one sequential stream and the overflow pages as another, then the reserved free pages,
- *       and the header page last ({@link BulkWriter}). A third thread forces what was written to
- *       the disk every 64 MiB, so the disk is busy all along and dirty pages do not pile up.
+ *       and the header page last ({@link BulkWriter}). Where the file system takes {@code O_DIRECT}
+ *       the writer's whole blocks go straight to the disk on a third thread while it encodes the next
+ *       ones, and the index never passes through the page cache; elsewhere the third thread forces
+ *       what was written every 64 MiB, so the disk is busy all along and dirty pages do not pile up.
  *   <li><b>Publishing</b>: the file is forced to the disk and only then given its name (a hard link,
  *       or an atomic rename). Until then it is {@code TARGET.bulk-ID.tmp} beside the target, with the
  *       runs as {@code TARGET.bulk-ID.run-N}. A process killed at any moment leaves no target, only
@@ -124,6 +126,9 @@ public final class BulkBuilder implements AutoCloseable {
     private final long seed;
     private final BulkFiles files;
     private final FileLocks.Handle temp;
+    /** The temporary file opened with O_DIRECT for writing the index; closed after {@link #temp} is released. */
+    private BulkFiles.Direct direct = BulkFiles.Direct.NONE;
+    private boolean wroteDirect;
     private long memory = DEFAULT_MEMORY;
     private boolean fitKeyWidth;
     private boolean fitValueWidth;
@@ -232,6 +237,11 @@ public final class BulkBuilder implements AutoCloseable {
         added++;
         longestKey = Math.max(longestKey, keyLength);
         longestValue = Math.max(longestValue, valueLength);
+    }
+
+    /** Whether {@link #build} wrote the index with O_DIRECT (tests). */
+    boolean wroteDirect() {
+        return wroteDirect;
     }
 
     /** The temporary file the index is written to before it gets its name (tests). */
@@ -391,7 +401,10 @@ public final class BulkBuilder implements AutoCloseable {
         LinkedBlockingQueue<BulkBatch> free = new LinkedBlockingQueue<>(batches);
         LinkedBlockingQueue<BulkBatch> full = new LinkedBlockingQueue<>();
         AtomicLong written = new AtomicLong();
-        try (BulkWriter writer = new BulkWriter(files.temp, temp.channel(), layout, buckets, bufferBytes());
+        direct = files.openDirect();
+        wroteDirect = direct.usable();
+        try (BulkWriter writer = new BulkWriter(files.temp, temp.channel(), direct.usable() ? direct.channel() : null,
+                direct.block(), layout, buckets, bufferBytes());
              BulkBatch.Carry carry = new BulkBatch.Carry()) {
             Future<?> writing = worker().submit(() -> {
                 for (BulkBatch b = full.take(); b != end; b = full.take()) {
@@ -523,6 +536,8 @@ public final class BulkBuilder implements AutoCloseable {
         held = null;
         arena.close();
         temp.release();
+        direct.close();
+        direct = BulkFiles.Direct.NONE;
     }
 
     /** Abandons a build that was not finished: the target is not created and the temporary files are deleted. */

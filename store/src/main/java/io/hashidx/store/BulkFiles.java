@@ -1,6 +1,8 @@
 package io.hashidx.store;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -105,6 +107,76 @@ final class BulkFiles {
 
     private static String idOf(String name, String start, String suffix) {
         return name.substring(start.length(), name.length() - suffix.length());
+    }
+
+    /** Set {@code -Dhashidx.bulk.direct=false} to write every bulk build through the page cache. */
+    static volatile boolean directIo = Boolean.parseBoolean(System.getProperty("hashidx.bulk.direct", "true"));
+
+    /**
+     * The temporary file opened a second time, with {@code O_DIRECT}, for {@link BulkWriter}.
+     *
+     * @param channel the channel, or null when the open failed
+     * @param block   the block size its writes must align to; 0 when it cannot be used (the channel,
+     *                if any, must still be closed)
+     */
+    record Direct(FileChannel channel, int block) implements AutoCloseable {
+        static final Direct NONE = new Direct(null, 0);
+
+        boolean usable() {
+            return block > 0;
+        }
+
+        /**
+         * Closes the channel. Call it only once the temporary file's lock is released: closing any
+         * channel of a file drops the process's POSIX locks on it ({@link FileLocks}).
+         */
+        @Override
+        public void close() {
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException e) {
+                    // nothing was written through it that a later force did not cover
+                }
+            }
+        }
+    }
+
+    /**
+     * Opens {@link #temp} with {@code O_DIRECT} and writes one zero block at its start (the header
+     * page, which the builder writes last): unusable ({@link Direct#usable()} false) where the file
+     * system refuses either (tmpfs on older kernels, some network and FUSE file systems), its block
+     * size is not a power of two up to the header page's size, or {@link #directIo} is off.
+     */
+    Direct openDirect() {
+        if (!directIo) {
+            return Direct.NONE;
+        }
+        int block;
+        try {
+            long size = Files.getFileStore(temp).getBlockSize();
+            if (size <= 0 || size > MappedFile.DATA_START || Long.bitCount(size) != 1) {
+                return Direct.NONE;
+            }
+            block = (int) size;
+        } catch (IOException | UnsupportedOperationException e) {
+            return Direct.NONE;
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(temp, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+        } catch (IOException | UnsupportedOperationException e) {
+            return Direct.NONE;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            java.nio.ByteBuffer zeros = arena.allocate(block, block).asByteBuffer();
+            while (zeros.hasRemaining()) {
+                channel.write(zeros, zeros.position());
+            }
+            return new Direct(channel, block);
+        } catch (IOException | RuntimeException e) {
+            return new Direct(channel, 0);
+        }
     }
 
     /**

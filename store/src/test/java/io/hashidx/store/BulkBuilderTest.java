@@ -143,6 +143,74 @@ class BulkBuilderTest {
         assertThat(Files.mismatch(arrays, slices)).as("first differing byte").isEqualTo(-1);
     }
 
+    /**
+     * The index written with O_DIRECT (whole blocks from two alternating buffers per stream, the
+     * blocks the two streams share and the file's last block through the page cache at the end) is
+     * byte for byte the file written through the page cache alone: files of one block or less, streams
+     * that start and end inside blocks, chunk padding, cells larger than a buffer's default size,
+     * overflow chains, the free run, spilled runs and out-of-line records.
+     */
+    @Test
+    void directAndBufferedWritesGiveByteIdenticalFiles() throws IOException {
+        BulkFiles probeFiles = BulkFiles.forTarget(dir.resolve("probe.hidx"));
+        Files.createFile(probeFiles.temp);
+        try (BulkFiles.Direct probe = probeFiles.openDirect()) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(probe.usable(), "the file system of " + dir + " takes no O_DIRECT");
+        } finally {
+            Files.delete(probeFiles.temp);
+        }
+        record Case(String name, Options options, long memory, List<byte[][]> entries) {
+        }
+        List<byte[][]> varying = new ArrayList<>();
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        for (int i = 0; i < 3000; i++) {
+            byte[] key = new byte[1 + rnd.nextInt(40)];
+            rnd.nextBytes(key);
+            byte[] value = new byte[rnd.nextInt(20) == 0 ? 5000 + rnd.nextInt(20_000) : rnd.nextInt(30)];
+            rnd.nextBytes(value);
+            varying.add(new byte[][] {key, value});
+        }
+        List<Case> cases = List.of(
+                new Case("empty", Options.widths(16, 16).seed(SEED), BulkBuilder.MIN_MEMORY, List.of()),
+                new Case("one entry", Options.widths(4, 4).seed(SEED), BulkBuilder.MIN_MEMORY, entries(1, 6, 4, 4)),
+                new Case("60,000 of 16/16", Options.widths(16, 16).seed(SEED), BulkBuilder.DEFAULT_MEMORY,
+                        entries(60_000, 1, 16, 16)),
+                new Case("spilled runs", Options.widths(12, 20).seed(SEED), BulkBuilder.MIN_MEMORY,
+                        entries(200_000, 2, 12, 20)),
+                new Case("8 KiB chunks", Options.widths(16, 16).seed(SEED).chunkSize(8192), BulkBuilder.MIN_MEMORY,
+                        entries(20_000, 3, 16, 16)),
+                new Case("free run", Options.widths(8, 8).seed(SEED).expectedEntries(50_000), BulkBuilder.MIN_MEMORY,
+                        entries(1000, 4, 8, 8)),
+                new Case("cells of 560 KB", Options.widths(300, 70_000).seed(SEED), 16L << 20,
+                        entries(300, 5, 300, 70_000)),
+                new Case("out-of-line records", Options.variableLengths().seed(SEED), BulkBuilder.MIN_MEMORY, varying));
+        for (Case c : cases) {
+            Path direct = dir.resolve("direct.hidx");
+            Path buffered = dir.resolve("buffered.hidx");
+            try (BulkBuilder b = HashIndex.bulkBuilder(direct, c.options).memory(c.memory)) {
+                for (byte[][] e : c.entries) {
+                    b.add(e[0], e[1]);
+                }
+                b.build();
+                assertThat(b.wroteDirect()).as(c.name + ": written with O_DIRECT").isTrue();
+            }
+            BulkFiles.directIo = false;
+            try {
+                bulk(buffered, c.options, c.memory, c.entries);
+            } finally {
+                BulkFiles.directIo = true;
+            }
+            assertThat(Files.mismatch(direct, buffered)).as(c.name).isEqualTo(-1L);
+            try (HashIndex idx = HashIndex.openReadOnly(direct)) {
+                assertThat(idx.verify()).as(c.name).isEmpty();
+                Fixtures.assertHoldsExactly(idx, model(c.entries), 1, c.name);
+            }
+            Files.delete(direct);
+            Files.delete(buffered);
+        }
+        assertThat(leftovers()).isEmpty();
+    }
+
     @Test
     void manyRunsSpilledUnderTheSmallestMemoryBudgetGiveTheSameFile() throws IOException {
         // 4 MiB: runs of 1.5 MiB, so 200,000 records of up to 40 bytes spill about five runs
