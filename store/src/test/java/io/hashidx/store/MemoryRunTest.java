@@ -76,6 +76,45 @@ class MemoryRunTest {
         }
     }
 
+    /**
+     * A run that allocates its next slab on another thread holds the same records as one that does
+     * not, and never allocates more slabs than its capacity needs (the one allocated ahead included).
+     */
+    @ParameterizedTest(name = "{0} partitions, capacity {1} bytes")
+    @CsvSource({"16, 1048576", "64, 65536", "4096, 201326592"})
+    void allocatingTheNextSlabAheadChangesNothingButTheThread(int partitions, long capacity) {
+        java.util.concurrent.ExecutorService allocator = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (MemoryRun plain = new MemoryRun(partitions, capacity);
+             MemoryRun ahead = new MemoryRun(partitions, capacity, allocator)) {
+            SplittableRandom random = new SplittableRandom(partitions);
+            while (true) {
+                int p = random.nextInt(partitions);
+                byte[] key = bytes(random, random.nextInt(1, 24));
+                byte[] value = bytes(random, random.nextInt(0, 24));
+                boolean appended = plain.append(p, key, 0, key.length, value, 0, value.length);
+                assertThat(ahead.append(p, key, 0, key.length, value, 0, value.length)).isEqualTo(appended);
+                if (!appended) {
+                    break;
+                }
+                assertThat(ahead.allocatedBytes()).isGreaterThanOrEqualTo(plain.allocatedBytes());
+            }
+            assertThat(ahead.allocatedBytes()).as("slabs when full").isEqualTo(plain.allocatedBytes());
+            assertThat(ahead.records()).isEqualTo(plain.records()).isGreaterThan(100);
+            try (Arena arena = Arena.ofConfined()) {
+                for (int p = 0; p < partitions; p++) {
+                    assertThat(ahead.bytes(p)).isEqualTo(plain.bytes(p));
+                    MemorySegment a = arena.allocate(ahead.bytes(p) + 1);
+                    MemorySegment b = arena.allocate(plain.bytes(p) + 1);
+                    ahead.copyPartitions(p, p + 1, a, 0);
+                    plain.copyPartitions(p, p + 1, b, 0);
+                    assertThat(a.mismatch(b)).as("partition %d", p).isEqualTo(-1L);
+                }
+            }
+        } finally {
+            allocator.shutdownNow();
+        }
+    }
+
     private static byte[] bytes(SplittableRandom random, int n) {
         byte[] b = new byte[n];
         for (int i = 0; i < n; i++) {
