@@ -126,8 +126,6 @@ public final class BulkBuilder implements AutoCloseable {
     private final long seed;
     private final BulkFiles files;
     private final FileLocks.Handle temp;
-    /** The temporary file opened with O_DIRECT for writing the index; closed after {@link #temp} is released. */
-    private BulkFiles.Direct direct = BulkFiles.Direct.NONE;
     private boolean wroteDirect;
     private long memory = DEFAULT_MEMORY;
     private boolean fitKeyWidth;
@@ -417,7 +415,7 @@ public final class BulkBuilder implements AutoCloseable {
         LinkedBlockingQueue<BulkBatch> free = new LinkedBlockingQueue<>(batches);
         LinkedBlockingQueue<BulkBatch> full = new LinkedBlockingQueue<>();
         AtomicLong written = new AtomicLong();
-        direct = files.openDirect();
+        BulkFiles.Direct direct = files.openDirect(temp); // closed when temp is released
         wroteDirect = direct.usable();
         try (BulkWriter writer = new BulkWriter(files.temp, temp.channel(), direct.usable() ? direct.channel() : null,
                 direct.block(), layout, buckets, bufferBytes());
@@ -533,30 +531,31 @@ public final class BulkBuilder implements AutoCloseable {
 
     /** Stops the worker, frees the memory and unlocks the temporary file. */
     private void release() {
-        if (worker != null) {
-            worker.shutdown();
-            try {
-                worker.awaitTermination(1, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        try {
+            if (worker != null) {
+                worker.shutdown();
+                try {
+                    worker.awaitTermination(1, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
-        }
-        for (MemoryRun r : new MemoryRun[] {current, spare, spilling, held}) {
-            if (r != null) {
-                r.close();
+            for (MemoryRun r : new MemoryRun[] {current, spare, spilling, held}) {
+                if (r != null) {
+                    r.close();
+                }
             }
+            if (allocator != null) {
+                allocator.shutdown(); // the runs waited for their slabs allocated ahead: it is idle
+            }
+            current = null;
+            spare = null;
+            spilling = null;
+            held = null;
+            arena.close();
+        } finally {
+            temp.release();
         }
-        if (allocator != null) {
-            allocator.shutdown(); // the runs waited for their slabs allocated ahead: it is idle
-        }
-        current = null;
-        spare = null;
-        spilling = null;
-        held = null;
-        arena.close();
-        temp.release();
-        direct.close();
-        direct = BulkFiles.Direct.NONE;
     }
 
     /** Abandons a build that was not finished: the target is not created and the temporary files are deleted. */

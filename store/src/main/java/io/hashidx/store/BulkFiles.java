@@ -111,44 +111,43 @@ final class BulkFiles {
 
     /** Set {@code -Dhashidx.bulk.direct=false} to write every bulk build through the page cache. */
     static volatile boolean directIo = Boolean.parseBoolean(System.getProperty("hashidx.bulk.direct", "true"));
+    /**
+     * Tests: when positive, {@link #openDirect} gives an ordinary channel (no {@code O_DIRECT}) with
+     * this block size, so that the direct path's block arithmetic runs with any block on any file system.
+     */
+    static volatile int plainBlockForTests;
 
     /**
      * The temporary file opened a second time, with {@code O_DIRECT}, for {@link BulkWriter}.
      *
-     * @param channel the channel, or null when the open failed
-     * @param block   the block size its writes must align to; 0 when it cannot be used (the channel,
-     *                if any, must still be closed)
+     * @param channel the channel, or null
+     * @param block   the block size its writes must align to; 0 when it cannot be used
      */
-    record Direct(FileChannel channel, int block) implements AutoCloseable {
+    record Direct(FileChannel channel, int block) {
         static final Direct NONE = new Direct(null, 0);
 
         boolean usable() {
             return block > 0;
         }
-
-        /**
-         * Closes the channel. Call it only once the temporary file's lock is released: closing any
-         * channel of a file drops the process's POSIX locks on it ({@link FileLocks}).
-         */
-        @Override
-        public void close() {
-            if (channel != null) {
-                try {
-                    channel.close();
-                } catch (IOException e) {
-                    // nothing was written through it that a later force did not cover
-                }
-            }
-        }
     }
 
     /**
-     * Opens {@link #temp} with {@code O_DIRECT} and writes one zero block at its start (the header
-     * page, which the builder writes last): unusable ({@link Direct#usable()} false) where the file
-     * system refuses either (tmpfs on older kernels, some network and FUSE file systems), its block
-     * size is not a power of two up to the header page's size, or {@link #directIo} is off.
+     * Opens {@link #temp}, locked by {@code handle}, a second time with {@code O_DIRECT} (closed when
+     * the handle is released) and writes one zero block at its start (the header page, which the
+     * builder writes last). Unusable ({@link Direct#usable()} false) where the file system refuses
+     * either (tmpfs before Linux 6.6, some network and FUSE file systems), its block size is not a
+     * power of two up to the header page's size, or {@link #directIo} is off. The probe write runs on
+     * a thread of its own: an interrupt of the caller's thread during it would close the channel, and
+     * with it the temporary file's lock.
      */
-    Direct openDirect() {
+    Direct openDirect(FileLocks.Handle handle) {
+        if (plainBlockForTests > 0) {
+            try {
+                return new Direct(handle.openAnotherChannel(StandardOpenOption.WRITE), plainBlockForTests);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         if (!directIo) {
             return Direct.NONE;
         }
@@ -164,19 +163,36 @@ final class BulkFiles {
         }
         FileChannel channel;
         try {
-            channel = FileChannel.open(temp, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+            channel = handle.openAnotherChannel(StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
         } catch (IOException | UnsupportedOperationException e) {
             return Direct.NONE;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            java.nio.ByteBuffer zeros = arena.allocate(block, block).asByteBuffer();
-            while (zeros.hasRemaining()) {
-                channel.write(zeros, zeros.position());
+        boolean[] written = new boolean[1];
+        Thread probe = Thread.ofPlatform().name("hashidx-bulk-probe").unstarted(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                java.nio.ByteBuffer zeros = arena.allocate(block, block).asByteBuffer();
+                while (zeros.hasRemaining()) {
+                    channel.write(zeros, zeros.position());
+                }
+                written[0] = true;
+            } catch (IOException | RuntimeException e) {
+                // refused: the build writes through the page cache
             }
-            return new Direct(channel, block);
-        } catch (IOException | RuntimeException e) {
-            return new Direct(channel, 0);
+        });
+        probe.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                probe.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return written[0] ? new Direct(channel, block) : Direct.NONE;
     }
 
     /**

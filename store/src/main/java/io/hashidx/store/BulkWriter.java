@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * {@value #SYNC_INTERVAL} bytes the third thread forces the file to the disk while the writer goes on,
  * so the disk writes during the build instead of all at the end, and dirty pages never pile up. Either
  * way a build runs at the disk's speed also when the file is much larger than the memory, and the
- * file is forced to the disk (data and size) before the header is written and again after.
+ * file is forced to the disk (data, size and header) before it gets its name.
  */
 final class BulkWriter implements AutoCloseable {
     private final Path path;
@@ -270,12 +270,24 @@ final class BulkWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the I/O thread, waiting (through interrupts) until it has let go of the buffers, then
+     * frees them.
+     */
     @Override
     public void close() {
         syncer.shutdown();
-        try {
-            syncer.awaitTermination(1, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (syncer.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
         arena.close();

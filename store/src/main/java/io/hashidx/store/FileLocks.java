@@ -56,6 +56,8 @@ final class FileLocks {
         /** Handles of this entry that keep writers out for a while ({@link Handle#holdWritersOut}). */
         int holdingWritersOut;
         int users;
+        /** More channels of the same file ({@link Handle#openAnotherChannel}), closed with it. */
+        final java.util.List<FileChannel> others = new java.util.ArrayList<>();
 
         Entry(Object key, Path path, FileChannel channel, boolean writable) {
             this.key = key;
@@ -83,6 +85,13 @@ final class FileLocks {
             } catch (IOException ignored) {
                 // nothing useful to do: the file is no longer used
             }
+            for (FileChannel other : others) {
+                try {
+                    other.close();
+                } catch (IOException ignored) {
+                    // as above
+                }
+            }
         }
     }
 
@@ -99,6 +108,23 @@ final class FileLocks {
 
         FileChannel channel() {
             return entry.channel;
+        }
+
+        /**
+         * Opens the file a second time ({@code O_DIRECT}, say) for as long as the file stays open: the
+         * channel is closed with the file's own, under this registry's lock, because closing any channel
+         * of a file drops every POSIX lock the process holds on it, and another handle of this JVM may
+         * hold locks on the same file by then (a bulk build's temporary file, once renamed, is the target).
+         */
+        FileChannel openAnotherChannel(java.nio.file.OpenOption... options) throws IOException {
+            synchronized (FileLocks.class) {
+                if (released) {
+                    throw new IllegalStateException("handle of " + entry.path + " already released");
+                }
+                FileChannel ch = FileChannel.open(entry.path, options);
+                entry.others.add(ch);
+                return ch;
+            }
         }
 
         boolean writable() {

@@ -144,20 +144,27 @@ class BulkBuilderTest {
     }
 
     /**
-     * The index written with O_DIRECT (whole blocks from two alternating buffers per stream, the
+     * The index written the direct way (whole blocks from two alternating buffers per stream, the
      * blocks the two streams share and the file's last block through the page cache at the end) is
      * byte for byte the file written through the page cache alone: files of one block or less, streams
      * that start and end inside blocks, chunk padding, cells larger than a buffer's default size,
-     * overflow chains, the free run, spilled runs and out-of-line records.
+     * overflow chains, the free run, spilled runs and out-of-line records. With O_DIRECT where the
+     * file system of the temporary directory takes it, and with the same arithmetic through an
+     * ordinary channel for blocks of 512 and 4096 bytes on any file system.
      */
-    @Test
-    void directAndBufferedWritesGiveByteIdenticalFiles() throws IOException {
-        BulkFiles probeFiles = BulkFiles.forTarget(dir.resolve("probe.hidx"));
-        Files.createFile(probeFiles.temp);
-        try (BulkFiles.Direct probe = probeFiles.openDirect()) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(probe.usable(), "the file system of " + dir + " takes no O_DIRECT");
-        } finally {
-            Files.delete(probeFiles.temp);
+    @org.junit.jupiter.params.ParameterizedTest(name = "block {0} (0: the file system's, with O_DIRECT)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 512, 4096})
+    void directAndBufferedWritesGiveByteIdenticalFiles(int plainBlock) throws IOException {
+        if (plainBlock == 0) {
+            BulkFiles probeFiles = BulkFiles.forTarget(dir.resolve("probe.hidx"));
+            FileLocks.Handle handle = FileLocks.acquireTemporary(probeFiles.temp, true);
+            try {
+                org.junit.jupiter.api.Assumptions.assumeTrue(probeFiles.openDirect(handle).usable(),
+                        "the file system of " + dir + " takes no O_DIRECT");
+            } finally {
+                handle.release();
+                Files.delete(probeFiles.temp);
+            }
         }
         record Case(String name, Options options, long memory, List<byte[][]> entries) {
         }
@@ -184,21 +191,26 @@ class BulkBuilderTest {
                 new Case("cells of 560 KB", Options.widths(300, 70_000).seed(SEED), 16L << 20,
                         entries(300, 5, 300, 70_000)),
                 new Case("out-of-line records", Options.variableLengths().seed(SEED), BulkBuilder.MIN_MEMORY, varying));
+        int previousBlock = BulkFiles.plainBlockForTests;
+        boolean previousDirect = BulkFiles.directIo;
         for (Case c : cases) {
             Path direct = dir.resolve("direct.hidx");
+            BulkFiles.plainBlockForTests = plainBlock;
             Path buffered = dir.resolve("buffered.hidx");
             try (BulkBuilder b = HashIndex.bulkBuilder(direct, c.options).memory(c.memory)) {
                 for (byte[][] e : c.entries) {
                     b.add(e[0], e[1]);
                 }
                 b.build();
-                assertThat(b.wroteDirect()).as(c.name + ": written with O_DIRECT").isTrue();
+                assertThat(b.wroteDirect()).as(c.name + ": written the direct way").isTrue();
+            } finally {
+                BulkFiles.plainBlockForTests = previousBlock;
             }
             BulkFiles.directIo = false;
             try {
                 bulk(buffered, c.options, c.memory, c.entries);
             } finally {
-                BulkFiles.directIo = true;
+                BulkFiles.directIo = previousDirect;
             }
             assertThat(Files.mismatch(direct, buffered)).as(c.name).isEqualTo(-1L);
             try (HashIndex idx = HashIndex.openReadOnly(direct)) {
