@@ -79,7 +79,13 @@ public final class BulkBuilder implements AutoCloseable {
     /** The smallest memory budget: 4 MiB. */
     public static final long MIN_MEMORY = 4L << 20;
 
-    static final int PARTITION_BITS = 12;
+    /**
+     * 1,024 partitions: their write positions (and write-combining buffers, {@link MemoryRun}) stay
+     * within the TLB's reach and the second-level cache. With 4,096, adding 10M records of 16/16 bytes
+     * took 0.51-0.59 s, with 1,024 0.39-0.43 s (256: no faster). A partition is the least a batch of
+     * the build holds: at 100M such records about 3.3 MB, at a billion 33 MB.
+     */
+    static final int PARTITION_BITS = 10;
     static final int PARTITIONS = 1 << PARTITION_BITS;
     private static final long MAX_BUFFER = 8L << 20;
 

@@ -15,8 +15,8 @@ import java.util.concurrent.FutureTask;
  * The run being filled by {@link BulkBuilder#add}, in off-heap memory. Each partition is a byte
  * stream of run records ({@link RunFormat}) kept in a chain of fixed-size blocks: appending writes
  * at the end of the partition's last block (a record may continue in the next block), and a
- * partition is read back block by block, in order. Appending to 4,096 partitions keeps 4,096 write
- * positions, which stay in the CPU caches; reading a partition reads whole blocks. Nothing is sorted
+ * partition is read back block by block, in order. Appending to the builder's 1,024 partitions keeps
+ * 1,024 write positions, which stay in the CPU caches; reading a partition reads whole blocks. Nothing is sorted
  * and no record is read at random.
  *
  * <p>Blocks are cut from slabs allocated as the run fills, so a small build uses little memory. A
@@ -26,11 +26,11 @@ import java.util.concurrent.FutureTask;
  * faulted in on first touch, about 0.1 s of the caller's time per 10 million 32-byte records on the
  * benchmark machine, which another core can spend instead. It never allocates beyond its capacity.
  *
- * <p>Write combining: the 4,096 write positions lie in 4,096 different pages, so appending straight to
- * them costs a TLB miss (and a cache miss) per record. A run with room for it first gathers each
- * partition's records in a small buffer of its own ({@value #COMBINE} bytes, all of them together
- * 1 MiB, which the TLB covers) and moves a full buffer to the partition's block in one copy: one miss
- * per several records. A partition's records are its blocks followed by its buffer.
+ * <p>Write combining: the 1,024 write positions lie in 1,024 different pages, so appending straight to
+ * them costs a cache miss per record. A run with room for it first gathers each partition's records
+ * in a small buffer of its own ({@value #COMBINE} bytes, all of them together 256 KiB, which the
+ * second-level cache and the TLB cover) and moves a full buffer to the partition's block in one copy:
+ * one miss per several records. A partition's records are its blocks followed by its buffer.
  */
 final class MemoryRun implements BulkRun {
     private static final int MIN_BLOCK = 256;
