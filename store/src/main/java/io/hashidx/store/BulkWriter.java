@@ -304,10 +304,9 @@ final class BulkWriter implements AutoCloseable {
     private final class CellStream {
         /** Where cells are encoded; read it after {@link #next}, which may swap it (direct I/O). */
         MemorySegment buffer;
-        /** Direct I/O: the other buffer, being written by {@link #written}, with {@link #spareFilled} bytes to zero. */
+        /** Direct I/O: the other buffer, being written and then zeroed by {@link #written}. */
         private MemorySegment spare;
         private Future<?> written;
-        private long spareFilled;
         /** Direct I/O: the write of the last flush. */
         private Future<?> last;
         private final long size;
@@ -361,17 +360,13 @@ final class BulkWriter implements AutoCloseable {
             if (end && directTo < to) {
                 keepPiece(directTo, to);
             }
-            Future<?> write = null;
-            if (directTo > directFrom) {
-                MemorySegment whole = buffer.asSlice(directFrom - position, directTo - directFrom);
-                long at = directFrom;
-                write = syncer.submit(() -> {
+            MemorySegment whole = buffer.asSlice(directFrom - position, directTo - directFrom);
+            long at = directFrom;
+            if (end) {
+                last = whole.byteSize() == 0 ? null : syncer.submit(() -> {
                     write(direct, whole, at);
                     return null;
                 });
-            }
-            if (end) {
-                last = write;
                 position = to;
                 filled = 0;
                 return;
@@ -379,9 +374,16 @@ final class BulkWriter implements AutoCloseable {
             MemorySegment next = takeSpare();
             long tail = to - directTo;
             MemorySegment.copy(buffer, directTo - position, next, 0, tail);
+            // the I/O thread writes the whole blocks, then zeroes the buffer for its next turn
+            MemorySegment used = buffer.asSlice(0, filled);
+            written = syncer.submit(() -> {
+                if (whole.byteSize() > 0) {
+                    write(direct, whole, at);
+                }
+                used.fill((byte) 0);
+                return null;
+            });
             spare = buffer;
-            spareFilled = filled;
-            written = write;
             buffer = next;
             position = directTo;
             filled = tail;
@@ -391,14 +393,13 @@ final class BulkWriter implements AutoCloseable {
             pieces.add(new Piece(from, buffer.asSlice(from - position, to - from).toArray(ValueLayout.JAVA_BYTE)));
         }
 
-        /** The other buffer, zeroed, once its write has ended. */
+        /** The other buffer, once the I/O thread has written and zeroed it. */
         private MemorySegment takeSpare() {
             if (spare == null) {
                 return arena.allocate(size, block);
             }
             awaitWrite(written);
             written = null;
-            spare.asSlice(0, spareFilled).fill((byte) 0);
             MemorySegment s = spare;
             spare = null;
             return s;
