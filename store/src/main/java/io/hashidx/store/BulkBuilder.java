@@ -59,15 +59,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * puts describes: same bucket count and seed, same entries, the same free pages set aside; only the
  * order of entries within a bucket and the cells their overflow pages take may differ.
  *
- * <p>Measured on a shared 2-core machine (three other builds running, load average 3-5) with 16-byte
- * keys and values ({@code BulkLoadBenchmark}, one JMH run, every result forced to the disk): 10 million
- * entries in 1.84 s with 512 MiB (1.69-2.02 s), puts into a presized file 4.47 s (2.4 times as long),
- * lmdbjava's sorted {@code MDB_APPEND} load 1.30 s. JFR of the build: in the write phase the writer
- * thread spends most of its time in {@code FileChannel.write} into the page cache (about 1.4 s per
- * build) while the other thread waits for a free batch; in the partitioning phase first touches of
- * the run memory (page faults, zeroing) lead the samples. 100 million entries from a TSV file through
- * {@code hashidx load --memory 2g} in 26.0 s (3.8 M entries/s), 1.49 GiB peak RSS, verify clean; in a
- * memory cgroup of 4 GiB (page cache included) in 24.5 s.
+ * <p>Measured on the quiet 2-core benchmark machine with 16-byte keys and values ({@code
+ * BulkLoadBenchmark}, one JMH run, every result forced to the disk): 10 million entries in 0.90 s ±
+ * 0.12 with 512 MiB, lmdbjava's sorted {@code MDB_APPEND} load 1.08 s ± 0.03, puts into a presized
+ * file 5.3 s. Of the 0.9 s, adding takes 0.39-0.45 s (the caller's thread: hashing and partitioning)
+ * and the build phase 0.43-0.50 s, in which the writer waits for the disk (writing the 568 MB file
+ * takes 0.3-0.47 s at this disk's 1.3-1.9 GB/s, as {@code dd oflag=direct} measures it). 100 million
+ * entries from a TSV file through {@code hashidx load --memory 2g --key-size 16 --value-size 16} in
+ * 13.4-19.3 s, 1.49 GiB peak RSS, verify clean; in a memory cgroup of 4 GiB (page cache included)
+ * in 14.3 s.
  *
  * <p>The memory budget covers the runs and buffers, outside the Java heap. Not thread-safe: one
  * thread adds and builds. The builder holds the lock of its temporary file until {@link #build} or

@@ -46,7 +46,8 @@ import picocli.CommandLine.Parameters;
             "",
             "A new FILE is bulk built in one pass over the inputs: every record is hashed and partitioned "
                     + "by bucket into temporary runs beside FILE (FILE.bulk-*) within the --memory budget, then "
-                    + "the file is written front to back, sequentially, on two threads. Without --key-size, "
+                    + "the file is written front to back, sequentially, on two threads (with O_DIRECT where the "
+                    + "file system takes it, so the index does not pass through the page cache). Without --key-size, "
                     + "--value-size and --fit-widths it has variable lengths (keys and values of up to 16 MiB "
                     + "each; up to 16 bytes of key and of value live in the bucket slots, longer ones in record "
                     + "cells, as 'hashidx create' without widths makes). With --key-size or --value-size it has "
