@@ -55,6 +55,7 @@ public abstract class Workloads {
             peer = Peer.ofBenchmark(params.getBenchmark());
             if (peer.onDisk) {
                 Path dir = Fixtures.loaded(peer, entries);
+                Fixtures.readThrough(dir); // warm workloads start warm
                 store = peer.open(dir, entries, false);
             } else {
                 store = peer.create(null, entries);
