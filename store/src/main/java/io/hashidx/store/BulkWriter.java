@@ -252,21 +252,28 @@ final class BulkWriter implements AutoCloseable {
 
     /** Waits for the background sync, if one runs, and reports its failure. */
     private void awaitSync() {
-        if (syncing == null) {
+        try {
+            await(syncing, "forcing the index to the disk");
+        } finally {
+            syncing = null;
+        }
+    }
+
+    /** Waits for {@code task} (null: nothing), reporting an I/O failure as one while {@code doing}. */
+    private void await(Future<?> task, String doing) {
+        if (task == null) {
             return;
         }
         try {
-            syncing.get();
+            task.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
-                throw BulkFiles.writeFailed(path, "forcing the index to the disk", io);
+                throw BulkFiles.writeFailed(path, doing, io);
             }
             throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while forcing " + path + " to the disk", e);
-        } finally {
-            syncing = null;
+            throw new IllegalStateException("interrupted while " + doing + ": " + path, e);
         }
     }
 
@@ -414,20 +421,7 @@ final class BulkWriter implements AutoCloseable {
         }
 
         private void awaitWrite(Future<?> write) {
-            if (write == null) {
-                return;
-            }
-            try {
-                write.get();
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof IOException io) {
-                    throw BulkFiles.writeFailed(path, "writing the index", io);
-                }
-                throw new IllegalStateException(e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while writing " + path, e);
-            }
+            await(write, "writing the index");
         }
 
         /** Writes what the buffer holds through the page cache and zeroes it for reuse. */
