@@ -321,24 +321,25 @@ public final class BulkBuilder implements AutoCloseable {
     /** The thread that allocates the runs' next slabs ahead of need (never behind a spill on the worker). */
     private ExecutorService allocator() {
         if (allocator == null) {
-            allocator = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "hashidx-bulk-alloc " + path.getFileName());
-                t.setDaemon(true);
-                return t;
-            });
+            allocator = daemonThread("hashidx-bulk-alloc " + path.getFileName());
         }
         return allocator;
     }
 
     private ExecutorService worker() {
         if (worker == null) {
-            worker = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "hashidx-bulk " + path.getFileName());
-                t.setDaemon(true);
-                return t;
-            });
+            worker = daemonThread("hashidx-bulk " + path.getFileName());
         }
         return worker;
+    }
+
+    /** An executor of one daemon thread named {@code name}: a build's threads never keep the JVM alive. */
+    static ExecutorService daemonThread(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private static <T> T await(Future<T> future) {
@@ -458,7 +459,7 @@ public final class BulkBuilder implements AutoCloseable {
                 }
             } finally {
                 full.add(end);
-                finishQuietly(writing); // the writer must be done with the buffers before they are freed
+                getQuietly(writing); // the writer must be done with the buffers before they are freed
             }
             await(writing);
             closeRuns();
@@ -475,21 +476,26 @@ public final class BulkBuilder implements AutoCloseable {
         }
     }
 
-    /** Waits for {@code task} to end, whether it succeeded or failed (its caller reports the failure). */
-    private static void finishQuietly(Future<?> task) {
+    /**
+     * Waits for {@code task} to end, through interrupts (the thread's interrupt status is set again
+     * afterwards); its result, or null if it failed or was cancelled (the caller reports that).
+     */
+    static <T> T getQuietly(Future<T> task) {
         boolean interrupted = false;
-        while (true) {
-            try {
-                task.get();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-                break;
+        try {
+            while (true) {
+                try {
+                    return task.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                    return null;
+                }
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.hashidx.store;
 import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -167,32 +168,24 @@ final class BulkFiles {
         } catch (IOException | UnsupportedOperationException e) {
             return Direct.NONE;
         }
-        boolean[] written = new boolean[1];
-        Thread probe = Thread.ofPlatform().name("hashidx-bulk-probe").unstarted(() -> {
+        java.util.concurrent.FutureTask<Boolean> probe = new java.util.concurrent.FutureTask<>(() -> {
             try (Arena arena = Arena.ofConfined()) {
-                java.nio.ByteBuffer zeros = arena.allocate(block, block).asByteBuffer();
-                while (zeros.hasRemaining()) {
-                    channel.write(zeros, zeros.position());
-                }
-                written[0] = true;
-            } catch (IOException | RuntimeException e) {
-                // refused: the build writes through the page cache
+                writeFully(channel, arena.allocate(block, block), 0);
+                return true;
             }
         });
-        probe.start();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                probe.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
+        Thread.ofPlatform().name("hashidx-bulk-probe").start(probe);
+        // refused (an IOException in the probe): the build writes through the page cache
+        return BulkBuilder.getQuietly(probe) != null ? new Direct(channel, block) : Direct.NONE;
+    }
+
+    /** Writes all of {@code from} at {@code position}, however many calls the channel takes. */
+    static void writeFully(FileChannel channel, MemorySegment from, long position) throws IOException {
+        java.nio.ByteBuffer b = from.asByteBuffer();
+        long at = position;
+        while (b.hasRemaining()) {
+            at += channel.write(b, at);
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        return written[0] ? new Direct(channel, block) : Direct.NONE;
     }
 
     /**

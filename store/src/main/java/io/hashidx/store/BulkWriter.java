@@ -4,14 +4,12 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
@@ -54,11 +52,7 @@ final class BulkWriter implements AutoCloseable {
     private long unsynced;
     /** Direct I/O: pieces of blocks left to write through the page cache at the end. */
     private final List<Piece> pieces = new ArrayList<>();
-    private final ExecutorService syncer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "hashidx-bulk-io");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService syncer = BulkBuilder.daemonThread("hashidx-bulk-io");
     private Future<?> syncing;
     private final RunFormat.Cursor record = new RunFormat.Cursor();
     private long nextOverflowCell;
@@ -227,15 +221,7 @@ final class BulkWriter implements AutoCloseable {
     }
 
     private void write(MemorySegment from, long length, long position) throws IOException {
-        write(channel, from.asSlice(0, length), position);
-    }
-
-    private static void write(FileChannel to, MemorySegment from, long position) throws IOException {
-        ByteBuffer b = from.asByteBuffer();
-        long at = position;
-        while (b.hasRemaining()) {
-            at += to.write(b, at);
-        }
+        BulkFiles.writeFully(channel, from.asSlice(0, length), position);
     }
 
     private long alignUp(long offset) {
@@ -371,7 +357,7 @@ final class BulkWriter implements AutoCloseable {
             long at = directFrom;
             if (end) {
                 last = whole.byteSize() == 0 ? null : syncer.submit(() -> {
-                    write(direct, whole, at);
+                    BulkFiles.writeFully(direct, whole, at);
                     return null;
                 });
                 position = to;
@@ -385,7 +371,7 @@ final class BulkWriter implements AutoCloseable {
             MemorySegment used = buffer.asSlice(0, filled);
             written = syncer.submit(() -> {
                 if (whole.byteSize() > 0) {
-                    write(direct, whole, at);
+                    BulkFiles.writeFully(direct, whole, at);
                 }
                 used.fill((byte) 0);
                 return null;

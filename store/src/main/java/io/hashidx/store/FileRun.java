@@ -73,11 +73,7 @@ final class FileRun implements BulkRun {
     }
 
     private static long write(FileChannel channel, MemorySegment from, long length, long position) throws IOException {
-        ByteBuffer b = from.asSlice(0, length).asByteBuffer();
-        long at = position;
-        while (b.hasRemaining()) {
-            at += channel.write(b, at);
-        }
+        BulkFiles.writeFully(channel, from.asSlice(0, length), position);
         return length;
     }
 
